@@ -1,0 +1,1 @@
+"""The central cloud node: every branch, head office, branch switching, push."""

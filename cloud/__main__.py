@@ -1,0 +1,3 @@
+from cloud.server import main
+
+main()

@@ -1,0 +1,46 @@
+"""Start the cloud node: ``branchline-cloud --help`` lists every option."""
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from protocol import config
+from protocol.app import make_app
+from protocol.node import build_node
+from protocol.process import http_server, serve_until_stopped, setup_logging
+
+log = logging.getLogger("branchline.cloud")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="branchline-cloud", description='Run the Branchline cloud node: every branch, head office and sync.')
+    config.add_arguments(p, "cloud")
+    return p
+
+
+def make_cloud_app(node):
+    return make_app(node)
+
+
+async def serve(settings):
+    node = build_node(settings)
+    server = http_server(make_cloud_app(node), settings)
+    server.listen(settings.port, settings.host)
+    log.info("cloud node %d listening on %s%s", node.node_id, settings.base_url,
+             " for branch %s" % node.branch_name if node.branch_name else "")
+    await serve_until_stopped(server, node, log, "cloud")
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        settings = config.load("cloud", args)
+    except config.ConfigError as exc:
+        sys.exit("branchline-cloud: %s" % exc)
+    setup_logging(settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

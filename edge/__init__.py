@@ -1,0 +1,1 @@
+"""The branch's edge server: the whole POS API on the shop's LAN, over SQLite."""

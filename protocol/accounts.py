@@ -1,0 +1,140 @@
+"""Users, their roles and branches: login, the user's shape, branch access.
+
+Plain functions run in a Store thread (``await handler.run(fn, ...)``).
+"""
+
+from . import models
+from .errors import Forbidden, NotFound, ValidationFailed
+from .passwords import DUMMY_HASH, verify_password
+
+CREDENTIALS_FAILED = "These credentials do not match our records."
+
+# Roles that may act on any table, order or till of their branch.
+MANAGER_ROLES = frozenset({"owner", "admin", "manager"})
+
+MODULES = ["Menu", "Order", "Kot", "Payment", "Table", "Reservation", "Customer",
+           "Staff", "Delivery", "Notification", "Settings"]
+
+
+def role_names(user):
+    return [r.name for r in models.Role.select(models.Role.name)
+            .join(models.UserRole).where(models.UserRole.user == user)
+            .order_by(models.Role.name)]
+
+
+def permission_map(user):
+    granted = {p.name for p in models.Permission.select(models.Permission.name)
+               .join(models.RolePermission).join(models.Role).join(models.UserRole)
+               .where(models.UserRole.user == user)}
+    roles = set(role_names(user))
+    everything = roles & {"owner", "admin"}
+    return {p.name: bool(everything) or p.name in granted
+            for p in models.Permission.select(models.Permission.name).order_by(models.Permission.name)}
+
+
+def branch_ids(user):
+    return [ub.branch_id for ub in models.UserBranch.select(models.UserBranch.branch)
+            .where(models.UserBranch.user == user)]
+
+
+def user_shape(user, branch_id=None):
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "restaurant_id": user.restaurant_id,
+        "branch_id": branch_id if branch_id is not None else user.branch_id,
+        "roles": role_names(user),
+    }
+
+
+def branch_for_login(user, serving_branch_id):
+    """The branch a fresh token is scoped to, on a node serving serving_branch_id
+    (None: the cloud, which serves every branch)."""
+    allowed = branch_ids(user)
+    if serving_branch_id is not None:
+        if serving_branch_id not in allowed:
+            branch = models.Branch.get_or_none(models.Branch.id == serving_branch_id)
+            raise Forbidden("Your account is not assigned to %s, the branch this server "
+                            "serves." % (branch.name if branch else "the branch"))
+        return serving_branch_id
+    if user.branch_id in allowed:
+        return user.branch_id
+    if not allowed:
+        raise Forbidden("Your account is not assigned to any branch.")
+    return allowed[0]
+
+
+def authenticate(email, password, serving_branch_id):
+    """The user and the branch to scope their token to, or a 422 on email."""
+    user = models.User.get_or_none(models.User.email == email.lower())
+    if user is None:
+        verify_password(password, DUMMY_HASH)
+        raise ValidationFailed.field("email", CREDENTIALS_FAILED)
+    if not verify_password(password, user.password_hash) or not user.is_active:
+        raise ValidationFailed.field("email", CREDENTIALS_FAILED)
+    branch_id = branch_for_login(user, serving_branch_id)
+    return {
+        "user": user_shape(user, branch_id),
+        "permission_map": permission_map(user),
+        "restaurant_id": user.restaurant_id,
+        "branch_id": branch_id,
+    }
+
+
+def active_user(user_id):
+    user = models.User.get_or_none(models.User.id == user_id)
+    if user is None or not user.is_active:
+        raise NotFound("User not found.")
+    return user
+
+
+def me(user_id, branch_id):
+    user = active_user(user_id)
+    return {"user": user_shape(user, branch_id), "modules": MODULES}
+
+
+def revoke(jti, expires_at):
+    models.RevokedToken.insert(jti=jti, expires_at=expires_at).on_conflict_ignore().execute()
+
+
+def branch_shape(branch):
+    return {"id": branch.id, "name": branch.name}
+
+
+def switch_branch(user_id, branch_id, serves, where):
+    """Check a switch to branch_id; ``serves(id)`` says whether this node answers
+    for it, ``where(branch)`` words where it is served instead."""
+    user = active_user(user_id)
+    branch = models.Branch.get_or_none((models.Branch.id == branch_id) &
+                                       (models.Branch.restaurant == user.restaurant_id))
+    if branch is None:
+        raise ValidationFailed.field("branch_id", "The selected branch id is invalid.")
+    if branch.id not in branch_ids(user):
+        raise Forbidden("You are not assigned to %s." % branch.name)
+    if not serves(branch.id):
+        raise Forbidden(where(branch))
+    if user.branch_id != branch.id:
+        user.branch = branch
+        user.save()
+    return {"branch": branch_shape(branch), "user": user_shape(user, branch.id)}
+
+
+def platform_config(user_id, branch_id, features):
+    user = active_user(user_id)
+    branch = models.Branch.get_by_id(branch_id)
+    restaurant = branch.restaurant
+    return {
+        "user": user_shape(user, branch_id),
+        "restaurant": {
+            "id": restaurant.id, "name": restaurant.name, "hash": restaurant.hash,
+            "currency": {"code": restaurant.currency_code, "symbol": restaurant.currency_symbol,
+                         "decimals": restaurant.currency_decimals},
+            "tax_mode": restaurant.tax_mode, "tax_inclusive": restaurant.tax_inclusive,
+            "table_lock_timeout_minutes": restaurant.table_lock_timeout_minutes,
+        },
+        "branch": {"id": branch.id, "name": branch.name, "address": branch.address,
+                   "timezone": branch.timezone},
+        "features": features,
+        "modules": MODULES,
+    }

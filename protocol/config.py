@@ -1,0 +1,122 @@
+"""Every setting of an edge and a cloud node, in one place.
+
+A setting is read, lowest priority first, from its default, the TOML file given
+with ``--config`` (a flat table of the names below), the environment variable
+``BRANCHLINE_<NAME>`` and the command-line flag ``--<name-with-dashes>``.
+deploy/edge.toml and deploy/cloud.toml show every setting with its comment.
+"""
+
+import argparse
+import dataclasses
+import os
+import tomllib
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    name: str
+    type: type
+    default: object
+    help: str
+    roles: tuple = ("edge", "cloud")
+
+
+OPTIONS = [
+    Option("host", str, "0.0.0.0", "address to listen on (0.0.0.0: every interface of the LAN)"),
+    Option("port", int, None, "TCP port for the API and WebSocket (edge 8700, cloud 8800)"),
+    Option("data_dir", str, None, "directory for the database, keys and logs "
+           "(edge ./data/edge, cloud ./data/cloud)"),
+    Option("node_id", int, None, "this node's id, 1..8191, part of every row id it makes "
+           "(the cloud is 1; an edge gets its own when it enrolls)"),
+    Option("node_name", str, "", "a name for logs and the status page"),
+    Option("branch_id", int, 0, "the branch this edge serves (0: the only branch in its database)",
+           ("edge",)),
+    Option("cloud_url", str, "", "base URL of the cloud node, e.g. https://cloud.example.com",
+           ("edge",)),
+    Option("public_url", str, "", "URL at which clients reach this node (default http://host:port)"),
+    Option("database_url", str, "", "database of the cloud: empty for SQLite in data_dir, "
+           "or postgresql://user@host/db", ("cloud",)),
+    Option("token_ttl_hours", int, 24, "hours a login token stays valid"),
+    Option("login_attempts_per_minute", int, 5, "login attempts per email and client per minute"),
+    Option("max_body_kb", int, 1024, "largest request body accepted, in KiB"),
+    Option("log_level", str, "info", "debug, info, warning or error"),
+]
+
+DEFAULTS = {
+    "edge": {"port": 8700, "data_dir": "./data/edge", "node_id": 2},
+    "cloud": {"port": 8800, "data_dir": "./data/cloud", "node_id": 1},
+}
+
+
+@dataclasses.dataclass
+class Settings:
+    role: str
+    values: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def base_url(self):
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return "http://%s:%d" % (host, self.port)
+
+
+class ConfigError(Exception):
+    pass
+
+
+def options_for(role):
+    return [o for o in OPTIONS if role in o.roles]
+
+
+def add_arguments(parser, role):
+    parser.add_argument("--config", metavar="FILE",
+                        help="TOML file with any of the settings below")
+    for o in options_for(role):
+        default = DEFAULTS[role].get(o.name, o.default)
+        parser.add_argument("--" + o.name.replace("_", "-"), dest=o.name, type=o.type,
+                            default=None, metavar=o.type.__name__.upper(),
+                            help="%s [env BRANCHLINE_%s; default %r]"
+                            % (o.help, o.name.upper(), default))
+
+
+def _coerce(option, value, source):
+    try:
+        return option.type(value)
+    except (TypeError, ValueError):
+        raise ConfigError("%s: %s must be %s, got %r"
+                          % (source, option.name, option.type.__name__, value))
+
+
+def load(role, args=None, environ=None):
+    """Settings for role ("edge" or "cloud") from defaults, file, env and args."""
+    environ = os.environ if environ is None else environ
+    args = vars(args) if isinstance(args, argparse.Namespace) else dict(args or {})
+    options = {o.name: o for o in options_for(role)}
+    values = {name: DEFAULTS[role].get(name, o.default) for name, o in options.items()}
+
+    path = args.get("config") or environ.get("BRANCHLINE_CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError("cannot read config %s: %s" % (path, exc))
+        for key, value in data.items():
+            if key not in options:
+                raise ConfigError("%s: unknown setting %r" % (path, key))
+            values[key] = _coerce(options[key], value, path)
+
+    for name, o in options.items():
+        env = environ.get("BRANCHLINE_" + name.upper())
+        if env is not None:
+            values[name] = _coerce(o, env, "BRANCHLINE_" + name.upper())
+        if args.get(name) is not None:
+            values[name] = args[name]
+    return Settings(role, values)

@@ -1,0 +1,137 @@
+"""The base of every API handler: body parsing, authentication, errors.
+
+A handler subclass declares, per HTTP method, the pydantic model of its body
+(``bodies = {"post": LoginBody}``), says whether it needs no token
+(``public = True``), and documents each method with its docstring; the OpenAPI
+document is generated from exactly these. Blocking work goes through
+``await self.run(fn, ...)`` (the node's Store threads). Errors are raised, and
+rendered by ``write_error`` only.
+"""
+
+import logging
+
+import tornado.web
+
+from .. import validation, wire
+from ..errors import APIError, Forbidden, Unauthenticated
+from ..tokens import InvalidToken
+
+log = logging.getLogger("branchline.api")
+
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class Auth:
+    """Who is calling: the verified token's claims."""
+
+    def __init__(self, claims, token):
+        self.claims = claims
+        self.token = token
+        self.user_id = claims["sub"]
+        self.restaurant_id = claims["rid"]
+        self.branch_id = claims["bid"]
+        self.jti = claims["jti"]
+
+
+class APIHandler(tornado.web.RequestHandler):
+    public = False          # True: no token needed
+    bodies = {}             # method name -> validation.Body subclass
+    tags = ()
+
+    @property
+    def node(self):
+        return self.application.settings["node"]
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+
+    # --- request ---------------------------------------------------------------
+
+    def prepare(self):
+        limit = self.node.settings.max_body_kb * 1024
+        if len(self.request.body) > limit:
+            raise APIError("The request body is larger than %d KiB." % self.node.settings.max_body_kb,
+                           status=413)
+        self.auth = None if self.public else self._authenticate()
+
+    def _authenticate(self):
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated()
+        try:
+            claims = self.node.keyring.verify(token.strip())
+        except InvalidToken:
+            raise Unauthenticated()
+        if claims["jti"] in self.node.revoked:
+            raise Unauthenticated()
+        if not self.node.serves(claims["bid"]):
+            raise Forbidden("This server answers for %s only; your token is for another "
+                            "branch. Switch branch at the cloud, or connect to that branch's "
+                            "own server." % (self.node.branch_name or "its branch"))
+        return Auth(claims, token.strip())
+
+    def json_body(self):
+        """The request body as a dict (JSON or a form), or a 4xx saying why not."""
+        if not self.request.body:
+            return {}
+        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype in FORM_TYPES:
+            return {k: self.get_body_argument(k) for k in self.request.body_arguments}
+        if ctype and ctype not in JSON_TYPES and not ctype.endswith("+json"):
+            raise APIError("Send the request body as JSON (Content-Type: application/json).",
+                           status=415)
+        try:
+            return wire.loads(self.request.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise APIError("The request body is not valid JSON.", status=400)
+
+    def body(self, model=None):
+        """The body validated against ``model`` (default: this method's declared model)."""
+        model = model or self.bodies[self.request.method.lower()]
+        return validation.parse(model, self.json_body())
+
+    async def run(self, fn, *args, **kwargs):
+        return await self.node.store.run(fn, *args, **kwargs)
+
+    # --- response --------------------------------------------------------------
+
+    def write_json(self, obj, status=200):
+        self.set_status(status)
+        self.finish(wire.dumps(obj))
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, APIError):
+            for name, value in exc.headers.items():
+                self.set_header(name, value)
+            body = exc.body()
+        elif isinstance(exc, tornado.web.HTTPError) and status_code < 500:
+            body = {"success": False, "message": exc.reason or self._reason}
+        else:
+            body = {"success": False, "message": "Server error."}
+        self.finish(wire.dumps(body))
+
+    def send_error(self, status_code=500, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, APIError):
+            status_code = exc.status
+            kwargs["reason"] = None
+        super().send_error(status_code, **kwargs)
+
+    def log_exception(self, typ, value, tb):
+        if isinstance(value, APIError):
+            return
+        super().log_exception(typ, value, tb)
+
+    def _request_summary(self):
+        return "%s %s (%s)" % (self.request.method, self.request.path, self.request.remote_ip)
+
+
+class NotFoundHandler(APIHandler):
+    public = True
+
+    def prepare(self):
+        raise APIError("Not found.", status=404)

@@ -1,0 +1,56 @@
+"""Branch context: switching branch, the platform configuration."""
+
+from .. import accounts
+from ..validation import Body
+from .base import APIHandler
+
+
+class SwitchBranchBody(Body):
+    branch_id: int
+
+
+class SwitchBranchHandler(APIHandler):
+    bodies = {"post": SwitchBranchBody}
+    tags = ("platform",)
+
+    def _where(self, branch):
+        cloud = self.node.settings.values.get("cloud_url") or ""
+        return ("%s is served by its own server; this edge serves %s only. Connect to %s's "
+                "server on that branch's network%s."
+                % (branch.name, self.node.branch_name, branch.name,
+                   ", or to the cloud at %s" % cloud if cloud else ", or to the cloud"))
+
+    async def post(self):
+        """Switch to another branch the user may use; answers a new token scoped to it.
+        A branch that another server answers for is refused with 403 saying where."""
+        body = self.body()
+        result = await self.run(accounts.switch_branch, self.auth.user_id, body.branch_id,
+                                self.node.serves, self._where)
+        token = self.node.keyring.issue(
+            user_id=self.auth.user_id, restaurant_id=self.auth.restaurant_id,
+            branch_id=result["branch"]["id"],
+            ttl_seconds=self.node.settings.token_ttl_hours * 3600, now=self.node.clock.time())
+        self.write_json({"success": True, "branch": result["branch"], "token": token,
+                         "token_type": "Bearer", "user": result["user"]})
+
+
+class ConfigHandler(APIHandler):
+    tags = ("platform",)
+
+    async def get(self):
+        """The user, restaurant (with currency), branch, features and modules."""
+        features = {
+            "edge": self.node.role == "edge",
+            "offline_orders": self.node.role == "edge",
+            "table_locks": True,
+            "reservations": True,
+            "idempotency_keys": True,
+        }
+        self.write_json(await self.run(accounts.platform_config, self.auth.user_id,
+                                       self.auth.branch_id, features))
+
+
+default_handlers = [
+    (r"/platform/switch-branch", SwitchBranchHandler),
+    (r"/platform/config", ConfigHandler),
+]

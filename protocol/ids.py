@@ -1,0 +1,70 @@
+"""Row ids: integers unique across every node without coordination.
+
+An id is ``node_id * 2**40 + n``: the node that created the row in the high
+13 bits, a per-node counter in the low 40. The cloud is node 1; each edge gets
+its own node id when it enrolls (2 .. 8191). Every id is below 2**53, so
+JavaScript and Dart-on-web clients read it exactly, and two nodes can never
+mint the same id while offline.
+
+The counter is shared by all tables of a node. On start-up it resumes after the
+highest id of the node's range found in any table (one index probe per table),
+so a restart never reuses an id, and no counter row has to be written inside
+every transaction.
+"""
+
+import threading
+
+NODE_BITS = 13
+COUNTER_BITS = 40
+MAX_NODE_ID = 2 ** NODE_BITS - 1
+CLOUD_NODE_ID = 1
+
+_local = threading.local()
+
+
+def node_of(row_id):
+    return row_id >> COUNTER_BITS
+
+
+class IdAllocator:
+    def __init__(self, node_id):
+        if not 1 <= node_id <= MAX_NODE_ID:
+            raise ValueError("node id must be between 1 and %d" % MAX_NODE_ID)
+        self.node_id = node_id
+        self.low = node_id << COUNTER_BITS
+        self.high = ((node_id + 1) << COUNTER_BITS) - 1
+        self._last = self.low
+        self._lock = threading.Lock()
+
+    def resume(self, db):
+        """Continue after the highest id this node has stored in any table."""
+        from . import models
+        last = self.low
+        for model in models.ALL_MODELS:
+            pk = model._meta.primary_key
+            if not isinstance(pk, models.IdField):
+                continue
+            found = (model.select(pk).where(pk.between(self.low, self.high))
+                     .order_by(pk.desc()).limit(1).scalar())
+            if found and found > last:
+                last = found
+        with self._lock:
+            self._last = max(self._last, last)
+
+    def next(self):
+        with self._lock:
+            if self._last >= self.high:
+                raise RuntimeError("node %d has used up its id range" % self.node_id)
+            self._last += 1
+            return self._last
+
+
+def bind(allocator):
+    _local.allocator = allocator
+
+
+def new_id():
+    allocator = getattr(_local, "allocator", None)
+    if allocator is None:
+        raise RuntimeError("ids allocated outside a Store worker thread")
+    return allocator.next()

@@ -1,0 +1,30 @@
+"""Versioned schema migrations, applied in order at every start-up.
+
+Each ``NNNN_name.py`` here defines ``up(migrator, db)`` with frozen copies of
+the tables it creates or alters (never imports of protocol.models, which move
+on). peewee's runner records what ran in ``schema_migration``. To add one:
+change protocol/models.py, then
+``python -m playhouse.migrations sqlite:///tmp/x.db generate NAME
+'protocol.models:ALL_MODELS' -d protocol/migrations`` against a database at
+the previous version, and read what it wrote.
+"""
+
+import os
+
+from playhouse.migrations import Migration, Runner
+
+DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def runner(db):
+    return Runner(db, DIRECTORY)
+
+
+def migrate(db, target=None):
+    """Apply pending migrations (up to ``target``); returns their names."""
+    return runner(db).up(target)
+
+
+def names():
+    """Every migration shipped, oldest first."""
+    return [m.name for m in Migration.load_directory(DIRECTORY)]

@@ -1,0 +1,732 @@
+"""The schema: every table of the contract's data, as peewee models.
+
+Table and column names follow the TableTrack module (``menu_items.item_name``,
+``ai_device_tokens.user_id``, ...) so that rows serialise to the shapes its
+clients parse. Ids come from ``protocol.ids`` (unique across nodes, < 2**53).
+Money columns are ``MoneyField`` (integer cents, Decimal in Python).
+
+Ownership (see DESIGN.md): restaurants .. order-number settings are written by
+the cloud only; orders, KOTs, payments, tables and their locks, reservations
+and notifications belong to the branch's authority; customers and addresses
+are shared; device tokens belong to the node the device registered with.
+
+The schema changes only through ``protocol/migrations``; a new column here
+needs a migration there (``tests/test_migrations.py`` compares the two).
+"""
+
+import datetime
+
+import peewee
+from peewee import (BooleanField, CharField, DateField, DateTimeField,
+                    ForeignKeyField, IntegerField, TextField)
+
+from . import ids
+from .db import database
+from .money import FixedPointField, MoneyField, PercentField
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class IdField(peewee.BigIntegerField):
+    """Primary key minted by the node's IdAllocator."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("primary_key", True)
+        kwargs.setdefault("default", ids.new_id)
+        super().__init__(*args, **kwargs)
+
+
+class JSONField(TextField):
+    """A JSON document stored as text (portable across SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        from .wire import dumps
+        return dumps(value)
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        from .wire import loads
+        return loads(value)
+
+
+class BaseModel(peewee.Model):
+    id = IdField()
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+    def save(self, *args, **kwargs):
+        self.updated_at = utcnow()
+        return super().save(*args, **kwargs)
+
+
+def FK(model, **kwargs):
+    """A foreign key with the TableTrack column name (``<name>_id``)."""
+    kwargs.setdefault("on_delete", "CASCADE")
+    return ForeignKeyField(model, **kwargs)
+
+
+# --- Tenancy, people and access ------------------------------------------------
+
+class Restaurant(BaseModel):
+    name = CharField()
+    hash = CharField(unique=True)
+    currency_code = CharField(max_length=3, default="USD")
+    currency_symbol = CharField(max_length=8, default="$")
+    currency_decimals = IntegerField(default=2)
+    timezone = CharField(default="UTC")
+    # "order": taxes apply to the whole order; "item": each item carries its taxes.
+    tax_mode = CharField(default="order")
+    tax_inclusive = BooleanField(default=False)
+    table_lock_timeout_minutes = IntegerField(default=10)
+    default_reservation_status = CharField(default="Pending")
+    reservation_sitting_minutes = IntegerField(default=120)
+    customer_order_cutoff_minutes = IntegerField(default=5)
+
+    class Meta:
+        table_name = "restaurants"
+
+
+class Branch(BaseModel):
+    restaurant = FK(Restaurant, backref="branches")
+    name = CharField()
+    address = TextField(default="")
+    timezone = CharField(default="UTC")
+    # The edge that is this branch's authority (None: the cloud serves it).
+    edge_node_id = IntegerField(null=True)
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "branches"
+
+
+class Role(BaseModel):
+    restaurant = FK(Restaurant, backref="roles")
+    name = CharField()               # owner, manager, cashier, waiter, chef, delivery
+    display_name = CharField()
+
+    class Meta:
+        table_name = "roles"
+        indexes = ((("restaurant", "name"), True),)
+
+
+class Permission(BaseModel):
+    name = CharField(unique=True)    # e.g. "Create Order"
+    module = CharField(default="")
+
+    class Meta:
+        table_name = "permissions"
+
+
+class RolePermission(BaseModel):
+    role = FK(Role, backref="role_permissions")
+    permission = FK(Permission)
+
+    class Meta:
+        table_name = "role_has_permissions"
+        indexes = ((("role", "permission"), True),)
+
+
+class User(BaseModel):
+    restaurant = FK(Restaurant, backref="users")
+    branch = FK(Branch, null=True, on_delete="SET NULL")   # the user's current branch
+    name = CharField()
+    email = CharField(unique=True)
+    password_hash = CharField()
+    phone_code = CharField(default="")
+    phone = CharField(default="")
+    locale = CharField(default="en")
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "users"
+
+
+class UserRole(BaseModel):
+    user = FK(User, backref="user_roles")
+    role = FK(Role)
+
+    class Meta:
+        table_name = "model_has_roles"
+        indexes = ((("user", "role"), True),)
+
+
+class UserBranch(BaseModel):
+    """The branches a user may work in (an owner: every branch)."""
+    user = FK(User, backref="user_branches")
+    branch = FK(Branch)
+
+    class Meta:
+        table_name = "user_branches"
+        indexes = ((("user", "branch"), True),)
+
+
+class RevokedToken(BaseModel):
+    jti = CharField(unique=True)
+    expires_at = DateTimeField()
+
+    class Meta:
+        table_name = "revoked_tokens"
+
+
+# --- Catalog (owned by the cloud; per branch, as in TableTrack) ------------------
+
+class OrderType(BaseModel):
+    branch = FK(Branch, backref="order_types")
+    slug = CharField()               # dine_in, delivery, pickup
+    order_type_name = CharField()    # "Dine In"
+    type = CharField()               # dine_in | delivery | pickup
+    uses_token_number = BooleanField(default=False)
+    is_active = BooleanField(default=True)
+    sort_order = IntegerField(default=0)
+
+    class Meta:
+        table_name = "order_types"
+        indexes = ((("branch", "slug"), True),)
+
+
+class Menu(BaseModel):
+    branch = FK(Branch, backref="menus")
+    menu_name = CharField()
+    sort_order = IntegerField(default=0)
+
+    class Meta:
+        table_name = "menus"
+
+
+class ItemCategory(BaseModel):
+    branch = FK(Branch, backref="item_categories")
+    category_name = CharField()
+    sort_order = IntegerField(default=0)
+
+    class Meta:
+        table_name = "item_categories"
+
+
+class KotPlace(BaseModel):
+    """A kitchen station that receives KOTs."""
+    branch = FK(Branch, backref="kot_places")
+    name = CharField()
+    type = CharField(default="food")
+    is_default = BooleanField(default=False)
+    printer_id = peewee.BigIntegerField(null=True)
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "kot_places"
+
+
+class Tax(BaseModel):
+    restaurant = FK(Restaurant, backref="taxes")
+    tax_name = CharField()
+    tax_percent = PercentField()
+
+    class Meta:
+        table_name = "taxes"
+
+
+class MenuItem(BaseModel):
+    branch = FK(Branch, backref="menu_items")
+    menu = FK(Menu, backref="items")
+    item_category = FK(ItemCategory, backref="items")
+    kot_place = FK(KotPlace, null=True, on_delete="SET NULL")
+    item_name = CharField()
+    description = TextField(default="")
+    type = CharField(default="veg")  # veg | non-veg | egg | drink | other | halal
+    price = MoneyField()
+    image = CharField(null=True)
+    preparation_time = IntegerField(null=True)
+    is_available = BooleanField(default=True)
+    sort_order = IntegerField(default=0)
+
+    class Meta:
+        table_name = "menu_items"
+
+
+class MenuItemTax(BaseModel):
+    """Taxes of an item, when the restaurant taxes per item."""
+    menu_item = FK(MenuItem, backref="item_taxes")
+    tax = FK(Tax)
+
+    class Meta:
+        table_name = "menu_item_tax"
+        indexes = ((("menu_item", "tax"), True),)
+
+
+class MenuItemVariation(BaseModel):
+    menu_item = FK(MenuItem, backref="variations")
+    variation = CharField()
+    price = MoneyField()
+    sort_order = IntegerField(default=0)
+
+    class Meta:
+        table_name = "menu_item_variations"
+
+
+class MenuItemPrice(BaseModel):
+    """The price of an item (or one of its variations) for one order type."""
+    menu_item = FK(MenuItem, backref="prices")
+    variation = FK(MenuItemVariation, null=True, backref="prices")
+    order_type = FK(OrderType)
+    final_price = MoneyField()
+
+    class Meta:
+        table_name = "menu_item_prices"
+        indexes = ((("menu_item", "variation", "order_type"), True),)
+
+
+class ModifierGroup(BaseModel):
+    branch = FK(Branch, backref="modifier_groups")
+    name = CharField()
+    description = TextField(default="")
+
+    class Meta:
+        table_name = "modifier_groups"
+
+
+class ItemModifier(BaseModel):
+    """Which modifier groups an item offers, and how (the module's pivot)."""
+    menu_item = FK(MenuItem, backref="item_modifiers")
+    modifier_group = FK(ModifierGroup, backref="item_modifiers")
+    is_required = BooleanField(default=False)
+    allow_multiple_selection = BooleanField(default=False)
+
+    class Meta:
+        table_name = "item_modifiers"
+        indexes = ((("menu_item", "modifier_group"), True),)
+
+
+class ModifierOption(BaseModel):
+    modifier_group = FK(ModifierGroup, backref="options")
+    name = CharField()
+    price = MoneyField()
+    is_available = BooleanField(default=True)
+    is_preselected = BooleanField(default=False)
+    sort_order = IntegerField(default=0)
+
+    class Meta:
+        table_name = "modifier_options"
+
+
+class ModifierOptionPrice(BaseModel):
+    modifier_option = FK(ModifierOption, backref="prices")
+    order_type = FK(OrderType)
+    price = MoneyField()
+
+    class Meta:
+        table_name = "modifier_option_prices"
+        indexes = ((("modifier_option", "order_type"), True),)
+
+
+class ExtraCharge(BaseModel):
+    restaurant = FK(Restaurant, backref="extra_charges")
+    charge_name = CharField()
+    charge_type = CharField()        # percent | fixed
+    charge_value = FixedPointField(4, default=0)
+    order_types = JSONField(default=list)   # order-type slugs it applies to
+    is_enabled = BooleanField(default=True)
+
+    class Meta:
+        table_name = "restaurant_charges"
+
+
+class DeliveryPlatform(BaseModel):
+    branch = FK(Branch, backref="delivery_platforms")
+    name = CharField()
+    logo = CharField(null=True)
+    commission_percent = PercentField()
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "delivery_platforms"
+
+
+class DeliveryExecutive(BaseModel):
+    branch = FK(Branch, backref="delivery_executives")
+    name = CharField()
+    phone_code = CharField(default="")
+    phone = CharField(default="")
+    status = CharField(default="available")   # available | on_delivery | inactive
+
+    class Meta:
+        table_name = "delivery_executives"
+
+
+class KotCancelReason(BaseModel):
+    restaurant = FK(Restaurant, backref="kot_cancel_reasons")
+    reason = CharField()
+    cancel_order = BooleanField(default=False)
+    cancel_kot = BooleanField(default=True)
+
+    class Meta:
+        table_name = "kot_cancel_reasons"
+
+
+class OrderNumberSetting(BaseModel):
+    branch = FK(Branch, unique=True)
+    enabled = BooleanField(default=True)     # off: "Order #157"
+    prefix = CharField(default="ORD")
+    separator = CharField(default="-")
+    include_date = BooleanField(default=True)
+    date_format = CharField(default="Ymd")
+    digits = IntegerField(default=3)
+    reset_daily = BooleanField(default=False)
+
+    class Meta:
+        table_name = "order_number_settings"
+
+
+class NumberSequence(BaseModel):
+    """Per-branch counters: order numbers, KOT numbers, token numbers."""
+    branch = FK(Branch)
+    name = CharField()               # order | kot | token
+    period = CharField(default="")   # "" or the day (YYYY-MM-DD) for daily resets
+    last_value = IntegerField(default=0)
+
+    class Meta:
+        table_name = "number_sequences"
+        indexes = ((("branch", "name", "period"), True),)
+
+
+class Language(BaseModel):
+    code = CharField(unique=True)
+    name = CharField()
+    is_active = BooleanField(default=True)
+    is_rtl = BooleanField(default=False)
+
+    class Meta:
+        table_name = "languages"
+
+
+class Currency(BaseModel):
+    restaurant = FK(Restaurant, backref="currencies")
+    currency_code = CharField(max_length=3)
+    currency_name = CharField()
+    currency_symbol = CharField(max_length=8)
+    decimals = IntegerField(default=2)
+
+    class Meta:
+        table_name = "currencies"
+
+
+class PaymentGateway(BaseModel):
+    """A payment gateway's name and mode. Credentials are never stored in a
+    column that the API serialises; they live in ``secret`` and stay there."""
+    restaurant = FK(Restaurant, backref="payment_gateways")
+    name = CharField()               # stripe | razorpay | ...
+    mode = CharField(default="test")  # test | live
+    is_enabled = BooleanField(default=False)
+    secret = TextField(default="")
+
+    class Meta:
+        table_name = "payment_gateway_credentials"
+
+
+class Printer(BaseModel):
+    branch = FK(Branch, backref="printers")
+    name = CharField()
+    type = CharField(default="network")
+    address = CharField(default="")
+    char_per_line = IntegerField(default=48)
+    is_default = BooleanField(default=False)
+
+    class Meta:
+        table_name = "printers"
+
+
+class ReceiptSetting(BaseModel):
+    branch = FK(Branch, unique=True)
+    header = TextField(default="")
+    footer = TextField(default="")
+    show_tax = BooleanField(default=True)
+    show_table = BooleanField(default=True)
+    show_customer = BooleanField(default=True)
+
+    class Meta:
+        table_name = "receipt_settings"
+
+
+# --- Floor: areas, tables, locks, reservations (owned by the branch) -------------
+
+class Area(BaseModel):
+    branch = FK(Branch, backref="areas")
+    area_name = CharField()
+
+    class Meta:
+        table_name = "areas"
+
+
+class Table(BaseModel):
+    branch = FK(Branch, backref="tables")
+    area = FK(Area, backref="tables")
+    table_code = CharField()
+    seating_capacity = IntegerField(default=4)
+    status = CharField(default="active")           # active | inactive
+    available_status = CharField(default="available")  # available | reserved | running
+
+    class Meta:
+        table_name = "tables"
+        indexes = ((("branch", "table_code"), True),)
+
+
+class TableLock(BaseModel):
+    """Who holds a table; expires after the restaurant's lock timeout."""
+    table = FK(Table, unique=True, backref="locks")
+    branch = FK(Branch)
+    user = FK(User)
+    locked_at = DateTimeField(default=utcnow)
+    refreshed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "table_locks"
+
+
+# --- Customers (shared across the restaurant) -------------------------------------
+
+class Customer(BaseModel):
+    restaurant = FK(Restaurant, backref="customers")
+    name = CharField()
+    phone_code = CharField(default="")
+    phone = CharField(default="", index=True)
+    email = CharField(null=True, index=True)
+
+    class Meta:
+        table_name = "customers"
+
+
+class CustomerAddress(BaseModel):
+    customer = FK(Customer, backref="addresses")
+    label = CharField(default="")
+    address = TextField()
+    lat = FixedPointField(7, null=True)
+    lng = FixedPointField(7, null=True)
+
+    class Meta:
+        table_name = "customer_addresses"
+
+
+class Reservation(BaseModel):
+    branch = FK(Branch, backref="reservations")
+    table = FK(Table, null=True, on_delete="SET NULL", backref="reservations")
+    customer = FK(Customer, null=True, on_delete="SET NULL")
+    reservation_date_time = DateTimeField(index=True)
+    party_size = IntegerField()
+    status = CharField(default="Pending")   # Pending Confirmed Checked_In Cancelled No_Show
+    slot_type = CharField(default="Dinner")  # Breakfast Lunch Dinner
+    name = CharField(default="")
+    phone = CharField(default="")
+    email = CharField(default="")
+    special_requests = TextField(default="")
+    created_by = FK(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "reservations"
+
+
+# --- Orders, kitchen and payments (owned by the branch) ----------------------------
+
+class Order(BaseModel):
+    branch = FK(Branch, backref="orders")
+    uuid = CharField(null=True, unique=True)    # a client's own order id, dedupes retries
+    order_number = IntegerField()
+    formatted_order_number = CharField()
+    token_number = IntegerField(null=True)
+    status = CharField(default="draft")          # draft kot billed paid canceled payment_due ...
+    order_status = CharField(default="placed")   # placed confirmed preparing ... cancelled
+    placed_via = CharField(default="pos")
+    order_type = FK(OrderType, null=True, on_delete="SET NULL")
+    order_type_name = CharField(default="")
+    table = FK(Table, null=True, on_delete="SET NULL", backref="orders")
+    customer = FK(Customer, null=True, on_delete="SET NULL", backref="orders")
+    waiter = FK(User, null=True, on_delete="SET NULL", backref="waited_orders")
+    created_by = FK(User, null=True, on_delete="SET NULL")
+    pax = IntegerField(default=1)
+    date_time = DateTimeField(default=utcnow, index=True)
+    delivery_address = TextField(null=True)
+    customer_address = FK(CustomerAddress, null=True, on_delete="SET NULL")
+    delivery_time = DateTimeField(null=True)
+    delivery_executive = FK(DeliveryExecutive, null=True, on_delete="SET NULL")
+    delivery_app = FK(DeliveryPlatform, null=True, on_delete="SET NULL")
+    discount_type = CharField(null=True)         # percent | fixed
+    discount_value = FixedPointField(4, default=0)
+    discount_amount = MoneyField()
+    sub_total = MoneyField()
+    tax_total = MoneyField()
+    charges_total = MoneyField()
+    delivery_fee = MoneyField()
+    tip_amount = MoneyField()
+    tip_note = TextField(null=True)
+    total = MoneyField()
+    amount_paid = MoneyField()
+    note = TextField(null=True)
+
+    class Meta:
+        table_name = "orders"
+        indexes = ((("branch", "order_number", "date_time"), False),)
+
+
+class OrderItem(BaseModel):
+    order = FK(Order, backref="items")
+    menu_item = FK(MenuItem, null=True, on_delete="SET NULL")
+    variation = FK(MenuItemVariation, null=True, on_delete="SET NULL")
+    name = CharField()
+    quantity = IntegerField()
+    price = MoneyField()             # unit price of the item (or variation) for the order type
+    modifiers_total = MoneyField()   # per unit
+    amount = MoneyField()            # (price + modifiers_total) * quantity
+    tax_amount = MoneyField()
+    tax_percentage = PercentField()
+    tax_breakup = JSONField(null=True)
+    note = TextField(null=True)
+    kot_quantity = IntegerField(default=0)   # how much of the line the kitchen has had
+
+    class Meta:
+        table_name = "order_items"
+
+
+class OrderItemModifier(BaseModel):
+    order_item = FK(OrderItem, backref="modifiers")
+    modifier_option = FK(ModifierOption, null=True, on_delete="SET NULL")
+    name = CharField()
+    price = MoneyField()
+
+    class Meta:
+        table_name = "order_item_modifier_options"
+
+
+class OrderTax(BaseModel):
+    order = FK(Order, backref="taxes")
+    tax = FK(Tax, null=True, on_delete="SET NULL")
+    name = CharField()
+    percent = PercentField()
+    amount = MoneyField()
+
+    class Meta:
+        table_name = "order_taxes"
+
+
+class OrderCharge(BaseModel):
+    order = FK(Order, backref="charges")
+    charge = FK(ExtraCharge, null=True, on_delete="SET NULL")
+    name = CharField()
+    amount = MoneyField()
+
+    class Meta:
+        table_name = "order_charges"
+
+
+class Kot(BaseModel):
+    branch = FK(Branch, backref="kots")
+    order = FK(Order, backref="kots")
+    kot_number = IntegerField()
+    token_number = IntegerField(null=True)
+    kitchen_place = FK(KotPlace, null=True, on_delete="SET NULL")
+    status = CharField(default="in_kitchen")  # pending_confirmation in_kitchen food_ready served cancelled
+    note = TextField(null=True)
+    cancel_reason = FK(KotCancelReason, null=True, on_delete="SET NULL")
+    cancel_reason_text = TextField(null=True)
+
+    class Meta:
+        table_name = "kots"
+
+
+class KotItem(BaseModel):
+    kot = FK(Kot, backref="items")
+    order_item = FK(OrderItem, null=True, on_delete="SET NULL", backref="kot_items")
+    menu_item = FK(MenuItem, null=True, on_delete="SET NULL")
+    quantity = IntegerField()
+    status = CharField(default="pending")    # pending cooking ready cancelled
+    note = TextField(null=True)
+
+    class Meta:
+        table_name = "kot_items"
+
+
+class SplitOrder(BaseModel):
+    order = FK(Order, backref="splits")
+    amount = MoneyField()
+    payment_method = CharField()
+    status = CharField(default="pending")    # pending | paid
+    items = JSONField(null=True)             # [{order_item_id, quantity}]
+
+    class Meta:
+        table_name = "split_orders"
+
+
+class Payment(BaseModel):
+    branch = FK(Branch, backref="payments")
+    order = FK(Order, backref="payments")
+    split_order = FK(SplitOrder, null=True, on_delete="SET NULL")
+    payment_method = CharField()
+    amount = MoneyField()            # what was applied to the order
+    tendered = MoneyField()          # what the customer handed over
+    change_given = MoneyField()      # cash returned
+    created_by = FK(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "payments"
+
+
+# --- Notifications and devices ------------------------------------------------------
+
+class Notification(BaseModel):
+    user = FK(User, backref="notifications")
+    branch = FK(Branch, null=True, on_delete="SET NULL")
+    type = CharField()
+    title = CharField()
+    body = TextField(default="")
+    data = JSONField(default=dict)
+    read_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "notifications"
+
+
+class DeviceToken(BaseModel):
+    user = FK(User, backref="device_tokens")
+    restaurant = FK(Restaurant)
+    branch = FK(Branch, null=True, on_delete="SET NULL")
+    platform = CharField(max_length=20, null=True)
+    device_id = CharField(max_length=191, null=True)
+    token = TextField()
+
+    class Meta:
+        table_name = "ai_device_tokens"
+
+
+# --- Idempotency ------------------------------------------------------------------------
+
+class IdempotencyRecord(BaseModel):
+    """The first answer to a request carrying an Idempotency-Key."""
+    user = FK(User)
+    key = CharField()
+    method = CharField()
+    path = CharField()
+    request_hash = CharField()
+    status_code = IntegerField()
+    response_body = TextField()
+
+    class Meta:
+        table_name = "idempotency_keys"
+        indexes = ((("user", "key"), True),)
+
+
+ALL_MODELS = [
+    Restaurant, Branch, Role, Permission, RolePermission, User, UserRole, UserBranch,
+    RevokedToken, OrderType, Menu, ItemCategory, KotPlace, Tax, MenuItem, MenuItemTax,
+    MenuItemVariation, MenuItemPrice, ModifierGroup, ItemModifier, ModifierOption,
+    ModifierOptionPrice, ExtraCharge, DeliveryPlatform, DeliveryExecutive,
+    KotCancelReason, OrderNumberSetting, NumberSequence, Language, Currency,
+    PaymentGateway, Printer, ReceiptSetting, Area, Table, TableLock, Customer,
+    CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
+    OrderCharge, Kot, KotItem, SplitOrder, Payment, Notification, DeviceToken,
+    IdempotencyRecord,
+]

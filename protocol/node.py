@@ -1,0 +1,95 @@
+"""What a running node hands its handlers: the one place an edge and a cloud differ.
+
+Handlers read ``self.node`` and nothing global. The edge builds a Node that
+serves one branch over its SQLite file; the cloud builds one that serves every
+branch. ``publish`` is what "an event happened" means on that node (the
+WebSocket hub, later also the outbox); it defaults to doing nothing.
+"""
+
+import dataclasses
+import logging
+import os
+from typing import Callable, Optional
+
+from . import models
+from .clock import Clock
+from .config import Settings
+from .db import Store, open_sqlite
+from .ratelimit import RateLimiter
+from .tokens import KeyRing
+
+log = logging.getLogger("branchline.node")
+
+EDGE, CLOUD = "edge", "cloud"
+
+
+@dataclasses.dataclass
+class Node:
+    role: str
+    settings: Settings
+    store: Store
+    keyring: KeyRing
+    clock: Clock
+    login_limiter: RateLimiter
+    branch_id: Optional[int] = None          # the edge's branch; None at the cloud
+    branch_name: str = ""
+    revoked: set = dataclasses.field(default_factory=set)
+    publish: Callable = lambda *event: None
+
+    @property
+    def node_id(self):
+        return self.store.node_id
+
+    def serves(self, branch_id):
+        """Whether this node is the authority that answers for branch_id."""
+        return self.branch_id is None or branch_id == self.branch_id
+
+    def close(self):
+        self.store.close()
+
+
+def data_paths(settings):
+    data_dir = os.path.abspath(settings.data_dir)
+    return {
+        "data_dir": data_dir,
+        "database": os.path.join(data_dir, "%s.db" % settings.role),
+        "keys": os.path.join(data_dir, "keys"),
+    }
+
+
+def _load_revoked(now):
+    return {r.jti for r in models.RevokedToken.select(models.RevokedToken.jti)
+            .where(models.RevokedToken.expires_at > now)}
+
+
+def _edge_branch(branch_id):
+    query = models.Branch.select()
+    if branch_id:
+        branch = query.where(models.Branch.id == branch_id).first()
+        if branch is None:
+            raise SystemExit("branch %d is not in this edge's database" % branch_id)
+        return branch
+    branches = list(query.limit(2))
+    if len(branches) != 1:
+        raise SystemExit("this edge's database holds %d branches: set branch_id"
+                         % len(branches))
+    return branches[0]
+
+
+def build_node(settings, *, clock=None, database=None):
+    """Open the node's database (migrating it) and keys; nothing listens yet."""
+    clock = clock or Clock()
+    paths = data_paths(settings)
+    os.makedirs(paths["data_dir"], exist_ok=True)
+    db = database or open_sqlite(paths["database"])
+    store = Store(db, node_id=settings.node_id).open()
+    keyring = KeyRing.from_dir(paths["keys"], settings.node_id)
+    node = Node(
+        role=settings.role, settings=settings, store=store, keyring=keyring, clock=clock,
+        login_limiter=RateLimiter(clock, settings.login_attempts_per_minute, 60),
+        revoked=store.call(_load_revoked, clock.now()),
+    )
+    if settings.role == EDGE:
+        branch = store.call(_edge_branch, settings.branch_id)
+        node.branch_id, node.branch_name = branch.id, branch.name
+    return node

@@ -1,0 +1,102 @@
+"""Login tokens: JWTs signed with a node's Ed25519 key, verified offline.
+
+Each node keeps its private key in ``<data_dir>/keys/node-<id>.key`` and
+trusts the public keys in ``<data_dir>/keys/trusted/<node_id>.pem`` (its own is
+always trusted). The JWT header's ``kid`` names the signing node, so an edge
+accepts a token the cloud issued for its branch, and the cloud accepts one an
+enrolled edge issued, and a tablet can fail over without logging in again.
+
+Claims: ``sub`` user id, ``rid`` restaurant, ``bid`` branch, ``iss`` the
+issuing node, ``iat``/``exp``, ``jti`` (what logout revokes).
+"""
+
+import os
+import secrets
+import time
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                               Ed25519PublicKey)
+
+ALGORITHM = "EdDSA"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def public_pem(private_key):
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_or_create_key(path):
+    if os.path.exists(path):
+        with open(path, "rb") as fh:
+            return serialization.load_pem_private_key(fh.read(), password=None)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    return key
+
+
+class KeyRing:
+    """This node's signing key and the public keys it accepts."""
+
+    def __init__(self, node_id, private_key, trusted=None):
+        self.node_id = node_id
+        self.private_key = private_key
+        self.trusted = {str(node_id): private_key.public_key()}
+        self.trusted.update(trusted or {})
+
+    @classmethod
+    def from_dir(cls, keys_dir, node_id):
+        key = load_or_create_key(os.path.join(keys_dir, "node-%d.key" % node_id))
+        trusted = {}
+        trusted_dir = os.path.join(keys_dir, "trusted")
+        if os.path.isdir(trusted_dir):
+            for name in sorted(os.listdir(trusted_dir)):
+                if name.endswith(".pem"):
+                    with open(os.path.join(trusted_dir, name), "rb") as fh:
+                        pub = serialization.load_pem_public_key(fh.read())
+                    if isinstance(pub, Ed25519PublicKey):
+                        trusted[name[:-4]] = pub
+        return cls(node_id, key, trusted)
+
+    @staticmethod
+    def trust(keys_dir, node_id, pem):
+        """Store another node's public key so tokens it signs are accepted."""
+        trusted_dir = os.path.join(keys_dir, "trusted")
+        os.makedirs(trusted_dir, exist_ok=True)
+        with open(os.path.join(trusted_dir, "%d.pem" % node_id), "wb") as fh:
+            fh.write(pem)
+
+    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now=None):
+        now = int(now if now is not None else time.time())
+        claims = {
+            "sub": str(user_id), "rid": restaurant_id, "bid": branch_id,
+            "iss": "branchline-node-%d" % self.node_id,
+            "iat": now, "exp": now + ttl_seconds, "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self.private_key, algorithm=ALGORITHM,
+                          headers={"kid": str(self.node_id)})
+
+    def verify(self, token):
+        """The token's claims, or InvalidToken for anything not signed by a
+        trusted node, expired, or malformed."""
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self.trusted.get(str(header.get("kid")))
+            if key is None:
+                raise InvalidToken("unknown signer")
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM],
+                                options={"require": ["sub", "exp", "jti", "rid", "bid"]})
+            claims["sub"] = int(claims["sub"])
+            return claims
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise InvalidToken(str(exc)) from None

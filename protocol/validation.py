@@ -1,0 +1,115 @@
+"""Request bodies: pydantic models in, Laravel-style 422 field errors out.
+
+Each route declares the model of its body; ``parse(model, data)`` returns the
+validated instance or raises ``ValidationFailed`` with one message per field
+worded as Laravel words them ("The email field is required."), which is what
+companion apps show to staff. The same models feed the OpenAPI document.
+"""
+
+from decimal import Decimal
+from typing import Annotated
+
+import email_validator
+import pydantic
+from pydantic_core import PydanticCustomError
+
+from .errors import ValidationFailed
+
+
+class Body(pydantic.BaseModel):
+    """Base of every request body: unknown fields are ignored, known ones checked."""
+    model_config = pydantic.ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+def _check_email(value):
+    try:
+        email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        raise PydanticCustomError("email", "not a valid email address")
+    return value.lower()
+
+
+Email = Annotated[str, pydantic.AfterValidator(_check_email)]
+Money = Annotated[Decimal, pydantic.Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+def _attribute(loc):
+    return ".".join(str(part) for part in loc)
+
+
+def _words(attribute):
+    return attribute.replace("_", " ")
+
+
+_MESSAGES = {
+    "missing": "The {attr} field is required.",
+    "string_type": "The {attr} field must be a string.",
+    "int_type": "The {attr} field must be an integer.",
+    "int_parsing": "The {attr} field must be an integer.",
+    "int_from_float": "The {attr} field must be an integer.",
+    "float_type": "The {attr} field must be a number.",
+    "float_parsing": "The {attr} field must be a number.",
+    "decimal_type": "The {attr} field must be a number.",
+    "decimal_parsing": "The {attr} field must be a number.",
+    "finite_number": "The {attr} field must be a number.",
+    "decimal_max_digits": "The {attr} field is too large.",
+    "decimal_whole_digits": "The {attr} field is too large.",
+    "decimal_max_places": "The {attr} field must have at most {decimal_places} decimal places.",
+    "bool_type": "The {attr} field must be true or false.",
+    "bool_parsing": "The {attr} field must be true or false.",
+    "list_type": "The {attr} field must be an array.",
+    "dict_type": "The {attr} field must be an object.",
+    "model_type": "The {attr} field must be an object.",
+    "model_attributes_type": "The {attr} field must be an object.",
+    "greater_than_equal": "The {attr} field must be at least {ge}.",
+    "greater_than": "The {attr} field must be greater than {gt}.",
+    "less_than_equal": "The {attr} field must not be greater than {le}.",
+    "less_than": "The {attr} field must be less than {lt}.",
+    "string_too_long": "The {attr} field must not be greater than {max_length} characters.",
+    "string_too_short": "The {attr} field must be at least {min_length} characters.",
+    "too_short": "The {attr} field must have at least {min_length} items.",
+    "too_long": "The {attr} field must not have more than {max_length} items.",
+    "email": "The {attr} field must be a valid email address.",
+    "literal_error": "The selected {attr} is invalid.",
+    "enum": "The selected {attr} is invalid.",
+    "datetime_parsing": "The {attr} field must be a valid date.",
+    "datetime_type": "The {attr} field must be a valid date.",
+    "datetime_from_date_parsing": "The {attr} field must be a valid date.",
+    "date_parsing": "The {attr} field must be a valid date.",
+    "date_from_datetime_parsing": "The {attr} field must be a valid date.",
+}
+
+
+def message_for(error):
+    attr = _attribute(error["loc"]) or "body"
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        if error["type"] == "value_error":
+            # Raised by a model's own validator: its text is already a sentence.
+            return str(error.get("ctx", {}).get("error", error["msg"]))
+        return "The %s field is invalid." % _words(attr)
+    ctx = dict(error.get("ctx") or {})
+    return template.format(attr=_words(attr), **ctx)
+
+
+def field_errors(exc):
+    errors = {}
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        # Union members append their type name to the location; drop it.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        error = dict(error, loc=loc)
+        errors.setdefault(_attribute(loc) or "body", [])
+        message = message_for(error)
+        if message not in errors[_attribute(loc) or "body"]:
+            errors[_attribute(loc) or "body"].append(message)
+    return errors
+
+
+def parse(model, data):
+    if not isinstance(data, dict):
+        raise ValidationFailed.field("body", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from None

@@ -1,0 +1,33 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="branchline",
+    version="0.1.0",
+    description="Offline-first point-of-sale backend: an edge server per branch, "
+                "replicating to a cloud node.",
+    python_requires=">=3.11",
+    packages=find_packages(include=["protocol", "protocol.*", "sync", "sync.*",
+                                    "edge", "edge.*", "cloud", "cloud.*"]),
+    install_requires=[
+        "tornado>=6.4",
+        "peewee>=4.5",
+        "pyjwt[crypto]>=2.8",
+        "cryptography>=42",
+        "zeroconf>=0.132",
+        "pywebpush>=2.0",
+        "pydantic>=2.7",
+        "email-validator>=2.1",
+        "phonenumbers>=8.13",
+    ],
+    extras_require={
+        "postgres": ["psycopg2-binary>=2.9.9"],
+        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3"],
+    },
+    entry_points={
+        "console_scripts": [
+            "branchline-edge=edge.server:main",
+            "branchline-cloud=cloud.server:main",
+            "branchline-demo=cloud.demo:main",
+        ],
+    },
+)

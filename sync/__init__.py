@@ -1,0 +1,1 @@
+"""Offline-first replication between edges and the cloud (see DESIGN.md, Sync)."""
