@@ -102,9 +102,10 @@ def branch_shape(branch):
     return {"id": branch.id, "name": branch.name}
 
 
-def switch_branch(user_id, branch_id, serves, where):
+def switch_branch(user_id, branch_id, serves, where, remember):
     """Check a switch to branch_id; ``serves(id)`` says whether this node answers
-    for it, ``where(branch)`` words where it is served instead."""
+    for it, ``where(branch)`` words where it is served instead. ``remember``
+    stores it as the user's current branch (only the cloud owns user rows)."""
     user = active_user(user_id)
     branch = models.Branch.get_or_none((models.Branch.id == branch_id) &
                                        (models.Branch.restaurant == user.restaurant_id))
@@ -114,7 +115,7 @@ def switch_branch(user_id, branch_id, serves, where):
         raise Forbidden("You are not assigned to %s." % branch.name)
     if not serves(branch.id):
         raise Forbidden(where(branch))
-    if user.branch_id != branch.id:
+    if remember and user.branch_id != branch.id:
         user.branch = branch
         user.save()
     return {"branch": branch_shape(branch), "user": user_shape(user, branch.id)}
@@ -138,3 +139,27 @@ def platform_config(user_id, branch_id, features):
         "features": features,
         "modules": MODULES,
     }
+
+
+class Actor:
+    """The user behind a request, as the domain operations see them."""
+
+    def __init__(self, user, roles, branch_id):
+        self.user = user
+        self.user_id = user.id
+        self.name = user.name
+        self.restaurant_id = user.restaurant_id
+        self.branch_id = branch_id
+        self.roles = frozenset(roles)
+
+    def __repr__(self):
+        return "<Actor %s %s branch=%s>" % (self.user_id, sorted(self.roles), self.branch_id)
+
+
+def load_actor(auth):
+    """The Actor for a verified token (its user must still be active)."""
+    user = models.User.get_or_none(models.User.id == auth.user_id)
+    if user is None or not user.is_active:
+        from .errors import Unauthenticated
+        raise Unauthenticated()
+    return Actor(user, role_names(user), auth.branch_id)

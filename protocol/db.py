@@ -66,6 +66,7 @@ class Store:
         self.db = db
         self.node_id = node_id
         self.allocator = ids.IdAllocator(node_id)
+        self._closed = False
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="store-%d" % node_id,
             initializer=self._bind)
@@ -95,6 +96,10 @@ class Store:
         return self
 
     def close(self):
+        if self._closed:
+            return
+        self._closed = True
+
         def _close():
             if not self.db.is_closed():
                 if isinstance(self.db, peewee.SqliteDatabase):

@@ -21,9 +21,12 @@ def to_money(value):
     if isinstance(value, float):
         value = repr(value)
     try:
-        return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = Decimal(value)
+        if not amount.is_finite():
+            raise ValueError
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError("not an amount: %r" % (value,))
+        raise ValueError("not an amount: %r" % (value,)) from None
 
 
 def percent_of(amount, percent):

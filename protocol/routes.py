@@ -5,11 +5,11 @@ under the contract's prefix. The OpenAPI document is generated from the same
 table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
-from .handlers import auth, openapi, platform
+from .handlers import auth, openapi, orders, platform
 
 PREFIX = "/api/application-integration"
 
-HANDLER_MODULES = [auth, platform, openapi]
+HANDLER_MODULES = [auth, platform, orders, openapi]
 
 
 def api_routes():

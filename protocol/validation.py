@@ -23,7 +23,8 @@ class Body(pydantic.BaseModel):
 
 def _check_email(value):
     try:
-        email_validator.validate_email(value, check_deliverability=False)
+        email_validator.validate_email(value, check_deliverability=False,
+                                        test_environment=True)
     except email_validator.EmailNotValidError:
         raise PydanticCustomError("email", "not a valid email address")
     return value.lower()

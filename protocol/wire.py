@@ -59,5 +59,9 @@ class _ExactEncoder(_Encoder):
 _ENCODER = _ExactEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+def _reject_constant(name):
+    raise ValueError("%s is not a number JSON allows" % name)
+
+
 def loads(text):
-    return json.loads(text, parse_float=decimal.Decimal)
+    return json.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)

@@ -12,7 +12,7 @@ import logging
 
 import tornado.web
 
-from .. import validation, wire
+from .. import accounts, idempotency, validation, wire
 from ..errors import APIError, Forbidden, Unauthenticated
 from ..tokens import InvalidToken
 
@@ -95,6 +95,33 @@ class APIHandler(tornado.web.RequestHandler):
 
     async def run(self, fn, *args, **kwargs):
         return await self.node.store.run(fn, *args, **kwargs)
+
+    async def actor_run(self, fn, *args, **kwargs):
+        """Run fn(actor, *args) in a Store thread for the calling user."""
+        def with_actor():
+            return fn(accounts.load_actor(self.auth), *args, **kwargs)
+        return await self.run(with_actor)
+
+    async def write_once(self, fn, *args, status=200):
+        """Answer fn(actor, *args) with status; under an Idempotency-Key, a retry
+        gets the first answer and fn is not run again."""
+        key = self.request.headers.get("Idempotency-Key")
+        if key is None:
+            self.write_json(await self.actor_run(fn, *args), status)
+            return
+        idempotency.check_key(key)
+        fingerprint = idempotency.request_hash(self.request.method, self.request.path,
+                                               self.request.body)
+
+        def run_once():
+            actor = accounts.load_actor(self.auth)
+            return idempotency.once(actor.user_id, key, self.request.method, self.request.path,
+                                    fingerprint, fn, actor, *args, status=status)
+        code, body = await self.run(run_once)
+        self.write_json(body, code)
+
+    def now(self):
+        return self.node.clock.now()
 
     # --- response --------------------------------------------------------------
 

@@ -25,7 +25,7 @@ class SwitchBranchHandler(APIHandler):
         A branch that another server answers for is refused with 403 saying where."""
         body = self.body()
         result = await self.run(accounts.switch_branch, self.auth.user_id, body.branch_id,
-                                self.node.serves, self._where)
+                                self.node.serves, self._where, self.node.role == "cloud")
         token = self.node.keyring.issue(
             user_id=self.auth.user_id, restaurant_id=self.auth.restaurant_id,
             branch_id=result["branch"]["id"],

@@ -1,0 +1,271 @@
+"""Run the demo: a cloud node and two branch edges on this machine.
+
+``branchline-demo`` seeds "Branchline Bistro" (see ``cloud.demo_data``) into the
+cloud's database on first run, gives each edge a copy of it, makes the three
+nodes trust each other's signing keys (a token one issues, the others accept),
+starts the three servers as child processes and prints where they are and how
+to log in. Ctrl-C or SIGTERM stops them all.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from protocol import config, tokens
+from protocol.db import Store, open_sqlite
+from protocol.ids import CLOUD_NODE_ID
+from protocol.node import data_paths
+
+from . import demo_data
+
+STATE_FILE = "demo.json"
+READY_PATH = "/api/application-integration/openapi.json"
+READY_TIMEOUT = 30
+STOP_TIMEOUT = 10
+
+# label, role, node id, sub-directory, branch served (None: every branch)
+NODES = [
+    ("Cloud", "cloud", CLOUD_NODE_ID, "cloud", None),
+    ("Downtown edge", "edge", 2, "downtown", "Downtown"),
+    ("Airport edge", "edge", 3, "airport", "Airport"),
+]
+OWN_ENTRIES = {STATE_FILE} | {sub for _, _, _, sub, _ in NODES}
+
+
+class Stopped(Exception):
+    """SIGTERM arrived."""
+
+
+class DemoError(Exception):
+    pass
+
+
+def parser():
+    p = argparse.ArgumentParser(
+        prog="branchline-demo",
+        description="Run the Branchline demo: a cloud node and two branch edges (Downtown, "
+                    "Airport) of the demo restaurant 'Branchline Bistro', on this machine. "
+                    "The first run seeds the data; later runs reuse it. Ctrl-C stops everything.")
+    p.add_argument("--data-dir", default="./demo-data", metavar="DIR",
+                   help="where the three nodes keep their databases and keys "
+                        "(DIR/cloud, DIR/downtown, DIR/airport; default %(default)s)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address the three servers listen on (0.0.0.0 to reach them from "
+                        "other devices on the LAN; default %(default)s)")
+    p.add_argument("--cloud-port", type=int, default=8800, metavar="PORT",
+                   help="port of the cloud node (default %(default)s)")
+    p.add_argument("--downtown-port", type=int, default=8700, metavar="PORT",
+                   help="port of the Downtown branch's edge (default %(default)s)")
+    p.add_argument("--airport-port", type=int, default=8701, metavar="PORT",
+                   help="port of the Airport branch's edge (default %(default)s)")
+    p.add_argument("--reset", action="store_true",
+                   help="delete the demo's data in --data-dir and seed it anew "
+                        "(orders, logins and keys made since are lost)")
+    return p
+
+
+# --- Setting up the data -----------------------------------------------------------
+
+def settings_for(role, data_dir, node_id):
+    # Only the paths are used, and they follow from role and data_dir alone.
+    return config.load(role, {"data_dir": data_dir, "node_id": node_id}, environ={})
+
+
+def wipe(data_dir):
+    """Delete a previous demo in data_dir, refusing anything the demo did not make."""
+    if not os.path.isdir(data_dir):
+        return
+    foreign = sorted(set(os.listdir(data_dir)) - OWN_ENTRIES)
+    if foreign:
+        raise DemoError("refusing to wipe %s: it holds files the demo did not make (%s). "
+                        "Choose another --data-dir." % (data_dir, ", ".join(foreign[:5])))
+    for entry in os.listdir(data_dir):
+        path = os.path.join(data_dir, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
+def set_up(data_dir):
+    """Seed the cloud, copy its database to each edge, exchange keys; answers the state."""
+    wipe(data_dir)
+    node_paths = {node_id: data_paths(settings_for(role, os.path.join(data_dir, sub), node_id))
+                  for _, role, node_id, sub, _ in NODES}
+    cloud = node_paths[CLOUD_NODE_ID]
+    os.makedirs(cloud["data_dir"], exist_ok=True)
+    print("Seeding the demo restaurant into %s ..." % cloud["database"], flush=True)
+    store = Store(open_sqlite(cloud["database"]), node_id=CLOUD_NODE_ID).open()
+    try:
+        summary = store.call(demo_data.seed)
+    finally:
+        store.close()   # checkpoints the WAL: the .db file alone is the whole database
+
+    for node_id, paths in node_paths.items():
+        if node_id != CLOUD_NODE_ID:
+            os.makedirs(paths["data_dir"], exist_ok=True)
+            shutil.copyfile(cloud["database"], paths["database"])
+
+    public = {node_id: tokens.public_pem(tokens.KeyRing.from_dir(paths["keys"], node_id)
+                                         .private_key)
+              for node_id, paths in node_paths.items()}
+    for node_id, paths in node_paths.items():
+        for other, pem in public.items():
+            if other != node_id:
+                tokens.KeyRing.trust(paths["keys"], other, pem)
+
+    state = {"restaurant_id": summary["restaurant_id"], "branches": summary["branches"],
+             "users": summary["users"]}
+    with open(os.path.join(data_dir, STATE_FILE), "w") as fh:
+        json.dump(state, fh, indent=2)
+    return state
+
+
+def load_state(data_dir, reset):
+    path = os.path.join(data_dir, STATE_FILE)
+    if reset or not os.path.exists(path):
+        return set_up(data_dir)
+    with open(path) as fh:
+        return json.load(fh)
+
+
+# --- Running the nodes -------------------------------------------------------------
+
+def node_commands(args, data_dir, state):
+    """[(label, url, argv)] for the cloud and the two edges."""
+    ports = {"cloud": args.cloud_port, "downtown": args.downtown_port,
+             "airport": args.airport_port}
+    reach = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    cloud_url = "http://%s:%d" % (reach, args.cloud_port)
+    commands = []
+    for label, role, node_id, sub, branch in NODES:
+        argv = [sys.executable, "-m", role, "--data-dir", os.path.join(data_dir, sub),
+                "--host", args.host, "--port", str(ports[sub]), "--node-id", str(node_id),
+                "--node-name", "demo-" + sub]
+        if branch:
+            argv += ["--branch-id", str(state["branches"][branch]), "--cloud-url", cloud_url]
+        commands.append((label, "http://%s:%d" % (reach, ports[sub]), argv))
+    return commands
+
+
+def check_port_free(host, port):
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DemoError("cannot listen on %s port %d (%s); is another demo running? "
+                            "Choose other ports with --cloud-port/--downtown-port/"
+                            "--airport-port." % (host, port, exc.strerror))
+
+
+def how_it_ended(child):
+    code = child.returncode
+    if code < 0:
+        return "was killed by signal %d" % -code
+    return "exited with code %d" % code
+
+
+def wait_until_ready(label, url, child):
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        if child.poll() is not None:
+            raise DemoError("%s %s while starting (see its output above)"
+                            % (label, how_it_ended(child)))
+        try:
+            with urllib.request.urlopen(url + READY_PATH, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise DemoError("%s did not answer on %s within %d s" % (label, url, READY_TIMEOUT))
+        time.sleep(0.2)
+
+
+def stop_all(children):
+    for _, child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for label, child in children:
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print("%s did not stop within %d s; killing it" % (label, STOP_TIMEOUT), flush=True)
+            child.kill()
+            child.wait()
+
+
+def watch(children):
+    """Wait until a child exits; raises DemoError naming it."""
+    while True:
+        for label, child in children:
+            if child.poll() is not None:
+                raise DemoError("%s %s unexpectedly" % (label, how_it_ended(child)))
+        time.sleep(0.5)
+
+
+def print_welcome(commands, state):
+    print("\nBranchline demo is running.\n")
+    for label, url, _ in commands:
+        print("  %-14s %s" % (label, url))
+    print("\nLogins (password %s):\n" % demo_data.DEMO_PASSWORD)
+    for email, name, role, branches, _ in demo_data.USERS:
+        print("  %-27s %-9s %s" % (email, role, ", ".join(branches)))
+    edge_url = commands[1][1]
+    print("\nA waiter logs in at the Downtown edge:\n\n"
+          "  curl -s -X POST %s/api/application-integration/auth/login \\\n"
+          "       -H 'Content-Type: application/json' \\\n"
+          "       -d '{\"email\": \"waiter@demo.test\", \"password\": \"%s\"}'\n"
+          % (edge_url, demo_data.DEMO_PASSWORD))
+    print("Branch ids: %s. Press Ctrl-C to stop.\n"
+          % ", ".join("%s %d" % item for item in state["branches"].items()), flush=True)
+
+
+def _on_sigterm(signum, frame):
+    raise Stopped()
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    data_dir = os.path.abspath(args.data_dir)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    children = []
+    try:
+        for port in (args.cloud_port, args.downtown_port, args.airport_port):
+            check_port_free(args.host, port)   # before a --reset wipes a running demo's data
+        state = load_state(data_dir, args.reset)
+        commands = node_commands(args, data_dir, state)
+        for label, url, command in commands:
+            # A session of their own: Ctrl-C reaches the demo, which stops them in order.
+            children.append((label, subprocess.Popen(command, start_new_session=True)))
+        for (label, url, _), (_, child) in zip(commands, children):
+            wait_until_ready(label, url, child)
+        print_welcome(commands, state)
+        watch(children)   # returns only by raising
+    except (KeyboardInterrupt, Stopped):
+        print("\nStopping the demo ...", flush=True)
+        return 0
+    except DemoError as exc:
+        print("branchline-demo: %s" % exc, file=sys.stderr, flush=True)
+        return 1
+    finally:
+        for sig in previous:    # a second Ctrl-C must not cut the stopping short
+            signal.signal(sig, signal.SIG_IGN)
+        stop_all(children)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

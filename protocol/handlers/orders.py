@@ -1,0 +1,310 @@
+"""Orders, their items, kitchen sends and payments (POS)."""
+
+import datetime
+from decimal import Decimal
+from typing import Literal, Optional, Union
+
+import pydantic
+
+from .. import orders, payments
+from ..errors import ValidationFailed
+from ..validation import Body, Email, Money
+from .base import APIHandler
+
+ID = r"(?P<order_id>\d+)"
+
+
+class ModifierIn(Body):
+    id: int
+    price: Optional[Decimal] = None      # ignored: the catalog decides
+
+
+class ItemIn(Body):
+    id: Optional[int] = None
+    menu_item_id: Optional[int] = None
+    quantity: int = pydantic.Field(1, ge=1, le=1000)
+    price: Optional[Decimal] = None      # ignored: the catalog decides
+    variation_id: Optional[int] = None
+    modifiers: list[Union[ModifierIn, int]] = []
+    note: Optional[str] = pydantic.Field(None, max_length=500)
+
+    @pydantic.model_validator(mode="after")
+    def _needs_an_item(self):
+        if self.id is None and self.menu_item_id is None:
+            raise ValueError("The id field is required.")
+        return self
+
+    def model_dump(self, **kwargs):
+        data = super().model_dump(**kwargs)
+        data["modifiers"] = [m if isinstance(m, int) else {"id": m["id"]}
+                             for m in data["modifiers"]]
+        return data
+
+
+class CustomerIn(Body):
+    name: Optional[str] = pydantic.Field(None, max_length=255)
+    phone: Optional[Union[str, int]] = None
+    phone_code: Optional[Union[str, int]] = None
+    email: Optional[Email] = None
+
+    @pydantic.field_validator("phone", "phone_code", mode="after")
+    @classmethod
+    def _as_text(cls, value):
+        return None if value is None else str(value)
+
+
+DiscountType = Optional[Literal["percent", "percentage", "fixed", "flat", "amount"]]
+
+
+class OrderBody(Body):
+    items: list[ItemIn] = pydantic.Field(min_length=1, max_length=500)
+    customer: Optional[CustomerIn] = None
+    customer_id: Optional[int] = None
+    order_type: Optional[Union[str, int]] = None
+    order_type_id: Optional[int] = None
+    table_id: Optional[int] = None
+    pax: int = pydantic.Field(1, ge=1, le=500)
+    waiter_id: Optional[int] = None
+    delivery_address: Optional[str] = pydantic.Field(None, max_length=1000)
+    delivery_time: Optional[datetime.datetime] = None
+    delivery_fee: Money = Decimal(0)
+    delivery_executive_id: Optional[int] = None
+    delivery_app_id: Optional[int] = None
+    customer_address_id: Optional[int] = None
+    discount_type: DiscountType = None
+    discount_value: Money = Decimal(0)
+    discount_amount: Money = Decimal(0)
+    tip_amount: Money = Decimal(0)
+    extra_charges: Optional[list[Union[int, dict]]] = None
+    actions: list[str] = []
+    note: Optional[str] = pydantic.Field(None, max_length=2000)
+    placed_via: Optional[str] = None
+    uuid: Optional[str] = pydantic.Field(None, max_length=64)
+    client_order_uuid: Optional[str] = pydantic.Field(None, max_length=64)
+
+
+class OrderUpdateBody(Body):
+    table_id: Optional[int] = None
+    customer: Optional[CustomerIn] = None
+    customer_id: Optional[int] = None
+    waiter_id: Optional[int] = None
+    pax: int = pydantic.Field(1, ge=1, le=500)
+    note: Optional[str] = pydantic.Field(None, max_length=2000)
+    delivery_address: Optional[str] = pydantic.Field(None, max_length=1000)
+    delivery_time: Optional[datetime.datetime] = None
+    delivery_fee: Money = Decimal(0)
+    discount_type: DiscountType = None
+    discount_value: Money = Decimal(0)
+    actions: list[str] = []
+    action: Optional[str] = None
+
+    @pydantic.model_validator(mode="after")
+    def _single_action(self):
+        if self.action and not self.actions:
+            self.actions = [self.action]
+        return self
+
+
+class ItemChange(Body):
+    action: Literal["add", "update", "remove"]
+    id: Optional[int] = None
+    menu_item_id: Optional[int] = None
+    order_item_id: Optional[int] = None
+    quantity: Optional[int] = pydantic.Field(None, ge=1, le=1000)
+    price: Optional[Decimal] = None
+    note: Optional[str] = pydantic.Field(None, max_length=500)
+    variation_id: Optional[int] = None
+    modifiers: list[Union[ModifierIn, int]] = []
+
+    @pydantic.model_validator(mode="after")
+    def _target(self):
+        if self.action == "add" and self.id is None and self.menu_item_id is None:
+            raise ValueError("The menu item id field is required to add an item.")
+        if self.action != "add" and self.order_item_id is None:
+            if self.id is None:
+                raise ValueError("The order item id field is required.")
+            self.order_item_id = self.id
+        return self
+
+    def model_dump(self, **kwargs):
+        data = super().model_dump(**kwargs)
+        data["id"] = data.get("menu_item_id") or data.get("id")
+        data["modifiers"] = [m if isinstance(m, int) else {"id": m["id"]}
+                             for m in data["modifiers"]]
+        return data
+
+
+class ItemsBody(Body):
+    items: list[ItemChange] = pydantic.Field(min_length=1, max_length=500)
+    recalculate_totals: bool = True
+
+
+class StatusBody(Body):
+    status: str
+
+
+class PayBody(Body):
+    amount: Optional[Decimal] = pydantic.Field(None, max_digits=12, decimal_places=2)
+    method: Optional[str] = None
+    payment_method: Optional[str] = None
+
+
+class SplitItem(Body):
+    order_item_id: int
+    quantity: Optional[int] = pydantic.Field(None, ge=1)
+
+
+class SplitBody(Body):
+    amount: Optional[Decimal] = pydantic.Field(None, ge=Decimal("0.01"), max_digits=12,
+                                               decimal_places=2)
+    payment_method: Literal["cash", "upi", "card", "bank_transfer", "due", "stripe", "razorpay"]
+    status: Literal["pending", "paid"] = "paid"
+    items: Optional[list[SplitItem]] = None
+
+
+class TipBody(Body):
+    amount: Money
+    note: Optional[str] = pydantic.Field(None, max_length=500)
+
+
+class KotBody(Body):
+    order_item_ids: Optional[list[int]] = None
+    note: Optional[str] = pydantic.Field(None, max_length=500)
+    kitchen_place_id: Optional[int] = None
+
+
+def _date(value, name):
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed.field(name, "The %s field must be a valid date." %
+                                     name.replace("_", " "))
+
+
+class OrdersHandler(APIHandler):
+    bodies = {"post": OrderBody}
+    tags = ("orders",)
+    placed_via = "pos"
+
+    async def get(self):
+        """Orders of the branch, newest first, 20 a page (Laravel paginator); filters
+        status, date_from, date_to (ISO dates), search (number, customer), page."""
+        try:
+            page = int(self.get_query_argument("page", "1"))
+        except ValueError:
+            raise ValidationFailed.field("page", "The page field must be an integer.")
+        date_to = _date(self.get_query_argument("date_to", None), "date_to")
+        if date_to is not None and date_to.time() == datetime.time(0):
+            date_to += datetime.timedelta(days=1)
+        filters = {
+            "status": self.get_query_argument("status", None),
+            "date_from": _date(self.get_query_argument("date_from", None), "date_from"),
+            "date_to": date_to,
+            "search": self.get_query_argument("search", None),
+            "page": page,
+        }
+        path = self.request.protocol + "://" + self.request.host + self.request.path
+        self.write_json(await self.actor_run(orders.list_orders, filters, path))
+
+    async def post(self):
+        """Create an order (the contract's body). The server prices it from the catalog;
+        the first of actions (draft, kot, bill, cancel) decides its status. Honours
+        Idempotency-Key and a client's own uuid / client_order_uuid."""
+        body = self.body()
+        await self.write_once(orders.create_order, body, self.now(), self.placed_via,
+                              status=201)
+
+
+class OrderHandler(APIHandler):
+    bodies = {"put": OrderUpdateBody}
+    tags = ("orders",)
+
+    async def get(self, order_id):
+        """One order with its items, charges, taxes, customer, table and cart."""
+        self.write_json(await self.actor_run(orders.show, int(order_id)))
+
+    async def put(self, order_id):
+        """Change an order's table, customer, waiter, pax, note or discount, or apply an
+        action (kot, bill, cancel)."""
+        body = self.body()
+        await self.write_once(orders.update_order, int(order_id), body, self.now())
+
+
+class OrderItemsHandler(APIHandler):
+    bodies = {"put": ItemsBody}
+    tags = ("orders",)
+
+    async def put(self, order_id):
+        """Add, update and remove lines; the whole order is re-priced, and added
+        quantities go to the kitchen when the order is already there."""
+        body = self.body()
+        await self.write_once(orders.update_items, int(order_id), body, self.now())
+
+
+class OrderStatusHandler(APIHandler):
+    bodies = {"post": StatusBody}
+    tags = ("orders",)
+
+    async def post(self, order_id):
+        """Set the order's status (order_status vocabulary; 422 with allowed otherwise)."""
+        body = self.body()
+        await self.write_once(orders.set_status, int(order_id), body.status, self.now())
+
+
+class OrderKotHandler(APIHandler):
+    bodies = {"post": KotBody}
+    tags = ("kitchen",)
+
+    async def post(self, order_id):
+        """Send what the kitchen has not had yet (or the given lines) as a KOT."""
+        body = self.body()
+        await self.write_once(orders.send_kot, int(order_id), body, self.now(), status=201)
+
+
+class PayHandler(APIHandler):
+    bodies = {"post": PayBody}
+    tags = ("payments",)
+
+    async def post(self, order_id):
+        """Record a payment (method cash, card, wallet, other; amount defaults to what is
+        due; cash may exceed it and gets change). Honours Idempotency-Key."""
+        body = self.body()
+        if body.amount is not None and body.amount < 0:
+            raise ValidationFailed.field("amount", "The amount field must be at least 0.")
+        await self.write_once(payments.pay, int(order_id), body.amount,
+                              body.method or body.payment_method, self.now())
+
+
+class SplitPaymentHandler(APIHandler):
+    bodies = {"post": SplitBody}
+    tags = ("payments",)
+
+    async def post(self, order_id):
+        """Split the bill by amount or by items; a paid split is a payment. The splits
+        never exceed what is due."""
+        body = self.body()
+        await self.write_once(payments.split, int(order_id), body, self.now())
+
+
+class TipHandler(APIHandler):
+    bodies = {"post": TipBody}
+    tags = ("payments",)
+
+    async def post(self, order_id):
+        """Set the order's tip; it is added to what is due."""
+        body = self.body()
+        await self.write_once(payments.tip, int(order_id), body.amount, body.note, self.now())
+
+
+default_handlers = [
+    (r"/pos/orders", OrdersHandler),
+    (r"/pos/orders/%s" % ID, OrderHandler),
+    (r"/pos/orders/%s/items" % ID, OrderItemsHandler),
+    (r"/pos/orders/%s/status" % ID, OrderStatusHandler),
+    (r"/pos/orders/%s/kot" % ID, OrderKotHandler),
+    (r"/pos/orders/%s/pay" % ID, PayHandler),
+    (r"/pos/orders/%s/split-payments" % ID, SplitPaymentHandler),
+    (r"/pos/orders/%s/tip" % ID, TipHandler),
+]

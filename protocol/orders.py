@@ -1,0 +1,626 @@
+"""Orders: create, change, act on, and the shapes companion apps parse.
+
+Every operation here runs in one transaction (``database.atomic()``) in a
+Store thread; the caller passes the Actor (who, which branch) and ``now``.
+The first of ``actions`` decides what a new order becomes (RESPONSES.md):
+
+    none/draft  draft     / placed     table stays available
+    kot         kot       / confirmed  table running and locked; KOTs made
+    bill        billed    / confirmed  table running and locked
+    cancel      canceled  / cancelled  table available
+
+Prices come from ``protocol.pricing`` only; lines keep the price they were
+ordered at when the order is re-priced later.
+"""
+
+import re
+from decimal import Decimal
+
+import peewee
+
+from . import customers, kitchen, models, numbering, permissions, pricing, tables
+from .db import database
+from .errors import APIError, Conflict, NotFound, Unprocessable, ValidationFailed
+from .money import ZERO
+
+STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready",
+            "out_for_delivery", "delivered", "pending_verification"]
+ORDER_STATUSES = ["placed", "confirmed", "preparing", "food_ready", "ready_for_pickup",
+                  "out_for_delivery", "served", "delivered", "cancelled"]
+ACTIONS = {
+    "draft": ("draft", "placed"),
+    "kot": ("kot", "confirmed"),
+    "bill": ("billed", "confirmed"),
+    "cancel": ("canceled", "cancelled"),
+}
+CLOSED = ("paid", "canceled")
+PAGE_SIZE = 20
+
+
+# --- Lookups ------------------------------------------------------------------------
+
+def _norm(value):
+    return re.sub(r"[^a-z0-9]", "", str(value).lower())
+
+
+def resolve_order_type(branch_id, value=None, order_type_id=None):
+    """The branch's order type named by id, slug, display name or type
+    ("Dine In", "dine_in", "dinein", "delivery", 3); default dine-in."""
+    types = list(models.OrderType.select().where((models.OrderType.branch == branch_id) &
+                                                 models.OrderType.is_active)
+                 .order_by(models.OrderType.sort_order, models.OrderType.id))
+    wanted = order_type_id if order_type_id is not None else value
+    if wanted is None or wanted == "":
+        wanted = "dine_in"
+    for order_type in types:
+        if str(wanted) == str(order_type.id):
+            return order_type
+    key = _norm(wanted)
+    for order_type in types:
+        if key in (_norm(order_type.slug), _norm(order_type.order_type_name),
+                   _norm(order_type.type)):
+            return order_type
+    raise ValidationFailed.field("order_type", "The selected order type is invalid.")
+
+
+def get_order(actor, order_id):
+    order = models.Order.get_or_none((models.Order.id == order_id) &
+                                     (models.Order.branch == actor.branch_id))
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def _branch_row(model, branch_id, row_id, field, message):
+    if row_id is None:
+        return None
+    row = model.get_or_none((model.id == row_id) & (model.branch == branch_id))
+    if row is None:
+        raise ValidationFailed.field(field, message)
+    return row
+
+
+def _user_in_branch(branch_id, user_id, field):
+    if user_id is None:
+        return None
+    ok = (models.UserBranch.select().where((models.UserBranch.user == user_id) &
+                                           (models.UserBranch.branch == branch_id)).exists())
+    if not ok:
+        raise ValidationFailed.field(field, "The selected %s is invalid." % field.replace("_", " "))
+    return user_id
+
+
+def first_action(actions):
+    for action in actions or []:
+        action = str(action).lower()
+        if action not in ACTIONS and action != "pay":
+            raise ValidationFailed.field("actions", "The selected action %s is invalid." % action)
+        if action in ACTIONS:
+            return action
+    return "draft"
+
+
+# --- Writing lines and totals ---------------------------------------------------------
+
+def _write_line(order, line):
+    item = models.OrderItem.create(
+        order=order.id, menu_item=line.menu_item_id, variation=line.variation_id,
+        name=line.name, quantity=line.quantity, price=line.unit_price, note=line.note,
+        modifiers_total=line.modifiers_total, amount=line.amount)
+    for mod in line.modifiers:
+        models.OrderItemModifier.create(order_item=item.id, modifier_option=mod.option_id,
+                                        name=mod.name, price=mod.price)
+    line.row_id = item.id
+    return item
+
+
+def _stored_lines(order):
+    """The order's lines as pricing.Line, at the prices they were ordered at."""
+    rows = list(models.OrderItem.select().where(models.OrderItem.order == order.id)
+                .order_by(models.OrderItem.id))
+    mods = {}
+    for mod in models.OrderItemModifier.select().where(
+            models.OrderItemModifier.order_item.in_([r.id for r in rows])):
+        mods.setdefault(mod.order_item_id, []).append(
+            pricing.Modifier(mod.modifier_option_id, mod.name, mod.price))
+    lines = []
+    for row in rows:
+        rates = [pricing.Rate(t.get("tax_id"), t["name"], Decimal(str(t["percent"])))
+                 for t in (row.tax_breakup or [])] if isinstance(row.tax_breakup, list) else []
+        if not rates and row.menu_item_id:
+            rates = pricing._item_taxes(models.MenuItem(id=row.menu_item_id))
+        line = pricing.Line(row.menu_item_id, row.variation_id, row.name, row.quantity,
+                            row.price, modifiers=mods.get(row.id, []), taxes=rates, note=row.note)
+        line.row_id = row.id
+        lines.append(line)
+    return lines
+
+
+def _charges_of(order, restaurant_id, order_type, requested=None):
+    if requested is None and order.id is not None:
+        kept = [c.charge_id for c in models.OrderCharge.select(models.OrderCharge.charge)
+                .where(models.OrderCharge.order == order.id) if c.charge_id]
+        if models.OrderCharge.select().where(models.OrderCharge.order == order.id).exists():
+            requested = kept
+    return pricing.applicable_charges(restaurant_id, order_type, requested)
+
+
+def reprice(order, lines=None, *, charges=None):
+    """Price the order's lines and store every amount on the order and its lines."""
+    branch = models.Branch.get_by_id(order.branch_id)
+    restaurant = models.Restaurant.get_by_id(branch.restaurant_id)
+    order_type = (models.OrderType.get_or_none(models.OrderType.id == order.order_type_id)
+                  if order.order_type_id else None)
+    lines = _stored_lines(order) if lines is None else lines
+    if charges is None:
+        charges = _charges_of(order, restaurant.id, order_type)
+    is_delivery = order_type is not None and order_type.type == "delivery"
+    priced = pricing.price(
+        lines, tax_mode=restaurant.tax_mode, tax_inclusive=restaurant.tax_inclusive,
+        order_taxes=pricing.restaurant_taxes(restaurant.id),
+        discount_type=order.discount_type, discount_value=order.discount_value,
+        charges=charges, delivery_fee=order.delivery_fee if is_delivery else ZERO,
+        tip_amount=order.tip_amount)
+    for line in priced.lines:
+        breakup = [{"tax_id": r.id, "name": r.name, "percent": r.percent,
+                    "amount": line.tax_breakup.get(r.name, {}).get("amount", ZERO)}
+                   for r in line.taxes]
+        models.OrderItem.update(
+            modifiers_total=line.modifiers_total, amount=line.amount,
+            tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
+            tax_breakup=breakup).where(models.OrderItem.id == line.row_id).execute()
+    models.OrderTax.delete().where(models.OrderTax.order == order.id).execute()
+    for rate, amount in priced.taxes:
+        models.OrderTax.create(order=order.id, tax=rate.id, name=rate.name,
+                               percent=rate.percent, amount=amount)
+    models.OrderCharge.delete().where(models.OrderCharge.order == order.id).execute()
+    for charge, amount in priced.charges:
+        models.OrderCharge.create(order=order.id, charge=charge.id, name=charge.name,
+                                  amount=amount)
+    order.sub_total = priced.sub_total
+    order.discount_type = priced.discount_type
+    order.discount_value = priced.discount_value
+    order.discount_amount = priced.discount_amount
+    order.tax_total = priced.tax_total
+    order.charges_total = priced.charges_total
+    order.delivery_fee = priced.delivery_fee
+    order.total = priced.total
+    if order.status in ("paid", "payment_due"):
+        order.status = "paid" if order.amount_paid >= order.total else "payment_due"
+    order.save()
+    return priced
+
+
+# --- Operations ------------------------------------------------------------------------
+
+def _existing_by_uuid(actor, uuid):
+    if not uuid:
+        return None
+    order = models.Order.get_or_none(models.Order.uuid == uuid)
+    if order is not None and order.branch_id != actor.branch_id:
+        raise Conflict("This order id is already used by another order.")
+    return order
+
+
+def _occupy_table(order, table, actor, now):
+    """Lock the table for an order that goes to the kitchen or is billed."""
+    tables.check_not_locked_by_other(table, actor, now)
+    other = tables.open_order_on(table, exclude_order_id=order.id)
+    if other is not None:
+        raise Conflict("Table %s already has an open order (%s); add items to it instead."
+                       % (table.table_code, other.formatted_order_number), order_id=other.id)
+    tables.take_lock(table, actor, now)
+
+
+def create_order(actor, body, now, placed_via="pos"):
+    """Create an order from the contract's body; answers the contract's shape."""
+    permissions.require(actor.roles, "order.create")
+    with database.atomic():
+        uuid = body.uuid or body.client_order_uuid
+        existing = _existing_by_uuid(actor, uuid)
+        if existing is not None:
+            return created_answer(existing, [k.id for k in existing.kots], replay=True)
+
+        branch = models.Branch.get_by_id(actor.branch_id)
+        order_type = resolve_order_type(branch.id, body.order_type, body.order_type_id)
+        action = first_action(body.actions)
+        lines = [pricing.resolve_line(branch.id, order_type.id, item.model_dump(), "items.%d" % i)
+                 for i, item in enumerate(body.items)]
+
+        table = None
+        if order_type.type == "dine_in":
+            if body.table_id is None and action in ("kot", "bill"):
+                raise ValidationFailed.field("table_id",
+                                             "The table id field is required for dine-in.")
+            table = (tables.get_table(branch.id, body.table_id, "table_id")
+                     if body.table_id is not None else None)
+        customer = _customer_for(actor, body)
+        address = None
+        if body.customer_address_id is not None:
+            address = models.CustomerAddress.get_or_none(
+                (models.CustomerAddress.id == body.customer_address_id) &
+                (models.CustomerAddress.customer == (customer.id if customer else None)))
+            if address is None:
+                raise ValidationFailed.field("customer_address_id",
+                                             "The selected customer address id is invalid.")
+        number, formatted = numbering.next_order_number(branch, now, consume=True)
+        status, order_status = ACTIONS[action]
+        discount_type = body.discount_type
+        discount_value = body.discount_value
+        if not discount_type and body.discount_amount:
+            discount_type, discount_value = "fixed", body.discount_amount
+        order = models.Order.create(
+            branch=branch.id, uuid=uuid, order_number=number, formatted_order_number=formatted,
+            status=status, order_status=order_status, placed_via=placed_via,
+            order_type=order_type.id, order_type_name=order_type.order_type_name,
+            table=table.id if table else None, customer=customer.id if customer else None,
+            waiter=_user_in_branch(branch.id, body.waiter_id, "waiter_id") or actor.user_id,
+            created_by=actor.user_id, pax=body.pax, date_time=now,
+            delivery_address=body.delivery_address or (address.address if address else None),
+            customer_address=address.id if address else None,
+            delivery_time=body.delivery_time,
+            delivery_executive=_branch_row(models.DeliveryExecutive, branch.id,
+                                           body.delivery_executive_id, "delivery_executive_id",
+                                           "The selected delivery executive id is invalid."),
+            delivery_app=_branch_row(models.DeliveryPlatform, branch.id, body.delivery_app_id,
+                                     "delivery_app_id", "The selected delivery app id is invalid."),
+            discount_type=discount_type, discount_value=discount_value or 0,
+            delivery_fee=body.delivery_fee or 0, tip_amount=body.tip_amount or 0,
+            note=body.note, created_at=now, updated_at=now)
+        for line in lines:
+            _write_line(order, line)
+        reprice(order, lines, charges=pricing.applicable_charges(
+            branch.restaurant_id, order_type, body.extra_charges))
+
+        kots = []
+        if table is not None and action in ("kot", "bill"):
+            _occupy_table(order, table, actor, now)
+        if action == "kot":
+            kots = kitchen.send_to_kitchen(order, now)
+        return created_answer(order, [k.id for k in kots])
+
+
+def _customer_for(actor, body):
+    if body.customer_id is not None:
+        customer = models.Customer.get_or_none(
+            (models.Customer.id == body.customer_id) &
+            (models.Customer.restaurant == actor.restaurant_id))
+        if customer is None:
+            raise ValidationFailed.field("customer_id", "The selected customer id is invalid.")
+        return customer
+    c = body.customer
+    if c is None or not (c.phone or c.email or c.name):
+        return None
+    if not (c.phone or c.email):
+        return models.Customer.create(restaurant=actor.restaurant_id, name=c.name)
+    return customers.upsert(actor.restaurant_id, name=c.name, phone=c.phone,
+                            phone_code=c.phone_code, email=c.email, match=("phone", "email"))
+
+
+def created_answer(order, kot_ids, replay=False):
+    shaped = order_shape(order)
+    return {"success": True,
+            "message": "Order already created." if replay else "Order created.",
+            "order": shaped, "kot_ids": kot_ids, "cart": shaped["cart"]}
+
+
+def _require_open(order):
+    if order.status in CLOSED:
+        raise APIError("Order %s is %s and cannot be changed."
+                       % (order.formatted_order_number,
+                          "paid" if order.status == "paid" else "cancelled"), status=400)
+
+
+def apply_action(order, action, actor, now):
+    """Move an existing order by an action (kot, bill, cancel, draft)."""
+    if action == "cancel":
+        return cancel(order, actor, now)
+    _require_open(order)
+    table = models.Table.get_or_none(models.Table.id == order.table_id) if order.table_id else None
+    kots = []
+    if action in ("kot", "bill") and table is not None:
+        _occupy_table(order, table, actor, now)
+    if action == "kot":
+        kots = kitchen.send_to_kitchen(order, now)
+        if order.status == "draft":
+            order.status, order.order_status = "kot", "confirmed"
+    elif action == "bill":
+        if order.status in ("draft", "kot"):
+            order.status = "billed"
+        if order.order_status == "placed":
+            order.order_status = "confirmed"
+    order.save()
+    return kots
+
+
+def cancel(order, actor, now):
+    if order.status == "canceled":
+        return []
+    if order.status == "paid" or order.amount_paid > 0:
+        permissions.require(actor.roles, "order.cancel_paid")
+    permissions.require(actor.roles, "order.cancel")
+    order.status, order.order_status = "canceled", "cancelled"
+    order.save()
+    kitchen.cancel_order_kots(order)
+    if order.table_id:
+        tables.free_table(order.table_id, exclude_order_id=order.id)
+    return []
+
+
+def update_order(actor, order_id, body, now):
+    """PUT /pos/orders/{id}: table, customer, waiter, pax, note, discount, action."""
+    permissions.require(actor.roles, "order.update")
+    with database.atomic():
+        order = get_order(actor, order_id)
+        fields = body.model_fields_set
+        kots = []
+        if fields - {"actions"}:
+            _require_open(order)
+        if "table_id" in fields and body.table_id != order.table_id:
+            old = order.table_id
+            table = (tables.get_table(actor.branch_id, body.table_id, "table_id")
+                     if body.table_id is not None else None)
+            order.table = table.id if table else None
+            if table is not None and order.status in tables.OPEN_STATUSES:
+                _occupy_table(order, table, actor, now)
+            if old:
+                tables.free_table(old, exclude_order_id=order.id)
+        elif order.table_id and order.status in tables.OPEN_STATUSES:
+            table = models.Table.get_by_id(order.table_id)
+            tables.check_not_locked_by_other(table, actor, now)
+        if "customer_id" in fields or "customer" in fields:
+            customer = _customer_for(actor, body)
+            order.customer = customer.id if customer else None
+        if "waiter_id" in fields:
+            order.waiter = _user_in_branch(actor.branch_id, body.waiter_id, "waiter_id")
+        for name in ("pax", "note", "delivery_address", "delivery_time"):
+            if name in fields:
+                setattr(order, name, getattr(body, name))
+        repricing = bool(fields & {"discount_type", "discount_value", "delivery_fee"})
+        if "discount_type" in fields or "discount_value" in fields:
+            order.discount_type = body.discount_type
+            order.discount_value = body.discount_value or 0
+        if "delivery_fee" in fields:
+            order.delivery_fee = body.delivery_fee or 0
+        order.updated_at = now
+        order.save()
+        if repricing:
+            reprice(order)
+        if body.actions:
+            action = first_action(body.actions)
+            kots = apply_action(order, action, actor, now)
+        order = models.Order.get_by_id(order.id)
+        shaped = order_shape(order)
+        return {"success": True, "message": "Order updated.", "order": shaped,
+                "kot_ids": [k.id for k in kots], "cart": shaped["cart"]}
+
+
+def update_items(actor, order_id, body, now):
+    """PUT /pos/orders/{id}/items: add, update and remove lines; re-price the whole
+    order; send added quantities to the kitchen when the order is already there."""
+    permissions.require(actor.roles, "order.update")
+    with database.atomic():
+        order = get_order(actor, order_id)
+        _require_open(order)
+        if order.table_id and order.status in tables.OPEN_STATUSES:
+            tables.take_lock(models.Table.get_by_id(order.table_id), actor, now)
+        added, updated, removed = [], [], []
+        for i, change in enumerate(body.items):
+            field = "items.%d" % i
+            if change.action == "add":
+                line = pricing.resolve_line(order.branch_id, order.order_type_id,
+                                            change.model_dump(), field)
+                line.quantity = change.quantity or 1
+                added.append(_write_line(order, line).id)
+                continue
+            row = models.OrderItem.get_or_none(
+                (models.OrderItem.id == change.order_item_id) &
+                (models.OrderItem.order == order.id))
+            if row is None:
+                raise ValidationFailed.field(field + ".order_item_id",
+                                             "The selected order item id is invalid.")
+            if change.action == "remove":
+                kitchen.require_kitchen_quantity_kept(row, 0)
+                models.OrderItemModifier.delete().where(
+                    models.OrderItemModifier.order_item == row.id).execute()
+                row.delete_instance()
+                removed.append(row.id)
+            else:
+                if change.quantity is not None:
+                    kitchen.require_kitchen_quantity_kept(row, change.quantity)
+                    row.quantity = change.quantity
+                if "note" in change.model_fields_set:
+                    row.note = change.note
+                row.save()
+                updated.append(row.id)
+        if not models.OrderItem.select().where(models.OrderItem.order == order.id).exists():
+            raise ValidationFailed.field("items", "An order needs at least one item; "
+                                                  "cancel it instead.")
+        reprice(order)
+        kots = []
+        if order.status in ("kot", "billed", "payment_due") and \
+                models.Kot.select().where(models.Kot.order == order.id).exists():
+            kots = kitchen.send_to_kitchen(order, now)
+        order = models.Order.get_by_id(order.id)
+        return {"success": True, "message": "Order items updated.", "data": {
+            "order_id": order.id, "added_items": added, "updated_items": updated,
+            "removed_items": removed, "sub_total": order.sub_total, "total": order.total,
+            "items_count": models.OrderItem.select().where(
+                models.OrderItem.order == order.id).count(),
+            "kot_ids": [k.id for k in kots]}}
+
+
+def set_status(actor, order_id, status, now):
+    """POST /pos/orders/{id}/status: move order_status within its vocabulary."""
+    permissions.require(actor.roles, "order.status")
+    value = str(status or "").strip().lower()
+    if value == "canceled":
+        value = "cancelled"
+    if value not in ORDER_STATUSES:
+        raise ValidationFailed.field("status", "The selected status is invalid.",
+                                     allowed=ORDER_STATUSES)
+    with database.atomic():
+        order = get_order(actor, order_id)
+        if value == "cancelled":
+            cancel(order, actor, now)
+        else:
+            if order.status == "canceled":
+                raise Unprocessable("Order %s is cancelled." % order.formatted_order_number)
+            order.order_status = value
+            if value == "delivered" and order.status != "paid":
+                order.status = "delivered" if order.amount_paid >= order.total else order.status
+            order.updated_at = now
+            order.save()
+        return {"success": True, "order_id": order.id, "status": order.order_status,
+                "payment_status": order.status}
+
+
+def send_kot(actor, order_id, body, now):
+    """POST /pos/orders/{id}/kot: a KOT for what the kitchen has not had yet."""
+    permissions.require(actor.roles, "kot.update")
+    with database.atomic():
+        order = get_order(actor, order_id)
+        _require_open(order)
+        if body.kitchen_place_id is not None:
+            _branch_row(models.KotPlace, order.branch_id, body.kitchen_place_id,
+                        "kitchen_place_id", "The selected kitchen place id is invalid.")
+        if order.table_id:
+            _occupy_table(order, models.Table.get_by_id(order.table_id), actor, now)
+        kots = kitchen.send_to_kitchen(order, now, order_item_ids=body.order_item_ids,
+                                       note=body.note, kitchen_place_id=body.kitchen_place_id)
+        if not kots:
+            raise Unprocessable("Nothing new to send to the kitchen for this order.")
+        if order.status == "draft":
+            order.status, order.order_status = "kot", "confirmed"
+            order.save()
+        kot = kots[0]
+        return {"success": True, "message": "KOT created.", "data": {
+            "kot_id": kot.id, "kot_number": kot.kot_number, "token_number": kot.token_number,
+            "order_id": order.id,
+            "items_count": models.KotItem.select().where(models.KotItem.kot == kot.id).count(),
+            "kot_ids": [k.id for k in kots]}}
+
+
+# --- Shapes ----------------------------------------------------------------------------------
+
+def _item_shapes(order):
+    rows = list(models.OrderItem.select().where(models.OrderItem.order == order.id)
+                .order_by(models.OrderItem.id))
+    mods = {}
+    for mod in models.OrderItemModifier.select().where(
+            models.OrderItemModifier.order_item.in_([r.id for r in rows])):
+        mods.setdefault(mod.order_item_id, []).append(
+            {"id": mod.id, "modifier_option_id": mod.modifier_option_id, "name": mod.name,
+             "price": mod.price})
+    return [{
+        "id": r.id, "order_id": order.id, "menu_item_id": r.menu_item_id,
+        "variation_id": r.variation_id, "name": r.name, "quantity": r.quantity,
+        "price": r.price, "modifiers_total": r.modifiers_total, "amount": r.amount,
+        "tax_amount": r.tax_amount, "tax_percentage": r.tax_percentage,
+        "tax_breakup": r.tax_breakup or [], "note": r.note, "kot_quantity": r.kot_quantity,
+        "modifiers": mods.get(r.id, []),
+    } for r in rows]
+
+
+def order_shape(order):
+    items = _item_shapes(order)
+    charges = [{"id": c.id, "charge_id": c.charge_id, "name": c.name, "amount": c.amount}
+               for c in models.OrderCharge.select().where(models.OrderCharge.order == order.id)
+               .order_by(models.OrderCharge.id)]
+    taxes = [{"id": t.id, "tax_id": t.tax_id, "name": t.name, "percent": t.percent,
+              "amount": t.amount}
+             for t in models.OrderTax.select().where(models.OrderTax.order == order.id)
+             .order_by(models.OrderTax.id)]
+    customer = (models.Customer.get_or_none(models.Customer.id == order.customer_id)
+                if order.customer_id else None)
+    table = (models.Table.get_or_none(models.Table.id == order.table_id)
+             if order.table_id else None)
+    restaurant_inclusive = (models.Restaurant.select(models.Restaurant.tax_inclusive)
+                            .join(models.Branch).where(models.Branch.id == order.branch_id)
+                            .scalar())
+    amount_due = max(ZERO, order.total - order.amount_paid)
+    summary = {
+        "sub_total": order.sub_total, "discount_amount": order.discount_amount,
+        "tax_total": order.tax_total, "tax_inclusive": bool(restaurant_inclusive),
+        "charges_total": order.charges_total, "delivery_fee": order.delivery_fee,
+        "tip_amount": order.tip_amount, "grand_total": order.total,
+    }
+    return {
+        "id": order.id, "uuid": order.uuid, "branch_id": order.branch_id,
+        "order_number": order.order_number,
+        "formatted_order_number": order.formatted_order_number,
+        "token_number": order.token_number, "status": order.status,
+        "order_status": order.order_status, "placed_via": order.placed_via,
+        "order_type": order.order_type_name, "order_type_id": order.order_type_id,
+        "date_time": order.date_time, "table_id": order.table_id,
+        "customer_id": order.customer_id, "waiter_id": order.waiter_id, "pax": order.pax,
+        "delivery_address": order.delivery_address, "delivery_time": order.delivery_time,
+        "delivery_executive_id": order.delivery_executive_id,
+        "delivery_app_id": order.delivery_app_id, "note": order.note,
+        "sub_total": order.sub_total, "tax_total": order.tax_total, "total": order.total,
+        "amount_paid": order.amount_paid, "amount_due": amount_due,
+        "tip_amount": order.tip_amount,
+        "financials": {
+            "sub_total": order.sub_total, "discount_type": order.discount_type,
+            "discount_value": order.discount_value, "discount_amount": order.discount_amount,
+            "delivery_fee": order.delivery_fee, "tax_total": order.tax_total,
+            "charges_total": order.charges_total, "tip_amount": order.tip_amount,
+            "total": order.total, "amount_paid": order.amount_paid, "amount_due": amount_due,
+        },
+        "items": items, "charges": charges, "taxes": taxes,
+        "customer": customers.shape(customer),
+        "table": {"id": table.id, "table_code": table.table_code} if table else None,
+        "cart": {"items": items, "charges": charges, "taxes": taxes, "summary": summary},
+        "created_at": order.created_at, "updated_at": order.updated_at,
+    }
+
+
+def show(actor, order_id):
+    return order_shape(get_order(actor, order_id))
+
+
+def paginate(query, page, shape, path, per_page=PAGE_SIZE):
+    """A Laravel paginator of query's rows, each through shape."""
+    total = query.count()
+    last_page = max(1, -(-total // per_page))
+    page = max(1, page)
+    rows = [shape(row) for row in query.paginate(page, per_page)]
+    first = (page - 1) * per_page + 1 if rows else None
+
+    def url(n):
+        return "%s?page=%d" % (path, n)
+    links = ([{"url": url(page - 1) if page > 1 else None, "label": "&laquo; Previous",
+               "active": False}] +
+             [{"url": url(n), "label": str(n), "active": n == page}
+              for n in range(1, last_page + 1)] +
+             [{"url": url(page + 1) if page < last_page else None, "label": "Next &raquo;",
+               "active": False}])
+    return {
+        "current_page": page, "data": rows, "first_page_url": url(1),
+        "from": first, "last_page": last_page, "last_page_url": url(last_page),
+        "links": links, "next_page_url": url(page + 1) if page < last_page else None,
+        "path": path, "per_page": per_page,
+        "prev_page_url": url(page - 1) if page > 1 else None,
+        "to": first + len(rows) - 1 if rows else None, "total": total,
+    }
+
+
+def list_orders(actor, filters, path):
+    order = models.Order
+    query = order.select().where(order.branch == actor.branch_id)
+    if filters.get("status"):
+        query = query.where(order.status == filters["status"])
+    if filters.get("date_from"):
+        query = query.where(order.date_time >= filters["date_from"])
+    if filters.get("date_to"):
+        query = query.where(order.date_time < filters["date_to"])
+    if filters.get("customer_id"):
+        query = query.where(order.customer == filters["customer_id"])
+    if filters.get("search"):
+        term = "%%%s%%" % filters["search"]
+        query = (query.join(models.Customer, peewee.JOIN.LEFT_OUTER, on=(order.customer ==
+                                                                   models.Customer.id))
+                 .where(order.formatted_order_number.contains(filters["search"]) |
+                        models.Customer.name ** term | models.Customer.phone ** term))
+    query = query.order_by(order.date_time.desc(), order.id.desc())
+    return paginate(query, filters.get("page", 1), order_shape, path)

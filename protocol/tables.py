@@ -1,0 +1,105 @@
+"""Tables and their locks: who is serving a table, and whether it is free.
+
+A dine-in order that goes to the kitchen or is billed locks its table for the
+waiter who sent it. The lock is refreshed by that waiter's activity on the
+table's orders and expires after the restaurant's ``table_lock_timeout_minutes``
+without activity. Another user's order on a locked table is refused with 403;
+only the holder or a manager unlocks it. A table runs while it has an open
+order and becomes available again when the order is paid or cancelled.
+"""
+
+import datetime
+
+from . import models, permissions
+from .errors import Forbidden, NotFound
+
+OPEN_STATUSES = ("kot", "billed", "payment_due")
+
+
+def lock_timeout(branch_id):
+    restaurant = (models.Restaurant.select(models.Restaurant.table_lock_timeout_minutes)
+                  .join(models.Branch).where(models.Branch.id == branch_id).first())
+    minutes = restaurant.table_lock_timeout_minutes if restaurant else 10
+    return datetime.timedelta(minutes=minutes)
+
+
+def live_lock(table, now):
+    """The table's lock if it has not expired, else None (an expired one is removed)."""
+    lock = models.TableLock.get_or_none(models.TableLock.table == table.id)
+    if lock is None:
+        return None
+    if lock.refreshed_at + lock_timeout(table.branch_id) <= now:
+        lock.delete_instance()
+        return None
+    return lock
+
+
+def holder_name(lock):
+    return models.User.select(models.User.name).where(models.User.id == lock.user_id).scalar()
+
+
+def take_lock(table, actor, now):
+    """Lock table for actor (or refresh their lock); 403 if someone else holds it."""
+    lock = live_lock(table, now)
+    if lock is not None and lock.user_id != actor.user_id:
+        raise Forbidden("Table %s is locked by %s. Ask them or a manager to unlock it."
+                        % (table.table_code, holder_name(lock)))
+    if lock is None:
+        models.TableLock.create(table=table.id, branch=table.branch_id, user=actor.user_id,
+                                locked_at=now, refreshed_at=now)
+    else:
+        lock.refreshed_at = now
+        lock.save()
+    if table.available_status != "running":
+        table.available_status = "running"
+        table.save()
+
+
+def check_not_locked_by_other(table, actor, now):
+    lock = live_lock(table, now)
+    if lock is not None and lock.user_id != actor.user_id:
+        raise Forbidden("Table %s is locked by %s. Ask them or a manager to unlock it."
+                        % (table.table_code, holder_name(lock)))
+
+
+def open_order_on(table, exclude_order_id=None):
+    query = models.Order.select().where((models.Order.table == table.id) &
+                                        models.Order.status.in_(OPEN_STATUSES))
+    if exclude_order_id is not None:
+        query = query.where(models.Order.id != exclude_order_id)
+    return query.first()
+
+
+def free_table(table_id, exclude_order_id=None):
+    """Release a table once no other open order is on it."""
+    table = models.Table.get_or_none(models.Table.id == table_id)
+    if table is None or open_order_on(table, exclude_order_id) is not None:
+        return
+    models.TableLock.delete().where(models.TableLock.table == table.id).execute()
+    if table.available_status == "running":
+        table.available_status = "available"
+        table.save()
+
+
+def get_table(branch_id, table_id, field=None):
+    table = models.Table.get_or_none((models.Table.id == table_id) &
+                                     (models.Table.branch == branch_id))
+    if table is None:
+        if field:
+            from .errors import ValidationFailed
+            raise ValidationFailed.field(field, "The selected table id is invalid.")
+        raise NotFound("Table not found.")
+    return table
+
+
+def unlock(actor, table_id, now):
+    table = get_table(actor.branch_id, table_id)
+    lock = live_lock(table, now)
+    if lock is None:
+        return {"success": True, "message": "Table %s is not locked." % table.table_code}
+    if lock.user_id != actor.user_id and not permissions.allowed(actor.roles, "table.unlock_any"):
+        raise Forbidden("Only %s or a manager can unlock table %s."
+                        % (holder_name(lock), table.table_code))
+    lock.delete_instance()
+    return {"success": True, "message": "Table %s unlocked." % table.table_code,
+            "table_id": table.id}

@@ -1,0 +1,163 @@
+"""Test fixtures: real nodes on free ports over real SQLite files.
+
+The demo restaurant is seeded once per session into a template database; every
+test gets its own copy, so tests never share state. ``start_node`` builds an
+edge or a cloud exactly as its server does (migrations, keys, app) and serves
+it on a socket from ``bind_sockets(0)``; ``Server.fetch`` speaks HTTP to it.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+
+import pytest
+import tornado.httpclient
+import tornado.httpserver
+import tornado.netutil
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from cloud import demo_data  # noqa: E402
+from protocol import config, wire  # noqa: E402
+from protocol.app import make_app  # noqa: E402
+from protocol.db import Store, open_sqlite  # noqa: E402
+from protocol.node import build_node, data_paths  # noqa: E402
+from protocol.routes import PREFIX  # noqa: E402
+
+PASSWORD = "demo12345"
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """(path of a seeded database, the seed's summary of ids)."""
+    path = str(tmp_path_factory.mktemp("template") / "seed.db")
+    store = Store(open_sqlite(path), node_id=1).open()
+    try:
+        summary = store.call(demo_data.seed, PASSWORD)
+    finally:
+        store.close()
+    return path, summary
+
+
+@pytest.fixture
+def demo(seeded):
+    return seeded[1]
+
+
+@dataclasses.dataclass
+class Response:
+    status: int
+    body: object
+    headers: dict
+    text: str
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.text[:300])
+
+
+class Server:
+    def __init__(self, node, http_server, port):
+        self.node = node
+        self.http_server = http_server
+        self.port = port
+        self.url = "http://127.0.0.1:%d" % port
+        self.api = self.url + PREFIX
+        self.client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+
+    async def fetch(self, method, path, body=None, *, token=None, headers=None, raw=None,
+                    content_type="application/json", prefix=True):
+        """Call path under the API prefix (or from the server's root with
+        prefix=False). body is sent as JSON; raw bytes are sent as they are."""
+        url = (self.api if prefix else self.url) + path
+        hdrs = {"Accept": "application/json"}
+        if token:
+            hdrs["Authorization"] = "Bearer " + token
+        data = raw
+        if body is not None:
+            data = wire.dumps(body).encode()
+        if data is not None and content_type:
+            hdrs["Content-Type"] = content_type
+        hdrs.update(headers or {})
+        if data is None and method in ("POST", "PUT", "PATCH"):
+            data = b""
+        resp = await self.client.fetch(url, method=method, body=data, headers=hdrs,
+                                       raise_error=False, allow_nonstandard_methods=True,
+                                       request_timeout=60)
+        text = resp.body.decode("utf-8", "replace") if resp.body else ""
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = None
+        return Response(resp.code, parsed, dict(resp.headers), text)
+
+    async def login(self, email, password=PASSWORD):
+        resp = await self.fetch("POST", "/auth/login", {"email": email, "password": password})
+        assert resp.status == 200, resp
+        return resp.body["data"]["access_token"]
+
+    async def close(self):
+        if self.client is None:
+            return
+        self.http_server.stop()
+        await self.http_server.close_all_connections()
+        self.client.close()
+        self.client = None
+        self.node.close()
+
+
+def trust(*servers):
+    """Make every server accept tokens signed by every other (as enrollment does)."""
+    for a in servers:
+        for b in servers:
+            a.node.keyring.trusted[str(b.node.node_id)] = b.node.keyring.private_key.public_key()
+
+
+@pytest.fixture
+async def start_node(tmp_path, seeded):
+    started = []
+    template, summary = seeded
+
+    async def start(role="edge", branch="Downtown", *, node_id=None, name=None, clock=None,
+                    database_path=None, **overrides):
+        name = name or ("%s-%s" % (role, branch.lower()) if role == "edge" else role)
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        port = sockets[0].getsockname()[1]
+        values = {"data_dir": str(tmp_path / name), "host": "127.0.0.1", "port": port,
+                  "node_name": name}
+        if node_id is not None:
+            values["node_id"] = node_id
+        elif role == "edge":
+            values["node_id"] = 2 + len([s for s in started if s.node.role == "edge"])
+        if role == "edge":
+            values["branch_id"] = summary["branches"][branch]
+        values.update(overrides)
+        settings = config.load(role, values, environ={})
+        db_path = data_paths(settings)["database"]
+        if not os.path.exists(db_path):
+            os.makedirs(os.path.dirname(db_path), exist_ok=True)
+            shutil.copyfile(database_path or template, db_path)
+        node = build_node(settings, clock=clock)
+        server = tornado.httpserver.HTTPServer(make_app(node),
+                                               max_body_size=settings.max_body_kb * 4096)
+        server.add_sockets(sockets)
+        srv = Server(node, server, port)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in reversed(started):
+        await srv.close()
+
+
+@pytest.fixture
+async def edge(start_node):
+    return await start_node("edge", "Downtown")
+
+
+@pytest.fixture
+async def cloud(start_node):
+    return await start_node("cloud")
