@@ -18,6 +18,7 @@ setup(
         "pydantic>=2.7",
         "email-validator>=2.1",
         "phonenumbers>=8.13",
+        "orjson>=3.10",
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],

@@ -6,12 +6,21 @@ new and no quantity ever reaches the kitchen twice. A send makes one KOT per
 kitchen station (the item's ``kot_place``, else the branch's default),
 numbered per branch; order types that use token numbers give the order a token
 for the day, printed on its KOTs.
+
+Also here: the kitchen's views of its tickets (an order's KOTs, the kitchen
+display, one KOT) and their status changes. Cancelling a KOT or one of its
+items takes that quantity off the order's line and re-prices the order, so the
+customer is never billed for what the kitchen will not make.
 """
+
+import datetime
+import zoneinfo
 
 import peewee
 
-from . import models, numbering
-from .errors import Unprocessable
+from . import models, numbering, orders, permissions
+from .db import database
+from .errors import NotFound, Unprocessable, ValidationFailed
 
 KOT_STATUSES = ["pending_confirmation", "in_kitchen", "food_ready", "served", "cancelled"]
 KOT_ITEM_STATUSES = ["pending", "cooking", "ready", "cancelled"]
@@ -27,7 +36,10 @@ def default_place(branch_id):
 def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None):
     """KOTs for every line quantity the kitchen has not had yet; returns them.
     ``order_item_ids`` limits the send to those lines."""
-    query = (models.OrderItem.select(models.OrderItem, models.MenuItem.kot_place)
+    # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
+    # without its id line.menu_item_id would read None.
+    query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
+                                     models.MenuItem.kot_place)
              .join(models.MenuItem, peewee.JOIN.LEFT_OUTER)
              .where((models.OrderItem.order == order.id) &
                     (models.OrderItem.quantity > models.OrderItem.kot_quantity))
@@ -81,3 +93,275 @@ def require_kitchen_quantity_kept(line, new_quantity):
     if new_quantity < line.kot_quantity:
         raise Unprocessable("%d × %s already went to the kitchen; cancel it on its KOT instead."
                             % (line.kot_quantity, line.name))
+
+
+# --- Reading: an order's KOTs, the kitchen display, one KOT ---------------------------
+
+def _kots():
+    """KOTs with their order's number, type and table and their station's name."""
+    kot, order, table, place = models.Kot, models.Order, models.Table, models.KotPlace
+    return (kot.select(kot, order.formatted_order_number.alias("order_number"),
+                       order.order_type_name.alias("order_type"),
+                       table.table_code.alias("table_name"), place.name.alias("place_name"))
+            .join(order, on=(kot.order == order.id))
+            .join(table, peewee.JOIN.LEFT_OUTER, on=(order.table == table.id))
+            .switch(kot).join(place, peewee.JOIN.LEFT_OUTER, on=(kot.kitchen_place == place.id))
+            .objects())
+
+
+def _get_kot(actor, kot_id):
+    kot = models.Kot.get_or_none((models.Kot.id == kot_id) &
+                                 (models.Kot.branch == actor.branch_id))
+    if kot is None:
+        raise NotFound("KOT not found.")
+    return kot
+
+
+def _items_by_kot(kot_ids, prices=False):
+    """{kot id: [item shape]} for all the KOTs in two queries. Name, variation and
+    modifiers come from the order line (the menu item's name once the line is gone)."""
+    if not kot_ids:
+        return {}
+    ki, line, variation, menu_item = (models.KotItem, models.OrderItem,
+                                      models.MenuItemVariation, models.MenuItem)
+    outer = peewee.JOIN.LEFT_OUTER
+    name = peewee.fn.COALESCE(line.name, menu_item.item_name).alias("name")
+    rows = list(ki.select(ki.id, ki.kot, ki.order_item, ki.menu_item, ki.quantity, ki.status,
+                          ki.note, name, variation.variation, line.price, line.modifiers_total,
+                          line.amount)
+                .join(line, outer, on=(ki.order_item == line.id))
+                .join(variation, outer, on=(line.variation == variation.id))
+                .switch(ki).join(menu_item, outer, on=(ki.menu_item == menu_item.id))
+                .where(ki.kot.in_(list(kot_ids))).order_by(ki.id).dicts())
+    modifiers = {}
+    line_ids = {r["order_item"] for r in rows if r["order_item"]}
+    for mod in models.OrderItemModifier.select().where(
+            models.OrderItemModifier.order_item.in_(list(line_ids))).order_by(
+            models.OrderItemModifier.id):
+        modifiers.setdefault(mod.order_item_id, []).append(
+            {"id": mod.modifier_option_id, "name": mod.name,
+             **({"price": mod.price} if prices else {})})
+    shaped = {}
+    for r in rows:
+        item = {"id": r["id"], "menu_item_id": r["menu_item"], "order_item_id": r["order_item"],
+                "name": r["name"], "variation": r["variation"], "quantity": r["quantity"],
+                "status": r["status"], "note": r["note"],
+                "modifiers": modifiers.get(r["order_item"], [])}
+        if prices:
+            item.update(price=r["price"], modifiers_total=r["modifiers_total"],
+                        amount=r["amount"])
+        shaped.setdefault(r["kot"], []).append(item)
+    return shaped
+
+
+def _shape(kot, items):
+    return {
+        "id": kot.id, "kot_number": kot.kot_number, "token_number": kot.token_number,
+        "order_id": kot.order_id, "order_number": kot.order_number,
+        "order_type": kot.order_type, "table_name": kot.table_name,
+        "kitchen_place": kot.place_name, "kitchen_place_id": kot.kitchen_place_id,
+        "status": kot.status, "note": kot.note, "items": items, "items_count": len(items),
+        "created_at": kot.created_at, "updated_at": kot.updated_at,
+    }
+
+
+def _shapes(query, prices=False):
+    kots = list(query)
+    items = _items_by_kot([k.id for k in kots], prices)
+    return [_shape(k, items.get(k.id, [])) for k in kots]
+
+
+def order_kots(actor, order_id):
+    """GET /pos/orders/{id}/kots: the order's KOTs, oldest first."""
+    order = orders.get_order(actor, order_id)
+    data = _shapes(_kots().where(models.Kot.order == order.id).order_by(models.Kot.kot_number))
+    return {"success": True, "message": "KOTs of order %s." % order.formatted_order_number,
+            "data": data, "meta": {"order_id": order.id,
+                                   "order_number": order.formatted_order_number,
+                                   "total_kots": len(data)}}
+
+
+def _utc_day(branch, day):
+    """[start, end) in UTC of the branch's local calendar day."""
+    try:
+        tz = zoneinfo.ZoneInfo(branch.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = datetime.timezone.utc
+    return [datetime.datetime.combine(d, datetime.time(), tz).astimezone(datetime.timezone.utc)
+            .replace(tzinfo=None) for d in (day, day + datetime.timedelta(days=1))]
+
+
+def kitchen_display(actor, filters, now):
+    """GET /pos/kots: the branch's KOTs of one local day (default today), oldest
+    first; filters status, kitchen_place_id, date; limit and offset."""
+    branch = models.Branch.get_by_id(actor.branch_id)
+    start, end = _utc_day(branch, filters.date or numbering.local_today(branch, now))
+    kot = models.Kot
+    query = _kots().where((kot.branch == branch.id) & (kot.created_at >= start) &
+                          (kot.created_at < end))
+    if filters.status:
+        query = query.where(kot.status == filters.status)
+    if filters.kitchen_place_id is not None:
+        query = query.where(kot.kitchen_place == filters.kitchen_place_id)
+    total = query.count()
+    page = query.order_by(kot.created_at, kot.kot_number).limit(filters.limit).offset(
+        filters.offset)
+    return {"success": True, "message": "Kitchen tickets.", "data": _shapes(page),
+            "meta": {"total": total, "offset": filters.offset, "limit": filters.limit}}
+
+
+def show_kot(actor, kot_id):
+    """GET /pos/kots/{id}: one KOT with its lines' prices and why it was cancelled."""
+    found = _shapes(_kots().where((models.Kot.id == kot_id) &
+                                  (models.Kot.branch == actor.branch_id)), prices=True)
+    if not found:
+        raise NotFound("KOT not found.")
+    kot = models.Kot.get_by_id(kot_id)
+    reason = (models.KotCancelReason.get_or_none(models.KotCancelReason.id == kot.cancel_reason_id)
+              if kot.cancel_reason_id else None)
+    data = dict(found[0], cancel_reason_id=kot.cancel_reason_id,
+                cancel_reason=kot.cancel_reason_text or (reason.reason if reason else None),
+                cancel_reason_text=kot.cancel_reason_text)
+    return {"success": True, "message": "KOT %d." % kot.kot_number, "data": data}
+
+
+def kot_places(actor):
+    """GET /pos/kot-places: the branch's active kitchen stations."""
+    place = models.KotPlace
+    return {"success": True, "message": "Kitchen places.", "data": [
+        {"id": p.id, "name": p.name, "type": p.type, "is_default": p.is_default,
+         "printer_id": p.printer_id}
+        for p in place.select().where((place.branch == actor.branch_id) & place.is_active)
+        .order_by(place.is_default.desc(), place.id)]}
+
+
+def cancel_reasons(actor):
+    """GET /pos/kot-cancel-reasons: the restaurant's reasons for cancelling."""
+    reason = models.KotCancelReason
+    return {"success": True, "message": "KOT cancel reasons.", "data": [
+        {"id": r.id, "reason": r.reason, "cancel_order": r.cancel_order,
+         "cancel_kot": r.cancel_kot}
+        for r in reason.select().where(reason.restaurant == actor.restaurant_id)
+        .order_by(reason.id)]}
+
+
+# --- Changing: a KOT's status, an item's status ----------------------------------------
+
+def _status(value, allowed):
+    value = str(value or "").strip().lower()
+    value = "cancelled" if value == "canceled" else value
+    if value not in allowed:
+        raise ValidationFailed.field("status", "The selected status is invalid.", allowed=allowed)
+    return value
+
+
+def _require_not_cancelled(kot):
+    if kot.status == "cancelled":
+        raise Unprocessable("KOT %d is cancelled; its status cannot change." % kot.kot_number)
+
+
+def _touch(kot, now, **fields):
+    # An update query, so updated_at is the node's clock (Model.save writes the wall clock).
+    models.Kot.update(updated_at=now, **fields).where(models.Kot.id == kot.id).execute()
+
+
+def _take_off_order(kot_items, actor, now, *, cancel_order=False):
+    """Cancel kot_items and take their quantities off their order's lines (a line
+    that reaches 0 goes), then re-price the order. When the reason cancels the
+    order, or nothing would be left of it, the whole order is cancelled instead
+    and keeps its lines as the record of what was ordered."""
+    kot_items = [i for i in kot_items if i.status != "cancelled"]
+    if not kot_items:
+        return
+    models.KotItem.update(status="cancelled").where(
+        models.KotItem.id.in_([i.id for i in kot_items])).execute()
+    order = models.Order.get_by_id(models.Kot.get_by_id(kot_items[0].kot_id).order_id)
+    if order.status == "canceled":
+        return
+    less = {}
+    for item in kot_items:
+        if item.order_item_id:
+            less[item.order_item_id] = less.get(item.order_item_id, 0) + item.quantity
+    lines = list(models.OrderItem.select().where(models.OrderItem.order == order.id))
+    if cancel_order or all(line.quantity <= less.get(line.id, 0) for line in lines):
+        orders.cancel(order, actor, now, by_kitchen=True)
+        return
+    for line in lines:
+        if line.id not in less:
+            continue
+        if line.quantity <= less[line.id]:
+            models.OrderItemModifier.delete().where(
+                models.OrderItemModifier.order_item == line.id).execute()
+            line.delete_instance()
+        else:
+            models.OrderItem.update(
+                quantity=line.quantity - less[line.id],
+                kot_quantity=max(0, line.kot_quantity - less[line.id])).where(
+                models.OrderItem.id == line.id).execute()
+    orders.reprice(order)
+
+
+def set_kot_status(actor, kot_id, body, now):
+    """PUT /pos/kots/{id}/status. Cancelling cancels the KOT's items and takes them
+    off the order; food_ready and served mark its items ready. Only this KOT changes."""
+    permissions.require(actor.roles, "kot.update")
+    status = _status(body.status, KOT_STATUSES)
+    with database.atomic():
+        kot = _get_kot(actor, kot_id)
+        _require_not_cancelled(kot)
+        reason = None
+        if body.cancel_reason_id is not None:
+            reason = models.KotCancelReason.get_or_none(
+                (models.KotCancelReason.id == body.cancel_reason_id) &
+                (models.KotCancelReason.restaurant == actor.restaurant_id))
+            if reason is None:
+                raise ValidationFailed.field("cancel_reason_id",
+                                             "The selected cancel reason id is invalid.")
+        items = list(models.KotItem.select().where(models.KotItem.kot == kot.id))
+        if status == "cancelled":
+            _touch(kot, now, status=status, cancel_reason=reason.id if reason else None,
+                   cancel_reason_text=body.cancel_reason_text)
+            _take_off_order(items, actor, now,
+                            cancel_order=bool(reason and reason.cancel_order))
+        else:
+            _touch(kot, now, status=status)
+            if status in ("food_ready", "served"):
+                models.KotItem.update(status="ready").where(
+                    (models.KotItem.kot == kot.id) &
+                    (models.KotItem.status != "cancelled")).execute()
+        return {"success": True, "message": "KOT status updated.",
+                "data": {"id": kot.id, "kot_number": kot.kot_number, "status": status}}
+
+
+def set_item_status(actor, item_id, status, now):
+    """PUT /pos/kot-items/{id}/status. A cancelled item comes off the order; once no
+    item of the KOT is left to make the KOT is food_ready (cancelled if all are)."""
+    permissions.require(actor.roles, "kot.update")
+    status = _status(status, KOT_ITEM_STATUSES)
+    with database.atomic():
+        item = (models.KotItem.select().join(models.Kot)
+                .where((models.KotItem.id == item_id) & (models.Kot.branch == actor.branch_id))
+                .first())
+        if item is None:
+            raise NotFound("KOT item not found.")
+        kot = models.Kot.get_by_id(item.kot_id)
+        _require_not_cancelled(kot)
+        if item.status == "cancelled":
+            raise Unprocessable("This item was cancelled; send it again as a new item.")
+        if status == "cancelled":
+            _take_off_order([item], actor, now)
+        else:
+            models.KotItem.update(status=status).where(models.KotItem.id == item.id).execute()
+        statuses = [i.status for i in models.KotItem.select(models.KotItem.status)
+                    .where(models.KotItem.kot == kot.id)]
+        kot_status = kot.status
+        if all(s == "cancelled" for s in statuses):
+            kot_status = "cancelled"
+        elif all(s in ("ready", "cancelled") for s in statuses):
+            kot_status = "served" if kot.status == "served" else "food_ready"
+        elif kot.status in ("food_ready", "served"):
+            kot_status = "in_kitchen"
+        _touch(kot, now, status=kot_status)
+        return {"success": True, "message": "KOT item status updated.",
+                "data": {"id": item.id, "kot_id": kot.id, "status": status,
+                         "kot_status": kot_status}}

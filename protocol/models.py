@@ -64,7 +64,10 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
     def save(self, *args, **kwargs):
-        self.updated_at = utcnow()
+        # Operations stamp updated_at from the node's clock; the wall clock is the
+        # fallback for code that does not.
+        if "updated_at" not in self._dirty or self.updated_at is None:
+            self.updated_at = utcnow()
         return super().save(*args, **kwargs)
 
 

@@ -21,7 +21,7 @@ import peewee
 from . import customers, kitchen, models, numbering, permissions, pricing, tables
 from .db import database
 from .errors import APIError, Conflict, NotFound, Unprocessable, ValidationFailed
-from .money import ZERO
+from .money import ZERO, to_money
 
 STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready",
             "out_for_delivery", "delivered", "pending_verification"]
@@ -161,10 +161,11 @@ def reprice(order, lines=None, *, charges=None):
         discount_type=order.discount_type, discount_value=order.discount_value,
         charges=charges, delivery_fee=order.delivery_fee if is_delivery else ZERO,
         tip_amount=order.tip_amount)
+    per_item = restaurant.tax_mode == "item"
     for line in priced.lines:
         breakup = [{"tax_id": r.id, "name": r.name, "percent": r.percent,
                     "amount": line.tax_breakup.get(r.name, {}).get("amount", ZERO)}
-                   for r in line.taxes]
+                   for r in line.taxes] if per_item else []
         models.OrderItem.update(
             modifiers_total=line.modifiers_total, amount=line.amount,
             tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
@@ -264,8 +265,9 @@ def create_order(actor, body, now, placed_via="pos"):
                                            "The selected delivery executive id is invalid."),
             delivery_app=_branch_row(models.DeliveryPlatform, branch.id, body.delivery_app_id,
                                      "delivery_app_id", "The selected delivery app id is invalid."),
-            discount_type=discount_type, discount_value=discount_value or 0,
-            delivery_fee=body.delivery_fee or 0, tip_amount=body.tip_amount or 0,
+            discount_type=discount_type, discount_value=discount_value or ZERO,
+            delivery_fee=to_money(body.delivery_fee or 0),
+            tip_amount=to_money(body.tip_amount or 0),
             note=body.note, created_at=now, updated_at=now)
         for line in lines:
             _write_line(order, line)
@@ -333,13 +335,17 @@ def apply_action(order, action, actor, now):
     return kots
 
 
-def cancel(order, actor, now):
+def cancel(order, actor, now, *, by_kitchen=False):
+    """Cancel an order, its open KOTs, and free its table. ``by_kitchen``: the
+    kitchen cancelled everything on it (a chef may do that; not a paid order)."""
     if order.status == "canceled":
         return []
     if order.status == "paid" or order.amount_paid > 0:
         permissions.require(actor.roles, "order.cancel_paid")
-    permissions.require(actor.roles, "order.cancel")
+    if not by_kitchen:
+        permissions.require(actor.roles, "order.cancel")
     order.status, order.order_status = "canceled", "cancelled"
+    order.updated_at = now
     order.save()
     kitchen.cancel_order_kots(order)
     if order.table_id:

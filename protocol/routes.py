@@ -5,11 +5,15 @@ under the contract's prefix. The OpenAPI document is generated from the same
 table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
-from .handlers import auth, openapi, orders, platform
+from .handlers import auth, catalog, kitchen, openapi, orders, platform, tables
 
 PREFIX = "/api/application-integration"
 
-HANDLER_MODULES = [auth, platform, orders, openapi]
+# Ids in paths are written ``\d+`` by the handler modules; they are mounted as at
+# most 18 digits, so an id no database column can hold is a plain 404.
+ANY_DIGITS, ID_DIGITS = r"\d+)", r"\d{1,18})"
+
+HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, openapi]
 
 
 def api_routes():
@@ -17,5 +21,5 @@ def api_routes():
     routes = []
     for module in HANDLER_MODULES:
         for pattern, handler in module.default_handlers:
-            routes.append((PREFIX + pattern, handler))
+            routes.append((PREFIX + pattern.replace(ANY_DIGITS, ID_DIGITS), handler))
     return routes

@@ -1,67 +1,53 @@
 """JSON on the wire: numbers in become Decimal, Decimal and datetimes go out.
 
-Money never passes through a float: request bodies are parsed with
-``parse_float=Decimal``; on the way out a Decimal is written as a JSON number
-with its exact digits (``15.50``), which every JSON client reads as a number.
+Money never passes through a float in our arithmetic: request bodies are parsed
+with ``parse_float=Decimal``. On the way out a Decimal amount is written as a
+JSON number with the same digits (``63.36``): amounts have at most 15
+significant digits, which a double's shortest representation reproduces
+exactly, and every client reads them as numbers. Datetimes are UTC, ``...Z``.
 """
 
-import datetime
 import decimal
 import json
 
+import orjson
 
-class _Encoder(json.JSONEncoder):
-    def default(self, o):
-        if isinstance(o, decimal.Decimal):
-            return _DecimalLiteral(o)
-        if isinstance(o, datetime.datetime):
-            if o.tzinfo is None:
-                o = o.replace(tzinfo=datetime.timezone.utc)
-            return o.isoformat().replace("+00:00", "Z")
-        if isinstance(o, datetime.date):
-            return o.isoformat()
-        if isinstance(o, (set, frozenset)):
-            return sorted(o)
-        return super().default(o)
+_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
-class _DecimalLiteral(float):
-    """A float subclass whose repr is the Decimal's exact digits.
+def _default(o):
+    if isinstance(o, decimal.Decimal):
+        if not o.is_finite():
+            raise TypeError("not a finite number")
+        return float(o)
+    if isinstance(o, (set, frozenset)):
+        return sorted(o)
+    raise TypeError("cannot serialise %s" % type(o).__name__)
 
-    json's C encoder writes floats with float.__repr__, so the literal is
-    formatted here, before the encoder sees it.
-    """
 
-    def __new__(cls, value):
-        self = super().__new__(cls, value)
-        self._text = format(value, "f")
-        return self
-
-    def __repr__(self):
-        return self._text
+def dumps_bytes(obj):
+    return orjson.dumps(obj, default=_default, option=_OPTIONS)
 
 
 def dumps(obj):
-    # The pure-Python encoder honours _DecimalLiteral.__repr__; c_make_encoder
-    # would format the float itself, so it is switched off for this encoder.
-    return _ENCODER.encode(obj)
-
-
-class _ExactEncoder(_Encoder):
-    def iterencode(self, o, _one_shot=False):
-        return json.encoder._make_iterencode(
-            {} if self.check_circular else None, self.default,
-            json.encoder.encode_basestring_ascii if self.ensure_ascii else json.encoder.encode_basestring,
-            self.indent, repr, self.key_separator, self.item_separator,
-            self.sort_keys, self.skipkeys, _one_shot)(o, 0)
-
-
-_ENCODER = _ExactEncoder(ensure_ascii=False, separators=(",", ":"))
+    return dumps_bytes(obj).decode("utf-8")
 
 
 def _reject_constant(name):
     raise ValueError("%s is not a number JSON allows" % name)
 
 
+class NumberTooLarge(ValueError):
+    """An integer no database column can hold (beyond 64 bits)."""
+
+
+def _bounded_int(text):
+    value = int(text)
+    if not -2 ** 63 <= value < 2 ** 63:
+        raise NumberTooLarge(text)
+    return value
+
+
 def loads(text):
-    return json.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
+    return json.loads(text, parse_float=decimal.Decimal, parse_int=_bounded_int,
+                      parse_constant=_reject_constant)

@@ -22,7 +22,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from cloud import demo_data  # noqa: E402
-from protocol import config, wire  # noqa: E402
+from protocol import config  # noqa: E402
 from protocol.app import make_app  # noqa: E402
 from protocol.db import Store, open_sqlite  # noqa: E402
 from protocol.node import build_node, data_paths  # noqa: E402
@@ -78,7 +78,7 @@ class Server:
             hdrs["Authorization"] = "Bearer " + token
         data = raw
         if body is not None:
-            data = wire.dumps(body).encode()
+            data = json.dumps(body, default=float).encode()
         if data is not None and content_type:
             hdrs["Content-Type"] = content_type
         hdrs.update(headers or {})

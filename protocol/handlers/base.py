@@ -13,7 +13,7 @@ import logging
 import tornado.web
 
 from .. import accounts, idempotency, validation, wire
-from ..errors import APIError, Forbidden, Unauthenticated
+from ..errors import APIError, Forbidden, Unauthenticated, ValidationFailed
 from ..tokens import InvalidToken
 
 log = logging.getLogger("branchline.api")
@@ -62,7 +62,7 @@ class APIHandler(tornado.web.RequestHandler):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated()
         try:
-            claims = self.node.keyring.verify(token.strip())
+            claims = self.node.keyring.verify(token.strip(), self.node.clock.time())
         except InvalidToken:
             raise Unauthenticated()
         if claims["jti"] in self.node.revoked:
@@ -85,6 +85,8 @@ class APIHandler(tornado.web.RequestHandler):
                            status=415)
         try:
             return wire.loads(self.request.body.decode("utf-8"))
+        except wire.NumberTooLarge:
+            raise ValidationFailed.field("body", "A number in the request body is too large.")
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise APIError("The request body is not valid JSON.", status=400)
 
@@ -127,7 +129,7 @@ class APIHandler(tornado.web.RequestHandler):
 
     def write_json(self, obj, status=200):
         self.set_status(status)
-        self.finish(wire.dumps(obj))
+        self.finish(wire.dumps_bytes(obj))
 
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]

@@ -1,0 +1,115 @@
+"""The kitchen: an order's KOTs, the kitchen display, KOT and KOT-item statuses,
+kitchen places and cancel reasons (POS). Sending an order to the kitchen is
+``POST /pos/orders/{id}/kot`` in the orders handlers."""
+
+import datetime
+from typing import Annotated, Literal, Optional
+
+import pydantic
+
+from .. import kitchen
+from ..validation import Body, parse
+from .base import APIHandler
+
+# Ids in paths have at most 18 digits and ids in bodies and queries stay below
+# 2**53 (as every id does), so a longer number is a 404 or a 422, never an
+# out-of-range integer reaching the database.
+ID = r"\d{1,18}"
+Id = Annotated[int, pydantic.Field(ge=1, le=2 ** 53)]
+
+
+class KotFilters(Body):
+    status: Optional[Literal[tuple(kitchen.KOT_STATUSES)]] = None
+    kitchen_place_id: Optional[Id] = None
+    date: Optional[Annotated[datetime.date, pydantic.Field(
+        ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30))]] = None
+    limit: int = pydantic.Field(50, ge=1, le=100)
+    offset: int = pydantic.Field(0, ge=0)
+
+
+class KotStatusBody(Body):
+    status: str
+    cancel_reason_id: Optional[Id] = None
+    cancel_reason_text: Optional[str] = pydantic.Field(None, max_length=500)
+
+
+class ItemStatusBody(Body):
+    status: str
+
+
+class OrderKotsHandler(APIHandler):
+    tags = ("kitchen",)
+
+    async def get(self, order_id):
+        """The order's KOTs with their items (name, variation, modifiers), oldest first."""
+        self.write_json(await self.actor_run(kitchen.order_kots, int(order_id)))
+
+
+class KotsHandler(APIHandler):
+    tags = ("kitchen",)
+
+    async def get(self):
+        """The kitchen display: the branch's KOTs of one local day (date=YYYY-MM-DD, default
+        today), oldest first; filters status and kitchen_place_id; limit 1-100 (50), offset."""
+        names = KotFilters.model_fields
+        filters = parse(KotFilters, {name: self.get_query_argument(name) for name in names
+                                     if self.get_query_argument(name, "").strip()})
+        self.write_json(await self.actor_run(kitchen.kitchen_display, filters, self.now()))
+
+
+class KotHandler(APIHandler):
+    tags = ("kitchen",)
+
+    async def get(self, kot_id):
+        """One KOT with its items' prices and its cancel reason."""
+        self.write_json(await self.actor_run(kitchen.show_kot, int(kot_id)))
+
+
+class KotStatusHandler(APIHandler):
+    bodies = {"put": KotStatusBody}
+    tags = ("kitchen",)
+
+    async def put(self, kot_id):
+        """Set a KOT's status (pending_confirmation, in_kitchen, food_ready, served,
+        cancelled; 422 with allowed otherwise). Cancelling takes its items off the order
+        (the whole order when the reason says so or nothing is left of it)."""
+        body = self.body()
+        await self.write_once(kitchen.set_kot_status, int(kot_id), body, self.now())
+
+
+class KotItemStatusHandler(APIHandler):
+    bodies = {"put": ItemStatusBody}
+    tags = ("kitchen",)
+
+    async def put(self, item_id):
+        """Set a KOT item's status (pending, cooking, ready, cancelled); the KOT becomes
+        food_ready once every item is ready or cancelled. A cancelled item comes off the order."""
+        body = self.body()
+        await self.write_once(kitchen.set_item_status, int(item_id), body.status, self.now())
+
+
+class KotPlacesHandler(APIHandler):
+    tags = ("kitchen",)
+
+    async def get(self):
+        """The branch's kitchen places (stations that receive KOTs)."""
+        self.write_json(await self.actor_run(kitchen.kot_places))
+
+
+class CancelReasonsHandler(APIHandler):
+    tags = ("kitchen",)
+
+    async def get(self):
+        """The restaurant's reasons for cancelling a KOT (cancel_order: the whole order)."""
+        self.write_json(await self.actor_run(kitchen.cancel_reasons))
+
+
+default_handlers = [
+    (r"/pos/orders/(?P<order_id>%s)/kots" % ID, OrderKotsHandler),
+    (r"/pos/kots", KotsHandler),
+    (r"/pos/kots/(?P<kot_id>%s)" % ID, KotHandler),
+    (r"/pos/kots/(?P<kot_id>%s)/status" % ID, KotStatusHandler),
+    (r"/pos/kot-items/(?P<item_id>%s)/status" % ID, KotItemStatusHandler),
+    (r"/pos/kot-places", KotPlacesHandler),
+    (r"/pos/kot-cancel-reasons", CancelReasonsHandler),
+]

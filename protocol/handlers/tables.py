@@ -1,0 +1,38 @@
+"""Tables, their locks and the branch's areas (POS)."""
+
+from .. import tables
+from .base import APIHandler
+
+
+class TablesHandler(APIHandler):
+    tags = ("tables",)
+
+    async def get(self):
+        """The branch's tables with lock, running state and open order, a summary and
+        is_admin; status filters all, available, running, locked, locked_by_me,
+        locked_by_other (422 with allowed otherwise). Expired locks show as unlocked."""
+        status = self.get_query_argument("status", None)
+        self.write_json(await self.actor_run(tables.list_tables, status, self.now()))
+
+
+class UnlockHandler(APIHandler):
+    tags = ("tables",)
+
+    async def post(self, table_id):
+        """Unlock a table (no body): its holder, or a manager or cashier; 403 otherwise."""
+        await self.write_once(tables.unlock, int(table_id), self.now())
+
+
+class AreasHandler(APIHandler):
+    tags = ("tables",)
+
+    async def get(self):
+        """The branch's areas with how many tables each has."""
+        self.write_json(await self.actor_run(tables.list_areas))
+
+
+default_handlers = [
+    (r"/pos/tables", TablesHandler),
+    (r"/pos/tables/(?P<table_id>\d+)/unlock", UnlockHandler),
+    (r"/areas", AreasHandler),
+]

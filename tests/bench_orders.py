@@ -1,0 +1,195 @@
+"""Benchmark: order creation on an edge against a bare Tornado handler, same machine, same run.
+
+    .venv/bin/python tests/bench_orders.py [--requests 3000] [--concurrency 50]
+
+Starts two servers as separate processes on free loopback ports: a bare Tornado
+handler that parses the same JSON body and answers a small JSON object (the
+baseline), and a real edge over a freshly seeded SQLite file (WAL,
+synchronous=FULL). One load process drives each in turn with the same
+keep-alive HTTP/1.1 client: ``--concurrency`` connections sending
+``POST /pos/orders`` (a pickup order of two items, priced by the server).
+Prints throughput and p50/p99 latency of both, and the ratio. Targets
+(DESIGN.md): at least half the baseline's throughput, p99 under 50 ms.
+This is a script, not a test: pytest does not collect it.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+BARE_SERVER = r"""
+import json, sys
+import tornado.ioloop, tornado.web
+
+class Bare(tornado.web.RequestHandler):
+    def post(self):
+        body = json.loads(self.request.body)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"success": True, "items": len(body["items"])}))
+
+    def get(self):
+        self.finish("{}")
+
+app = tornado.web.Application([(r"/api/application-integration/pos/orders", Bare),
+                               (r"/api/application-integration/openapi.json", Bare)])
+app.listen(int(sys.argv[1]), "127.0.0.1")
+tornado.ioloop.IOLoop.current().start()
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port, proc, timeout=30):
+    deadline = time.time() + timeout
+    url = "http://127.0.0.1:%d/api/application-integration/openapi.json" % port
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited with %s" % proc.returncode)
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server on port %d did not start" % port)
+
+
+def seed_edge(data_dir):
+    from cloud import demo_data
+    from protocol import config
+    from protocol.db import Store, open_sqlite
+    from protocol.node import data_paths
+    settings = config.load("edge", {"data_dir": data_dir}, environ={})
+    path = data_paths(settings)["database"]
+    store = Store(open_sqlite(path), node_id=1).open()
+    try:
+        summary = store.call(demo_data.seed)
+    finally:
+        store.close()
+    return summary
+
+
+def login(port, email):
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/api/application-integration/auth/login" % port,
+        data=json.dumps({"email": email, "password": "demo12345"}).encode(),
+        headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))["data"]["access_token"]
+
+
+async def _client(port, request_bytes, count, latencies, errors):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            writer.write(request_bytes)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if status >= 300:
+                errors.append(status)
+    finally:
+        writer.close()
+
+
+async def drive(port, token, body, requests, concurrency):
+    payload = json.dumps(body).encode()
+    request_bytes = (
+        "POST /api/application-integration/pos/orders HTTP/1.1\r\n"
+        "Host: 127.0.0.1:%d\r\nAuthorization: Bearer %s\r\n"
+        "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        % (port, token, len(payload))).encode() + payload
+    latencies, errors = [], []
+    per_client = requests // concurrency
+    started = time.perf_counter()
+    await asyncio.gather(*[_client(port, request_bytes, per_client, latencies, errors)
+                           for _ in range(concurrency)])
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies), "errors": len(errors), "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def report(name, r):
+    print("%-22s %8.0f req/s   p50 %6.1f ms   p99 %6.1f ms   (%d requests, %d errors)"
+          % (name, r["rps"], r["p50_ms"], r["p99_ms"], r["requests"], r["errors"]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="branchline-bench-")
+    procs = []
+    try:
+        summary = seed_edge(tmp)
+        items = summary["items"]["Downtown"]
+        body = {"order_type": "pickup", "customer": {"name": "Bench", "phone": "5550100"},
+                "items": [{"id": items["Garlic Bread"], "quantity": 2},
+                          {"id": items["Espresso"], "quantity": 1, "note": "hot"}]}
+
+        bare_port, edge_port = free_port(), free_port()
+        bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
+        procs.append(bare)
+        edge = subprocess.Popen(
+            [sys.executable, "-m", "edge", "--data-dir", tmp, "--host", "127.0.0.1",
+             "--port", str(edge_port), "--node-id", "2", "--log-level", "warning",
+             "--branch-id", str(summary["branches"]["Downtown"])], cwd=ROOT,
+            stdout=subprocess.DEVNULL)
+        procs.append(edge)
+        wait_ready(bare_port, bare)
+        wait_ready(edge_port, edge)
+        token = login(edge_port, "waiter@demo.test")
+
+        warm = max(args.concurrency, args.requests // 10)
+        asyncio.run(drive(bare_port, token, body, warm, args.concurrency))
+        asyncio.run(drive(edge_port, token, body, warm, args.concurrency))
+        baseline = asyncio.run(drive(bare_port, token, body, args.requests, args.concurrency))
+        result = asyncio.run(drive(edge_port, token, body, args.requests, args.concurrency))
+
+        print("order creation, %d concurrent clients, %d requests each run"
+              % (args.concurrency, args.requests))
+        report("bare tornado (baseline)", baseline)
+        report("branchline edge", result)
+        ratio = result["rps"] / baseline["rps"]
+        print("edge / baseline throughput: %.2f (target >= 0.50); edge p99 %.1f ms "
+              "(target < 50 ms)" % (ratio, result["p99_ms"]))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
