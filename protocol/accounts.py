@@ -3,8 +3,11 @@
 Plain functions run in a Store thread (``await handler.run(fn, ...)``).
 """
 
+import time
+
 from . import models
-from .errors import Forbidden, NotFound, ValidationFailed
+from .db import current_store
+from .errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from .passwords import DUMMY_HASH, verify_password
 
 CREDENTIALS_FAILED = "These credentials do not match our records."
@@ -156,10 +159,28 @@ class Actor:
         return "<Actor %s %s branch=%s>" % (self.user_id, sorted(self.roles), self.branch_id)
 
 
+ACTOR_TTL_SECONDS = 10.0
+
+
 def load_actor(auth):
-    """The Actor for a verified token (its user must still be active)."""
+    """The Actor for a verified token (its user must still be active).
+
+    Remembered per node for ACTOR_TTL_SECONDS, so a busy tablet does not read
+    its user and roles on every request; a deactivated user or a changed role
+    takes effect within that time."""
+    store = current_store()
+    cache = store.cache.setdefault("actors", {}) if store is not None else {}
+    key = (auth.user_id, auth.branch_id)
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
     user = models.User.get_or_none(models.User.id == auth.user_id)
     if user is None or not user.is_active:
-        from .errors import Unauthenticated
+        cache.pop(key, None)
         raise Unauthenticated()
-    return Actor(user, role_names(user), auth.branch_id)
+    actor = Actor(user, role_names(user), auth.branch_id)
+    if len(cache) > 10000:
+        cache.clear()
+    cache[key] = (actor, now + ACTOR_TTL_SECONDS)
+    return actor

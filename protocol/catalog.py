@@ -101,7 +101,7 @@ def _variations(menu_items, order_type_id, prices):
             for menu_item in menu_items}
 
 
-def _modifier_groups(menu_items, order_type_id):
+def _modifier_groups(menu_items, order_type_id, branch_id):
     """{item id: [group with its pivot and options]}, two queries."""
     link, group, option = models.ItemModifier, models.ModifierGroup, models.ModifierOption
     links = list(link.select(link, group).join(group)
@@ -111,7 +111,8 @@ def _modifier_groups(menu_items, order_type_id):
                   .order_by(option.sort_order, option.id), "modifier_group_id")
     # Each group's options are priced once, however many items offer the group.
     shaped_options = {
-        group_id: [{"id": o.id, "name": o.name, "price": pricing.option_price(o, order_type_id),
+        group_id: [{"id": o.id, "name": o.name,
+                    "price": pricing.option_price(o, order_type_id, branch_id),
                     "is_available": o.is_available, "is_preselected": o.is_preselected,
                     "sort_order": o.sort_order, "modifier_group_id": group_id} for o in rows]
         for group_id, rows in options.items()}
@@ -132,7 +133,8 @@ def _item_rows(menu_items, order_type_id):
     """The rows of /pos/items for menu_items: five queries for any number of items."""
     prices = _prices([i.id for i in menu_items])
     item_variations = _variations(menu_items, order_type_id, prices)
-    item_groups = _modifier_groups(menu_items, order_type_id)
+    item_groups = _modifier_groups(menu_items, order_type_id,
+                                   menu_items[0].branch_id if menu_items else None)
     rows = []
     for menu_item in menu_items:
         row = {
@@ -186,7 +188,8 @@ def variations(actor, item_id, order_type=None):
 
 def modifier_groups(actor, item_id, order_type=None):
     menu_item = _item(actor, item_id)
-    return _modifier_groups([menu_item], _order_type_id(actor, order_type))[menu_item.id]
+    return _modifier_groups([menu_item], _order_type_id(actor, order_type),
+                            menu_item.branch_id)[menu_item.id]
 
 
 # --- Order configuration -----------------------------------------------------------------
@@ -205,7 +208,7 @@ def extra_charges(actor, order_type):
         resolved = orders.resolve_order_type(actor.branch_id, order_type)
     except ValidationFailed:
         raise NotFound("Order type not found.")
-    ids = [c.id for c in pricing.applicable_charges(actor.restaurant_id, resolved)]
+    ids = [c.id for c in pricing.applicable_charges(actor.branch_id, resolved)]
     charge = models.ExtraCharge
     return [{"id": c.id, "charge_name": c.charge_name, "charge_type": c.charge_type,
              "charge_value": c.charge_value, "order_types": c.order_types or [],

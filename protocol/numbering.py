@@ -24,8 +24,8 @@ def local_today(branch, now):
 
 
 def settings_for(branch):
-    found = models.OrderNumberSetting.get_or_none(models.OrderNumberSetting.branch == branch.id)
-    return found or models.OrderNumberSetting(branch=branch.id)
+    from .pricing import book
+    return book(branch.id).number_setting
 
 
 def _period(name, branch, now, daily):
@@ -42,13 +42,16 @@ def peek(branch, name, now, daily=False):
 
 def take(branch, name, now, daily=False):
     """The next number of a sequence, consumed (call inside a transaction)."""
-    seq = models.NumberSequence
     period = _period(name, branch, now, daily)
-    where = (seq.branch == branch.id) & (seq.name == name) & (seq.period == period)
-    if not seq.update(last_value=seq.last_value + 1).where(where).execute():
-        seq.create(branch=branch.id, name=name, period=period, last_value=1)
+    param = models.database.param
+    row = models.database.execute_sql(
+        "UPDATE number_sequences SET last_value = last_value + 1 WHERE branch_id = {p} "
+        "AND name = {p} AND period = {p} RETURNING last_value".format(p=param),
+        (branch.id, name, period)).fetchone()
+    if row is None:
+        models.NumberSequence.create(branch=branch.id, name=name, period=period, last_value=1)
         return 1
-    return seq.select(seq.last_value).where(where).scalar()
+    return row[0]
 
 
 def format_order_number(setting, number, day):

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import peewee
 
-from . import customers, kitchen, models, numbering, permissions, pricing, tables
+from . import customers, events, kitchen, models, numbering, permissions, pricing, tables
 from .db import database
 from .errors import APIError, Conflict, NotFound, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -46,9 +46,7 @@ def _norm(value):
 def resolve_order_type(branch_id, value=None, order_type_id=None):
     """The branch's order type named by id, slug, display name or type
     ("Dine In", "dine_in", "dinein", "delivery", 3); default dine-in."""
-    types = list(models.OrderType.select().where((models.OrderType.branch == branch_id) &
-                                                 models.OrderType.is_active)
-                 .order_by(models.OrderType.sort_order, models.OrderType.id))
+    types = pricing.book(branch_id).order_types
     wanted = order_type_id if order_type_id is not None else value
     if wanted is None or wanted == "":
         wanted = "dine_in"
@@ -102,16 +100,31 @@ def first_action(actions):
 
 # --- Writing lines and totals ---------------------------------------------------------
 
-def _write_line(order, line):
-    item = models.OrderItem.create(
-        order=order.id, menu_item=line.menu_item_id, variation=line.variation_id,
-        name=line.name, quantity=line.quantity, price=line.unit_price, note=line.note,
-        modifiers_total=line.modifiers_total, amount=line.amount)
-    for mod in line.modifiers:
-        models.OrderItemModifier.create(order_item=item.id, modifier_option=mod.option_id,
-                                        name=mod.name, price=mod.price)
-    line.row_id = item.id
-    return item
+def _line_rows(order, lines, now):
+    """Unsaved OrderItem and OrderItemModifier rows for priced lines (ids assigned)."""
+    per_item = pricing.book(order.branch_id).tax_mode == "item"
+    items, modifiers = [], []
+    for line in lines:
+        row = models.OrderItem(
+            order=order.id, menu_item=line.menu_item_id, variation=line.variation_id,
+            name=line.name, quantity=line.quantity, price=line.unit_price, note=line.note,
+            modifiers_total=line.modifiers_total, amount=line.amount,
+            tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
+            tax_breakup=_breakup(line, per_item), created_at=now, updated_at=now)
+        line.row_id = row.id
+        items.append(row)
+        modifiers.extend(models.OrderItemModifier(
+            order_item=row.id, modifier_option=mod.option_id, name=mod.name, price=mod.price,
+            created_at=now, updated_at=now) for mod in line.modifiers)
+    return items, modifiers
+
+
+def _breakup(line, per_item):
+    if not per_item:
+        return []
+    return [{"tax_id": r.id, "name": r.name, "percent": r.percent,
+             "amount": line.tax_breakup.get(r.name, {}).get("amount", ZERO)}
+            for r in line.taxes]
 
 
 def _stored_lines(order):
@@ -123,12 +136,13 @@ def _stored_lines(order):
             models.OrderItemModifier.order_item.in_([r.id for r in rows])):
         mods.setdefault(mod.order_item_id, []).append(
             pricing.Modifier(mod.modifier_option_id, mod.name, mod.price))
+    prices = pricing.book(order.branch_id)
     lines = []
     for row in rows:
         rates = [pricing.Rate(t.get("tax_id"), t["name"], Decimal(str(t["percent"])))
-                 for t in (row.tax_breakup or [])] if isinstance(row.tax_breakup, list) else []
-        if not rates and row.menu_item_id:
-            rates = pricing._item_taxes(models.MenuItem(id=row.menu_item_id))
+                 for t in row.tax_breakup or []]
+        if not rates and row.menu_item_id in prices.items:
+            rates = list(prices.items[row.menu_item_id].taxes)
         line = pricing.Line(row.menu_item_id, row.variation_id, row.name, row.quantity,
                             row.price, modifiers=mods.get(row.id, []), taxes=rates, note=row.note)
         line.row_id = row.id
@@ -136,48 +150,33 @@ def _stored_lines(order):
     return lines
 
 
-def _charges_of(order, restaurant_id, order_type, requested=None):
-    if requested is None and order.id is not None:
-        kept = [c.charge_id for c in models.OrderCharge.select(models.OrderCharge.charge)
-                .where(models.OrderCharge.order == order.id) if c.charge_id]
-        if models.OrderCharge.select().where(models.OrderCharge.order == order.id).exists():
-            requested = kept
-    return pricing.applicable_charges(restaurant_id, order_type, requested)
+def _order_type_of(order):
+    return next((t for t in pricing.book(order.branch_id).order_types
+                 if t.id == order.order_type_id), None)
 
 
-def reprice(order, lines=None, *, charges=None):
-    """Price the order's lines and store every amount on the order and its lines."""
-    branch = models.Branch.get_by_id(order.branch_id)
-    restaurant = models.Restaurant.get_by_id(branch.restaurant_id)
-    order_type = (models.OrderType.get_or_none(models.OrderType.id == order.order_type_id)
-                  if order.order_type_id else None)
-    lines = _stored_lines(order) if lines is None else lines
-    if charges is None:
-        charges = _charges_of(order, restaurant.id, order_type)
+def _kept_charges(order):
+    """The charges an existing order carries, re-applied as they are defined now."""
+    rows = list(models.OrderCharge.select(models.OrderCharge.charge)
+                .where(models.OrderCharge.order == order.id))
+    requested = [r.charge_id for r in rows if r.charge_id] if rows else None
+    try:
+        return pricing.applicable_charges(order.branch_id, _order_type_of(order), requested)
+    except ValidationFailed:      # a charge no longer applies: keep the ones that do
+        return [c for c in pricing.applicable_charges(order.branch_id, _order_type_of(order))
+                if c.id in (requested or [])]
+
+
+def _price(order, lines, charges):
+    prices = pricing.book(order.branch_id)
+    order_type = _order_type_of(order)
     is_delivery = order_type is not None and order_type.type == "delivery"
     priced = pricing.price(
-        lines, tax_mode=restaurant.tax_mode, tax_inclusive=restaurant.tax_inclusive,
-        order_taxes=pricing.restaurant_taxes(restaurant.id),
+        lines, tax_mode=prices.tax_mode, tax_inclusive=prices.tax_inclusive,
+        order_taxes=prices.restaurant_taxes,
         discount_type=order.discount_type, discount_value=order.discount_value,
         charges=charges, delivery_fee=order.delivery_fee if is_delivery else ZERO,
         tip_amount=order.tip_amount)
-    per_item = restaurant.tax_mode == "item"
-    for line in priced.lines:
-        breakup = [{"tax_id": r.id, "name": r.name, "percent": r.percent,
-                    "amount": line.tax_breakup.get(r.name, {}).get("amount", ZERO)}
-                   for r in line.taxes] if per_item else []
-        models.OrderItem.update(
-            modifiers_total=line.modifiers_total, amount=line.amount,
-            tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
-            tax_breakup=breakup).where(models.OrderItem.id == line.row_id).execute()
-    models.OrderTax.delete().where(models.OrderTax.order == order.id).execute()
-    for rate, amount in priced.taxes:
-        models.OrderTax.create(order=order.id, tax=rate.id, name=rate.name,
-                               percent=rate.percent, amount=amount)
-    models.OrderCharge.delete().where(models.OrderCharge.order == order.id).execute()
-    for charge, amount in priced.charges:
-        models.OrderCharge.create(order=order.id, charge=charge.id, name=charge.name,
-                                  amount=amount)
     order.sub_total = priced.sub_total
     order.discount_type = priced.discount_type
     order.discount_value = priced.discount_value
@@ -188,6 +187,36 @@ def reprice(order, lines=None, *, charges=None):
     order.total = priced.total
     if order.status in ("paid", "payment_due"):
         order.status = "paid" if order.amount_paid >= order.total else "payment_due"
+    return priced
+
+
+def _total_rows(order, priced, now):
+    taxes = [models.OrderTax(order=order.id, tax=rate.id, name=rate.name, percent=rate.percent,
+                             amount=amount, created_at=now, updated_at=now)
+             for rate, amount in priced.taxes]
+    charges = [models.OrderCharge(order=order.id, charge=charge.id, name=charge.name,
+                                  amount=amount, created_at=now, updated_at=now)
+               for charge, amount in priced.charges]
+    return taxes, charges
+
+
+def reprice(order, lines=None, *, charges=None, now=None):
+    """Price an existing order's lines again and store every amount."""
+    now = now or models.utcnow()
+    lines = _stored_lines(order) if lines is None else lines
+    priced = _price(order, lines, _kept_charges(order) if charges is None else charges)
+    per_item = pricing.book(order.branch_id).tax_mode == "item"
+    for line in priced.lines:
+        models.OrderItem.update(
+            modifiers_total=line.modifiers_total, amount=line.amount,
+            tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
+            tax_breakup=_breakup(line, per_item)).where(
+            models.OrderItem.id == line.row_id).execute()
+    models.OrderTax.delete().where(models.OrderTax.order == order.id).execute()
+    models.OrderCharge.delete().where(models.OrderCharge.order == order.id).execute()
+    taxes, charges = _total_rows(order, priced, now)
+    models.insert_all(taxes)
+    models.insert_all(charges)
     order.save()
     return priced
 
@@ -222,7 +251,7 @@ def create_order(actor, body, now, placed_via="pos"):
         if existing is not None:
             return created_answer(existing, [k.id for k in existing.kots], replay=True)
 
-        branch = models.Branch.get_by_id(actor.branch_id)
+        branch = pricing.book(actor.branch_id).branch
         order_type = resolve_order_type(branch.id, body.order_type, body.order_type_id)
         action = first_action(body.actions)
         lines = [pricing.resolve_line(branch.id, order_type.id, item.model_dump(), "items.%d" % i)
@@ -250,7 +279,7 @@ def create_order(actor, body, now, placed_via="pos"):
         discount_value = body.discount_value
         if not discount_type and body.discount_amount:
             discount_type, discount_value = "fixed", body.discount_amount
-        order = models.Order.create(
+        order = models.Order(
             branch=branch.id, uuid=uuid, order_number=number, formatted_order_number=formatted,
             status=status, order_status=order_status, placed_via=placed_via,
             order_type=order_type.id, order_type_name=order_type.order_type_name,
@@ -269,17 +298,26 @@ def create_order(actor, body, now, placed_via="pos"):
             delivery_fee=to_money(body.delivery_fee or 0),
             tip_amount=to_money(body.tip_amount or 0),
             note=body.note, created_at=now, updated_at=now)
-        for line in lines:
-            _write_line(order, line)
-        reprice(order, lines, charges=pricing.applicable_charges(
-            branch.restaurant_id, order_type, body.extra_charges))
+        priced = _price(order, lines, pricing.applicable_charges(
+            branch.id, order_type, body.extra_charges))
+        models.insert_all([order])
+        items, modifiers = _line_rows(order, priced.lines, now)
+        taxes, charges = _total_rows(order, priced, now)
+        for rows in (items, modifiers, taxes, charges):
+            models.insert_all(rows)
 
         kots = []
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
         if action == "kot":
             kots = kitchen.send_to_kitchen(order, now)
-        return created_answer(order, [k.id for k in kots])
+            items = None          # kot quantities changed: read the lines back
+        parts = _Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
+                       customer=customer, table=table)
+        events.emit(events.branch_channel("orders", order.branch_id), "order.created",
+                    {"order_id": order.id, "order_number": order.formatted_order_number,
+                     "status": order.status, "table_id": order.table_id})
+        return created_answer(order, [k.id for k in kots], parts=parts)
 
 
 def _customer_for(actor, body):
@@ -299,8 +337,8 @@ def _customer_for(actor, body):
                             phone_code=c.phone_code, email=c.email, match=("phone", "email"))
 
 
-def created_answer(order, kot_ids, replay=False):
-    shaped = order_shape(order)
+def created_answer(order, kot_ids, replay=False, parts=None):
+    shaped = order_shape(order, parts)
     return {"success": True,
             "message": "Order already created." if replay else "Order created.",
             "order": shaped, "kot_ids": kot_ids, "cart": shaped["cart"]}
@@ -417,7 +455,10 @@ def update_items(actor, order_id, body, now):
                 line = pricing.resolve_line(order.branch_id, order.order_type_id,
                                             change.model_dump(), field)
                 line.quantity = change.quantity or 1
-                added.append(_write_line(order, line).id)
+                rows, mods = _line_rows(order, [line], now)
+                models.insert_all(rows)
+                models.insert_all(mods)
+                added.append(rows[0].id)
                 continue
             row = models.OrderItem.get_or_none(
                 (models.OrderItem.id == change.order_item_id) &
@@ -509,12 +550,34 @@ def send_kot(actor, order_id, body, now):
 
 # --- Shapes ----------------------------------------------------------------------------------
 
-def _item_shapes(order):
-    rows = list(models.OrderItem.select().where(models.OrderItem.order == order.id)
-                .order_by(models.OrderItem.id))
+class _Parts:
+    """An order's lines, modifiers, taxes, charges, customer and table: given by the
+    operation that just wrote them, or read from the database."""
+
+    def __init__(self, order, *, items=None, modifiers=None, taxes=None, charges=None,
+                 customer=None, table=None):
+        if items is None:
+            items = list(models.OrderItem.select().where(models.OrderItem.order == order.id)
+                         .order_by(models.OrderItem.id))
+            modifiers = list(models.OrderItemModifier.select().where(
+                models.OrderItemModifier.order_item.in_([r.id for r in items])))
+        if taxes is None:
+            taxes = list(models.OrderTax.select().where(models.OrderTax.order == order.id)
+                         .order_by(models.OrderTax.id))
+        if charges is None:
+            charges = list(models.OrderCharge.select().where(
+                models.OrderCharge.order == order.id).order_by(models.OrderCharge.id))
+        if customer is None and order.customer_id:
+            customer = models.Customer.get_or_none(models.Customer.id == order.customer_id)
+        if table is None and order.table_id:
+            table = models.Table.get_or_none(models.Table.id == order.table_id)
+        self.items, self.modifiers, self.taxes, self.charges = items, modifiers, taxes, charges
+        self.customer, self.table = customer, table
+
+
+def _item_shapes(order, parts):
     mods = {}
-    for mod in models.OrderItemModifier.select().where(
-            models.OrderItemModifier.order_item.in_([r.id for r in rows])):
+    for mod in parts.modifiers:
         mods.setdefault(mod.order_item_id, []).append(
             {"id": mod.id, "modifier_option_id": mod.modifier_option_id, "name": mod.name,
              "price": mod.price})
@@ -525,25 +588,18 @@ def _item_shapes(order):
         "tax_amount": r.tax_amount, "tax_percentage": r.tax_percentage,
         "tax_breakup": r.tax_breakup or [], "note": r.note, "kot_quantity": r.kot_quantity,
         "modifiers": mods.get(r.id, []),
-    } for r in rows]
+    } for r in parts.items]
 
 
-def order_shape(order):
-    items = _item_shapes(order)
+def order_shape(order, parts=None):
+    parts = parts or _Parts(order)
+    items = _item_shapes(order, parts)
     charges = [{"id": c.id, "charge_id": c.charge_id, "name": c.name, "amount": c.amount}
-               for c in models.OrderCharge.select().where(models.OrderCharge.order == order.id)
-               .order_by(models.OrderCharge.id)]
+               for c in parts.charges]
     taxes = [{"id": t.id, "tax_id": t.tax_id, "name": t.name, "percent": t.percent,
-              "amount": t.amount}
-             for t in models.OrderTax.select().where(models.OrderTax.order == order.id)
-             .order_by(models.OrderTax.id)]
-    customer = (models.Customer.get_or_none(models.Customer.id == order.customer_id)
-                if order.customer_id else None)
-    table = (models.Table.get_or_none(models.Table.id == order.table_id)
-             if order.table_id else None)
-    restaurant_inclusive = (models.Restaurant.select(models.Restaurant.tax_inclusive)
-                            .join(models.Branch).where(models.Branch.id == order.branch_id)
-                            .scalar())
+              "amount": t.amount} for t in parts.taxes]
+    customer, table = parts.customer, parts.table
+    restaurant_inclusive = pricing.book(order.branch_id).tax_inclusive
     amount_due = max(ZERO, order.total - order.amount_paid)
     summary = {
         "sub_total": order.sub_total, "discount_amount": order.discount_amount,

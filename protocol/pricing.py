@@ -24,10 +24,12 @@ Two steps:
 """
 
 import dataclasses
+import time
 from decimal import Decimal
 from typing import Optional
 
 from . import models
+from .db import current_store
 from .errors import ValidationFailed
 from .money import ZERO, to_money
 
@@ -184,123 +186,220 @@ def price(lines, *, tax_mode="order", tax_inclusive=False, order_taxes=(),
         total=max(ZERO, total))
 
 
-# --- Catalog lookups ---------------------------------------------------------------
+# --- Catalog lookups: the branch's price book ------------------------------------------
 
-def _order_type_price(menu_item_id, variation_id, order_type_id):
-    if order_type_id is None:
-        return None
-    price_row = models.MenuItemPrice
-    same_variation = (price_row.variation.is_null() if variation_id is None
-                      else price_row.variation == variation_id)
-    row = (price_row.select(price_row.final_price)
-           .where((price_row.menu_item == menu_item_id) &
-                  (price_row.order_type == order_type_id) & same_variation)
-           .first())
-    return row.final_price if row else None
+BOOK_TTL_SECONDS = 5.0
+
+
+@dataclasses.dataclass
+class Group:
+    id: int
+    name: str
+    is_required: bool
+    allow_multiple: bool
+
+
+@dataclasses.dataclass
+class Item:
+    id: int
+    name: str
+    price: Decimal
+    is_available: bool
+    kot_place_id: Optional[int]
+    variations: dict        # variation id -> (name, price)
+    groups: list            # [Group]
+    taxes: list             # [Rate]
+
+
+@dataclasses.dataclass
+class Option:
+    id: int
+    group_id: int
+    name: str
+    price: Decimal
+    is_available: bool
+
+
+class PriceBook:
+    """A branch's catalog as pricing needs it (and the branch settings an order
+    reads: the branch row, its order types and order-number settings), read in a
+    handful of queries.
+
+    The catalog is head office's (cloud-owned) and changes rarely, so each node
+    keeps a branch's book for BOOK_TTL_SECONDS, and whatever writes catalog rows
+    (head office, the sync feed) calls ``invalidate()``; an order never reads
+    the catalog row by row."""
+
+    def __init__(self, branch_id):
+        branch = models.Branch.get_by_id(branch_id)
+        restaurant = models.Restaurant.get_by_id(branch.restaurant_id)
+        self.branch = branch
+        self.branch_id = branch_id
+        self.number_setting = (
+            models.OrderNumberSetting.get_or_none(models.OrderNumberSetting.branch == branch_id)
+            or models.OrderNumberSetting(branch=branch_id))
+        self.restaurant_id = restaurant.id
+        self.tax_mode = restaurant.tax_mode
+        self.tax_inclusive = restaurant.tax_inclusive
+        self.order_types = list(models.OrderType.select().where(
+            (models.OrderType.branch == branch_id) & models.OrderType.is_active)
+            .order_by(models.OrderType.sort_order, models.OrderType.id))
+        self.restaurant_taxes = [Rate(t.id, t.tax_name, t.tax_percent) for t in
+                                 models.Tax.select().where(models.Tax.restaurant == restaurant.id)
+                                 .order_by(models.Tax.id)]
+        rates = {r.id: r for r in self.restaurant_taxes}
+        self.charges = list(models.ExtraCharge.select().where(
+            (models.ExtraCharge.restaurant == restaurant.id) & models.ExtraCharge.is_enabled)
+            .order_by(models.ExtraCharge.id))
+
+        self.items = {i.id: Item(i.id, i.item_name, i.price, i.is_available, i.kot_place_id,
+                                 {}, [], [])
+                      for i in models.MenuItem.select().where(models.MenuItem.branch == branch_id)}
+        item_ids = list(self.items)
+        for v in models.MenuItemVariation.select().where(
+                models.MenuItemVariation.menu_item.in_(item_ids)).order_by(
+                models.MenuItemVariation.sort_order, models.MenuItemVariation.id):
+            self.items[v.menu_item_id].variations[v.id] = (v.variation, v.price)
+        for link in (models.ItemModifier.select(models.ItemModifier, models.ModifierGroup)
+                     .join(models.ModifierGroup)
+                     .where(models.ItemModifier.menu_item.in_(item_ids))
+                     .order_by(models.ItemModifier.id)):
+            self.items[link.menu_item_id].groups.append(Group(
+                link.modifier_group_id, link.modifier_group.name, link.is_required,
+                link.allow_multiple_selection))
+        for link in models.MenuItemTax.select().where(models.MenuItemTax.menu_item.in_(item_ids)):
+            if link.tax_id in rates:
+                self.items[link.menu_item_id].taxes.append(rates[link.tax_id])
+        self.item_prices = {(p.menu_item_id, p.variation_id, p.order_type_id): p.final_price
+                            for p in models.MenuItemPrice.select().where(
+                                models.MenuItemPrice.menu_item.in_(item_ids))}
+        group_ids = {g.id for item in self.items.values() for g in item.groups}
+        self.options = {o.id: Option(o.id, o.modifier_group_id, o.name, o.price, o.is_available)
+                        for o in models.ModifierOption.select().where(
+                            models.ModifierOption.modifier_group.in_(list(group_ids)))}
+        self.option_prices = {(p.modifier_option_id, p.order_type_id): p.price
+                              for p in models.ModifierOptionPrice.select().where(
+                                  models.ModifierOptionPrice.modifier_option.in_(
+                                      list(self.options)))}
+
+    def item_price(self, item_id, variation_id, order_type_id):
+        """An item's (or variation's) price for an order type: its order-type price,
+        else the variation's price, else the item's. (The one rule; item_price and
+        option_price below apply it to model rows.)"""
+        found = self.item_prices.get((item_id, variation_id, order_type_id))
+        if found is not None:
+            return found
+        item = self.items[item_id]
+        return item.variations[variation_id][1] if variation_id else item.price
+
+    def option_price(self, option_id, order_type_id):
+        found = self.option_prices.get((option_id, order_type_id))
+        return found if found is not None else self.options[option_id].price
+
+    def charges_for(self, order_type, requested=None):
+        """The enabled charges for the order type; ``requested`` (ids or {id}
+        objects) narrows them, and a charge that does not apply is a 422."""
+        enabled = [c for c in self.charges
+                   if order_type is None or order_type.slug in (c.order_types or [])]
+        if requested is not None:
+            wanted = []
+            for position, entry in enumerate(requested):
+                charge_id = entry.get("id") if isinstance(entry, dict) else entry
+                match = next((c for c in enabled if c.id == charge_id), None)
+                if match is None:
+                    raise ValidationFailed.field(
+                        "extra_charges.%d" % position,
+                        "The selected charge does not apply to this order.")
+                wanted.append(match)
+            enabled = wanted
+        return [Charge(c.id, c.charge_name, c.charge_type, c.charge_value) for c in enabled]
+
+
+def book(branch_id):
+    """The branch's PriceBook, from the node's cache while it is fresh."""
+    store = current_store()
+    cache = store.cache.setdefault("pricebooks", {}) if store is not None else {}
+    now = time.monotonic()
+    entry = cache.get(branch_id)
+    if entry is None or entry[1] <= now:
+        entry = (PriceBook(branch_id), now + BOOK_TTL_SECONDS)
+        cache[branch_id] = entry
+    return entry[0]
+
+
+def invalidate():
+    """Forget every cached price book of this node (call after catalog writes)."""
+    store = current_store()
+    if store is not None:
+        store.cache.pop("pricebooks", None)
 
 
 def item_price(item, variation, order_type_id):
-    """The catalog price of an item (or one of its variations) for an order type."""
-    found = _order_type_price(item.id, variation.id if variation else None, order_type_id)
+    """The catalog price of an item (model row) or one of its variations (row)."""
+    found = book(item.branch_id).item_prices.get(
+        (item.id, variation.id if variation else None, order_type_id))
     if found is not None:
         return found
     return variation.price if variation else item.price
 
 
-def option_price(option, order_type_id):
-    if order_type_id is not None:
-        row = (models.ModifierOptionPrice.select(models.ModifierOptionPrice.price)
-               .where((models.ModifierOptionPrice.modifier_option == option.id) &
-                      (models.ModifierOptionPrice.order_type == order_type_id)).first())
-        if row is not None:
-            return row.price
-    return option.price
+def option_price(option, order_type_id, branch_id):
+    """The price of a modifier option (model row) for an order type."""
+    found = book(branch_id).option_prices.get((option.id, order_type_id))
+    return found if found is not None else option.price
 
 
-def _item_taxes(item):
-    return [Rate(t.id, t.tax_name, t.tax_percent) for t in
-            models.Tax.select().join(models.MenuItemTax)
-            .where(models.MenuItemTax.menu_item == item.id).order_by(models.Tax.id)]
+def restaurant_taxes(branch_id):
+    return book(branch_id).restaurant_taxes
 
 
-def restaurant_taxes(restaurant_id):
-    return [Rate(t.id, t.tax_name, t.tax_percent) for t in
-            models.Tax.select().where(models.Tax.restaurant == restaurant_id)
-            .order_by(models.Tax.id)]
+def applicable_charges(branch_id, order_type, requested=None):
+    return book(branch_id).charges_for(order_type, requested)
 
 
 def resolve_line(branch_id, order_type_id, request, field):
     """One requested line (dict with id / menu_item_id, quantity, variation_id,
     modifiers, note) as a Line at catalog prices; errors name ``field``."""
-    errors = {}
-    item_id = request.get("menu_item_id") or request.get("id")
-    item = models.MenuItem.get_or_none((models.MenuItem.id == item_id) &
-                                       (models.MenuItem.branch == branch_id))
+    prices = book(branch_id)
+    item = prices.items.get(request.get("menu_item_id") or request.get("id"))
     if item is None:
         raise ValidationFailed.field(field + ".id", "The selected item is invalid.")
     if not item.is_available:
-        raise ValidationFailed.field(field + ".id", "%s is not available." % item.item_name)
+        raise ValidationFailed.field(field + ".id", "%s is not available." % item.name)
 
-    variation = None
+    errors = {}
     variation_id = request.get("variation_id")
     if variation_id:
-        variation = models.MenuItemVariation.get_or_none(
-            (models.MenuItemVariation.id == variation_id) &
-            (models.MenuItemVariation.menu_item == item.id))
-        if variation is None:
+        if variation_id not in item.variations:
             errors[field + ".variation_id"] = ["The selected variation is invalid."]
-    elif models.MenuItemVariation.select().where(
-            models.MenuItemVariation.menu_item == item.id).exists():
-        errors[field + ".variation_id"] = ["Choose a variation of %s." % item.item_name]
+            variation_id = None
+    elif item.variations:
+        errors[field + ".variation_id"] = ["Choose a variation of %s." % item.name]
 
-    groups = {im.modifier_group_id: im for im in
-              models.ItemModifier.select().where(models.ItemModifier.menu_item == item.id)}
-    chosen = []
-    per_group = {}
+    groups = {g.id: g for g in item.groups}
+    chosen, per_group = [], {}
     for position, mod in enumerate(request.get("modifiers") or []):
-        option_id = mod.get("id") if isinstance(mod, dict) else mod
-        option = models.ModifierOption.get_or_none(models.ModifierOption.id == option_id)
-        if option is None or option.modifier_group_id not in groups or not option.is_available:
+        option = prices.options.get(mod.get("id") if isinstance(mod, dict) else mod)
+        if option is None or option.group_id not in groups or not option.is_available:
             errors.setdefault("%s.modifiers.%d.id" % (field, position), []).append(
                 "The selected modifier is invalid.")
             continue
-        per_group.setdefault(option.modifier_group_id, []).append(option)
-        chosen.append(Modifier(option.id, option.name, option_price(option, order_type_id)))
-    for group_id, link in groups.items():
-        picked = per_group.get(group_id, [])
-        if link.is_required and not picked:
-            name = models.ModifierGroup.get_by_id(group_id).name
+        per_group.setdefault(option.group_id, []).append(option)
+        chosen.append(Modifier(option.id, option.name,
+                               prices.option_price(option.id, order_type_id)))
+    for group in item.groups:
+        picked = per_group.get(group.id, [])
+        if group.is_required and not picked:
             errors.setdefault(field + ".modifiers", []).append(
-                "%s is required for %s." % (name, item.item_name))
-        if len(picked) > 1 and not link.allow_multiple_selection:
-            name = models.ModifierGroup.get_by_id(group_id).name
+                "%s is required for %s." % (group.name, item.name))
+        if len(picked) > 1 and not group.allow_multiple:
             errors.setdefault(field + ".modifiers", []).append(
-                "Choose one option of %s." % name)
+                "Choose one option of %s." % group.name)
     if errors:
         raise ValidationFailed(errors)
 
-    name = item.item_name + (" (%s)" % variation.variation if variation else "")
-    return Line(menu_item_id=item.id, variation_id=variation.id if variation else None,
-                name=name, quantity=int(request["quantity"]),
-                unit_price=item_price(item, variation, order_type_id), modifiers=chosen,
-                taxes=_item_taxes(item), note=request.get("note"))
-
-
-def applicable_charges(restaurant_id, order_type, requested=None):
-    """The restaurant's enabled charges for the order type; ``requested`` (ids or
-    {id} objects) narrows them, and a charge that does not apply is a 422."""
-    enabled = [c for c in models.ExtraCharge.select().where(
-        (models.ExtraCharge.restaurant == restaurant_id) & models.ExtraCharge.is_enabled)
-        .order_by(models.ExtraCharge.id)
-        if order_type is None or order_type.slug in (c.order_types or [])]
-    if requested is not None:
-        wanted = []
-        for position, entry in enumerate(requested):
-            charge_id = entry.get("id") if isinstance(entry, dict) else entry
-            match = next((c for c in enabled if c.id == charge_id), None)
-            if match is None:
-                raise ValidationFailed.field("extra_charges.%d" % position,
-                                             "The selected charge does not apply to this order.")
-            wanted.append(match)
-        enabled = wanted
-    return [Charge(c.id, c.charge_name, c.charge_type, c.charge_value) for c in enabled]
+    name = item.name + (" (%s)" % item.variations[variation_id][0] if variation_id else "")
+    return Line(menu_item_id=item.id, variation_id=variation_id or None, name=name,
+                quantity=int(request["quantity"]),
+                unit_price=prices.item_price(item.id, variation_id or None, order_type_id),
+                modifiers=chosen, taxes=list(item.taxes), note=request.get("note"))

@@ -10,6 +10,7 @@ Claims: ``sub`` user id, ``rid`` restaurant, ``bid`` branch, ``iss`` the
 issuing node, ``iat``/``exp``, ``jti`` (what logout revokes).
 """
 
+import collections
 import os
 import secrets
 import time
@@ -48,7 +49,12 @@ def load_or_create_key(path):
 class KeyRing:
     """This node's signing key and the public keys it accepts."""
 
+    VERIFIED_CACHE_SIZE = 4096
+
     def __init__(self, node_id, private_key, trusted=None):
+        # Signature checks cost more than the rest of a request: a token whose
+        # signature was verified is remembered (expiry is still checked each time).
+        self._verified = collections.OrderedDict()
         self.node_id = node_id
         self.private_key = private_key
         self.trusted = {str(node_id): private_key.public_key()}
@@ -89,6 +95,18 @@ class KeyRing:
     def verify(self, token, now=None):
         """The token's claims, or InvalidToken for anything not signed by a
         trusted node, expired at ``now`` (the node's clock), or malformed."""
+        now = now if now is not None else time.time()
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._check_signature(token)
+            self._verified[token] = claims
+            if len(self._verified) > self.VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        if claims["exp"] <= now:
+            raise InvalidToken("expired")
+        return dict(claims)
+
+    def _check_signature(self, token):
         try:
             header = jwt.get_unverified_header(token)
             key = self.trusted.get(str(header.get("kid")))
@@ -97,9 +115,8 @@ class KeyRing:
             claims = jwt.decode(token, key, algorithms=[ALGORITHM],
                                 options={"require": ["sub", "exp", "jti", "rid", "bid"],
                                          "verify_exp": False, "verify_iat": False})
-            if int(claims["exp"]) <= (now if now is not None else time.time()):
-                raise InvalidToken("expired")
             claims["sub"] = int(claims["sub"])
+            claims["exp"] = int(claims["exp"])
             return claims
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken(str(exc)) from None

@@ -143,6 +143,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="run the edge under cProfile and write its stats to FILE")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="branchline-bench-")
@@ -157,8 +159,9 @@ def main():
         bare_port, edge_port = free_port(), free_port()
         bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
         procs.append(bare)
+        profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
         edge = subprocess.Popen(
-            [sys.executable, "-m", "edge", "--data-dir", tmp, "--host", "127.0.0.1",
+            [sys.executable] + profile + ["-m", "edge", "--data-dir", tmp, "--host", "127.0.0.1",
              "--port", str(edge_port), "--node-id", "2", "--log-level", "warning",
              "--branch-id", str(summary["branches"]["Downtown"])], cwd=ROOT,
             stdout=subprocess.DEVNULL)
