@@ -18,7 +18,7 @@ import zoneinfo
 
 import peewee
 
-from . import models, numbering, orders, permissions
+from . import models, notifications, numbering, orders, permissions
 from .db import database
 from .errors import NotFound, Unprocessable, ValidationFailed
 
@@ -325,6 +325,8 @@ def set_kot_status(actor, kot_id, body, now):
                             cancel_order=bool(reason and reason.cancel_order))
         else:
             _touch(kot, now, status=status)
+            if status == "food_ready" and kot.status != "food_ready":
+                notifications.kot_ready(kot, now)
             if status in ("food_ready", "served"):
                 models.KotItem.update(status="ready").where(
                     (models.KotItem.kot == kot.id) &
@@ -362,6 +364,8 @@ def set_item_status(actor, item_id, status, now):
         elif kot.status in ("food_ready", "served"):
             kot_status = "in_kitchen"
         _touch(kot, now, status=kot_status)
+        if kot_status == "food_ready" and kot.status != "food_ready":
+            notifications.kot_ready(kot, now)
         return {"success": True, "message": "KOT item status updated.",
                 "data": {"id": item.id, "kot_id": kot.id, "status": status,
                          "kot_status": kot_status}}

@@ -22,6 +22,8 @@ RULES = {
     "payment.take": (FLOOR, "take payments"),
     "table.unlock_any": (MANAGE | {"cashier"}, "unlock a table another user holds"),
     "kot.update": (FLOOR | KITCHEN, "update kitchen tickets"),
+    "reservation.manage": (FLOOR, "take or change reservations"),
+    "customer.manage": (FLOOR, "add, change or delete customers and their addresses"),
 }
 
 

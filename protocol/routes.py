@@ -5,7 +5,8 @@ under the contract's prefix. The OpenAPI document is generated from the same
 table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
-from .handlers import auth, catalog, kitchen, openapi, orders, platform, tables
+from .handlers import (auth, catalog, customer_app, customers, kitchen, notifications, openapi,
+                       orders, platform, reservations, staff, tables)
 
 PREFIX = "/api/application-integration"
 
@@ -13,7 +14,8 @@ PREFIX = "/api/application-integration"
 # most 18 digits, so an id no database column can hold is a plain 404.
 ANY_DIGITS, ID_DIGITS = r"\d+)", r"\d{1,18})"
 
-HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, openapi]
+HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, reservations, customers,
+                   staff, notifications, customer_app, openapi]
 
 
 def api_routes():

@@ -15,7 +15,7 @@ import zoneinfo
 
 import peewee
 
-from . import models, permissions
+from . import models, permissions, reservations
 from .db import database
 from .errors import Forbidden, NotFound, ValidationFailed
 
@@ -169,7 +169,8 @@ FILTERS = {
 def list_tables(actor, status, now):
     """GET /pos/tables: the branch's tables with their locks and open orders, the
     summary over all of them, and the rows that match the status filter. A read:
-    expired locks show as unlocked but are left for the next write to remove."""
+    expired locks show as unlocked but are left for the next write to remove, and a
+    table an upcoming reservation holds shows reserved unless it is running."""
     status = (status or "all").lower()
     if status not in FILTERS:
         raise ValidationFailed.field("status", "The selected status is invalid.",
@@ -189,6 +190,11 @@ def list_tables(actor, status, now):
                          models.Order.status.in_(OPEN_STATUSES))
                   .order_by(models.Order.id)):
         open_orders.setdefault(order.table_id, order.id)
+    rows = list(rows)
+    reserved = reservations.reserved_table_ids(actor.branch_id, now)
+    for table in rows:
+        if table.id in reserved and table.available_status != "running":
+            table.available_status = "reserved"      # shown only; the row is not written
     shaped = [_table_shape(t, locks.get(t.id), open_orders.get(t.id), actor, tz) for t in rows]
     return {
         "tables": [t for t in shaped if FILTERS[status](t)],

@@ -195,6 +195,8 @@ class OrdersHandler(APIHandler):
             page = int(self.get_query_argument("page", "1"))
         except ValueError:
             raise ValidationFailed.field("page", "The page field must be an integer.")
+        if not 1 <= page <= 1_000_000:
+            raise ValidationFailed.field("page", "The page field must be between 1 and 1000000.")
         date_to = _date(self.get_query_argument("date_to", None), "date_to")
         if date_to is not None and date_to.time() == datetime.time(0):
             date_to += datetime.timedelta(days=1)

@@ -1,0 +1,144 @@
+"""Customers, their addresses and the phone calling codes (POS and /customer)."""
+
+from decimal import Decimal
+from typing import Annotated, Optional
+
+import pydantic
+
+from .. import customers
+from ..errors import ValidationFailed
+from ..validation import Body, Email
+from .base import APIHandler
+
+
+class FormBody(Body):
+    """A body as Laravel sees a form: a blank string is no value (so a required field
+    is "required" and an optional one is absent)."""
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _drop_blanks(cls, data):
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        return data
+
+
+
+
+def _number_as_text(value):
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A phone or calling code: a string, or a number sent for one.
+PhoneText = Annotated[str, pydantic.BeforeValidator(_number_as_text)]
+Latitude = Annotated[Decimal, pydantic.Field(ge=-90, le=90)]
+Longitude = Annotated[Decimal, pydantic.Field(ge=-180, le=180)]
+
+
+class CustomerBody(FormBody):
+    name: str = pydantic.Field(max_length=255)
+    phone_code: PhoneText = pydantic.Field(max_length=8)
+    phone: PhoneText = pydantic.Field(max_length=32)
+    email: Optional[Email] = None
+    address: Optional[str] = pydantic.Field(None, max_length=500)
+
+
+class AddressBody(FormBody):
+    customer_id: int
+    address: str = pydantic.Field(max_length=500)
+    label: Optional[str] = pydantic.Field(None, max_length=255)
+    lat: Optional[Latitude] = None
+    lng: Optional[Longitude] = None
+
+
+class AddressUpdateBody(FormBody):
+    address: Optional[str] = pydantic.Field(None, max_length=500)
+    label: Optional[str] = pydantic.Field(None, max_length=255)
+    lat: Optional[Latitude] = None
+    lng: Optional[Longitude] = None
+
+
+class CustomersHandler(APIHandler):
+    bodies = {"post": CustomerBody}
+    tags = ("customers",)
+
+    async def get(self):
+        """Up to 10 customers of the restaurant matching search (2+ characters over name,
+        phone and email; 422 when shorter), or the 10 newest: [{id, name, phone_code,
+        phone, email, addresses_count, orders_count, created_at}]."""
+        search = self.get_query_argument("search", None)
+        self.write_json(await self.actor_run(customers.search, search))
+
+    async def post(self):
+        """Create or update a customer, matched by email, then phone; an address given
+        is added when the customer does not have it yet. Honours Idempotency-Key."""
+        body = self.body()
+        await self.write_once(customers.save, body, self.now())
+
+
+class CustomerAppCustomersHandler(CustomersHandler):
+    """The same customers under the contract's /customer namespace."""
+
+
+class CustomerHandler(APIHandler):
+    tags = ("customers",)
+
+    async def delete(self, customer_id):
+        """Delete a customer and their addresses; 409 while they have orders."""
+        await self.write_once(customers.delete, int(customer_id))
+
+
+class PhoneCodesHandler(APIHandler):
+    tags = ("customers",)
+
+    async def get(self):
+        """Calling codes ["+1", "+7", ...] from the phonenumbers metadata; search by digits
+        ("44"), region code ("GB") or region name ("united")."""
+        self.write_json(customers.phone_codes(self.get_query_argument("search", None)))
+
+
+class AddressesHandler(APIHandler):
+    bodies = {"post": AddressBody}
+    tags = ("customers",)
+
+    async def get(self):
+        """A customer's addresses: [{id, customer_id, label, address, lat, lng}];
+        customer_id is required; another restaurant's customer is not found."""
+        value = self.get_query_argument("customer_id", "").strip()
+        if not value:
+            raise ValidationFailed.field("customer_id", "The customer id field is required.")
+        if not value.isdigit():
+            raise ValidationFailed.field("customer_id",
+                                         "The customer id field must be an integer.")
+        self.write_json(await self.actor_run(customers.addresses, int(value)))
+
+    async def post(self):
+        """Add an address (max 500 characters; lat −90..90, lng −180..180) to a customer:
+        {success, data}."""
+        body = self.body()
+        await self.write_once(customers.add_address, body, self.now(), status=201)
+
+
+class AddressHandler(APIHandler):
+    bodies = {"put": AddressUpdateBody}
+    tags = ("customers",)
+
+    async def put(self, address_id):
+        """Change an address's text, label or coordinates (null clears lat or lng):
+        {success, data}."""
+        body = self.body()
+        await self.write_once(customers.update_address, int(address_id), body, self.now())
+
+    async def delete(self, address_id):
+        """Delete an address: {success, message}."""
+        await self.write_once(customers.delete_address, int(address_id))
+
+
+default_handlers = [
+    (r"/pos/customers", CustomersHandler),
+    (r"/customer/customers", CustomerAppCustomersHandler),
+    (r"/pos/customers/(?P<customer_id>\d+)", CustomerHandler),
+    (r"/pos/phone-codes", PhoneCodesHandler),
+    (r"/customer-addresses", AddressesHandler),
+    (r"/customer-addresses/(?P<address_id>\d+)", AddressHandler),
+]

@@ -1,0 +1,84 @@
+"""In-app notifications and device-token registration (POS)."""
+
+from typing import Literal, Optional
+
+import pydantic
+
+from .. import notifications
+from ..validation import Body
+from .staff import QueryHandler
+
+
+class RegisterTokenBody(Body):
+    token: str = pydantic.Field(min_length=1, max_length=4096)
+    platform: Optional[Literal["ios", "android", "web"]] = None
+    device_id: Optional[str] = pydantic.Field(None, max_length=191)
+
+    @pydantic.field_validator("platform", mode="before")
+    @classmethod
+    def _lower(cls, value):
+        if isinstance(value, str):
+            if len(value) > 20:
+                raise ValueError("The platform field must not be greater than 20 characters.")
+            return value.strip().lower() or None
+        return value
+
+
+class TestNotificationBody(Body):
+    title: str = pydantic.Field(min_length=1, max_length=255)
+    body: str = pydantic.Field(min_length=1, max_length=2000)
+    data: Optional[dict] = None
+
+
+class PageQuery(Body):
+    page: int = pydantic.Field(1, ge=1, le=1_000_000)
+
+
+class NotificationsHandler(QueryHandler):
+    tags = ("notifications",)
+
+    async def get(self):
+        """The user's notifications, newest first, 20 a page (Laravel paginator) plus
+        unread_count; each {id, type, title, body, data{title, body, data}, read_at,
+        created_at}."""
+        page = self.query(PageQuery).page
+        self.write_json(await self.actor_run(notifications.list_for, page, self.page_path()))
+
+
+class ReadHandler(QueryHandler):
+    tags = ("notifications",)
+
+    async def post(self, notification_id):
+        """Mark one of the user's notifications read (no body): {read: true}; another
+        user's is 404."""
+        await self.write_once(notifications.mark_read, int(notification_id), self.now())
+
+
+class RegisterTokenHandler(QueryHandler):
+    bodies = {"post": RegisterTokenBody}
+    tags = ("notifications",)
+
+    async def post(self):
+        """Register the device's push token (platform ios, android or web; device_id):
+        one row per user and device, and a token registered again by another user moves
+        to that user. Answers {saved: true}."""
+        body = self.body()
+        await self.write_once(notifications.register_token, body, self.now())
+
+
+class TestNotificationHandler(QueryHandler):
+    bodies = {"post": TestNotificationBody}
+    tags = ("notifications",)
+
+    async def post(self):
+        """Send the caller a notification {title, body, data?}: {sent: true}."""
+        body = self.body()
+        await self.write_once(notifications.send_test, body, self.now())
+
+
+default_handlers = [
+    (r"/pos/notifications", NotificationsHandler),
+    (r"/pos/notifications/register-token", RegisterTokenHandler),
+    (r"/pos/notifications/test", TestNotificationHandler),
+    (r"/pos/notifications/(?P<notification_id>\d+)/read", ReadHandler),
+]

@@ -1,0 +1,148 @@
+"""Staff and platform settings (waiters by role, delivery executives, roles, staff,
+permissions, languages, currencies, payment gateways, printers, receipt settings),
+and ``QueryHandler``: a handler whose query string is validated like a body."""
+
+from typing import Optional
+
+import pydantic
+
+from .. import staff
+from ..validation import Body, parse
+from .base import APIHandler
+
+
+class QueryHandler(APIHandler):
+    """An APIHandler that validates its query string against a Body model."""
+
+    def query(self, model):
+        """The query arguments named by model's fields (blank ones left out), validated
+        with the same 422 field errors as a body."""
+        return parse(model, {name: self.get_query_argument(name) for name in model.model_fields
+                             if self.get_query_argument(name, "").strip()})
+
+    def page_path(self):
+        """The URL a paginator's links are built on."""
+        return self.request.protocol + "://" + self.request.host + self.request.path
+
+
+class WaitersQuery(Body):
+    role: str = pydantic.Field("waiter", max_length=50)
+    include_permissions: bool = False
+
+
+class ExecutivesQuery(Body):
+    status: Optional[str] = pydantic.Field(None, max_length=50)
+    search: Optional[str] = pydantic.Field(None, max_length=100)
+
+
+class StaffHandler(QueryHandler):
+    tags = ("staff",)
+
+    async def answer(self, fn, *args):
+        self.write_json(await self.actor_run(fn, *args))
+
+
+class WaitersHandler(StaffHandler):
+    async def get(self):
+        """The branch's users with a role (?role=, default waiter; 422 with allowed for a
+        role the restaurant does not have): [{id, name, email, phone, phone_code, roles,
+        branch_id}], plus permissions with ?include_permissions=true; role=delivery also
+        lists the branch's delivery executives (is_delivery_staff: true)."""
+        query = self.query(WaitersQuery)
+        await self.answer(staff.waiters, query.role, query.include_permissions)
+
+
+class DeliveryExecutivesHandler(StaffHandler):
+    async def get(self):
+        """The branch's delivery executives: [{id, branch_id, name, phone, phone_code,
+        status, is_delivery_staff}]; filters status (available, on_delivery, inactive) and
+        search (name, phone)."""
+        query = self.query(ExecutivesQuery)
+        await self.answer(staff.delivery_executives, query.status, query.search)
+
+
+class RolesHandler(StaffHandler):
+    async def get(self):
+        """The restaurant's roles: [{id, name, display_name, permissions_count}]."""
+        await self.answer(staff.roles)
+
+
+class PlatformRolesHandler(RolesHandler):
+    """/platform/roles: the same list as /roles."""
+
+
+class StaffListHandler(StaffHandler):
+    async def get(self):
+        """The restaurant's staff: [{id, name, email, phone, phone_code, roles,
+        branches[{id, name}]}]."""
+        await self.answer(staff.staff)
+
+
+class PlatformStaffHandler(StaffListHandler):
+    """/platform/staff: the same list as /staff."""
+
+
+class PermissionsHandler(StaffHandler):
+    async def get(self):
+        """The restaurant's roles (each with its permissions' names) and every
+        permission: {roles, permissions[{id, name, module}]}."""
+        await self.answer(staff.permissions)
+
+
+class LanguagesHandler(StaffHandler):
+    tags = ("platform",)
+
+    async def get(self):
+        """The languages: [{id, code, name, is_active, is_rtl}]."""
+        await self.answer(staff.languages)
+
+
+class CurrenciesHandler(StaffHandler):
+    tags = ("platform",)
+
+    async def get(self):
+        """The restaurant's currencies: [{id, currency_code, currency_name, currency_symbol,
+        decimals}]."""
+        await self.answer(staff.currencies)
+
+
+class PaymentGatewaysHandler(StaffHandler):
+    tags = ("platform",)
+
+    async def get(self):
+        """The restaurant's payment gateways, names and modes only (never a credential):
+        [{id, name, mode, is_enabled}]."""
+        await self.answer(staff.payment_gateways)
+
+
+class PrintersHandler(StaffHandler):
+    tags = ("platform",)
+
+    async def get(self):
+        """The branch's printers: [{id, name, type, address, char_per_line, is_default}]."""
+        await self.answer(staff.printers)
+
+
+class ReceiptSettingsHandler(StaffHandler):
+    tags = ("platform",)
+
+    async def get(self):
+        """The branch's receipt settings: {id, branch_id, header, footer, show_tax,
+        show_table, show_customer}."""
+        await self.answer(staff.receipt_settings)
+
+
+default_handlers = [
+    (r"/pos/waiters", WaitersHandler),
+    (r"/pos/delivery-executives", DeliveryExecutivesHandler),
+    (r"/roles", RolesHandler),
+    (r"/platform/roles", PlatformRolesHandler),
+    (r"/staff", StaffListHandler),
+    (r"/platform/staff", PlatformStaffHandler),
+    (r"/platform/permissions", PermissionsHandler),
+    (r"/languages", LanguagesHandler),
+    (r"/currencies", CurrenciesHandler),
+    (r"/payment-gateways", PaymentGatewaysHandler),
+    (r"/platform/printers", PrintersHandler),
+    (r"/platform/receipt-settings", ReceiptSettingsHandler),
+]
