@@ -9,6 +9,7 @@ from protocol import config
 from protocol.app import make_app
 from protocol.node import build_node
 from protocol.process import http_server, serve_until_stopped, setup_logging
+from sync import capture, handlers
 
 log = logging.getLogger("branchline.cloud")
 
@@ -19,12 +20,16 @@ def parser():
     return p
 
 
+def open_cloud(settings, **kwargs):
+    return build_node(settings, on_open=[capture.install_triggers], **kwargs)
+
+
 def make_cloud_app(node):
-    return make_app(node)
+    return make_app(node, extra_routes=handlers.cloud_routes(), sync=handlers.CloudSync(node))
 
 
 async def serve(settings):
-    node = build_node(settings)
+    node = open_cloud(settings)
     server = http_server(make_cloud_app(node), settings)
     server.listen(settings.port, settings.host)
     log.info("cloud node %d listening on %s%s", node.node_id, settings.base_url,
@@ -33,6 +38,10 @@ async def serve(settings):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "enroll-code":
+        from cloud import commands
+        return commands.main(argv)
     args = parser().parse_args(argv)
     try:
         settings = config.load("cloud", args)

@@ -9,30 +9,57 @@ from protocol import config
 from protocol.app import make_app
 from protocol.node import build_node
 from protocol.process import http_server, serve_until_stopped, setup_logging
+from sync import capture, enrollment, handlers
+from sync.client import EdgeSync
 
 log = logging.getLogger("branchline.edge")
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="branchline-edge", description="Run a Branchline edge: the POS API for one branch on the shop's LAN.")
+    p = argparse.ArgumentParser(
+        prog="branchline-edge",
+        description="Run a Branchline edge: the POS API for one branch on the shop's LAN. "
+                    "Other commands: 'branchline-edge enroll --help' (enroll this box with "
+                    "the cloud), 'branchline-edge sync status' (sync health).")
     config.add_arguments(p, "edge")
     return p
 
 
+def open_edge(settings, **kwargs):
+    """The edge's node, as the box enrolled it (sync/enrollment.py)."""
+    enrollment.apply_to_settings(settings)
+    return build_node(settings, on_open=[capture.install_triggers], **kwargs)
+
+
 def make_edge_app(node):
-    return make_app(node)
+    return make_app(node, extra_routes=handlers.edge_routes())
+
+
+def start_sync(node):
+    """The push and pull loops, when the box is enrolled with a cloud; else None."""
+    cloud_url = node.settings.values.get("cloud_url")
+    if not cloud_url or enrollment.read(node.settings.data_dir) is None:
+        return None
+    sync = EdgeSync(node, cloud_url)
+    sync.start()
+    return sync
 
 
 async def serve(settings):
-    node = build_node(settings)
+    node = open_edge(settings)
     server = http_server(make_edge_app(node), settings)
     server.listen(settings.port, settings.host)
-    log.info("edge node %d listening on %s%s", node.node_id, settings.base_url,
-             " for branch %s" % node.branch_name if node.branch_name else "")
-    await serve_until_stopped(server, node, log, "edge")
+    sync = start_sync(node)
+    log.info("edge node %d listening on %s for branch %s%s", node.node_id, settings.base_url,
+             node.branch_name, ", syncing with %s" % sync.base if sync else " (not enrolled)")
+    await serve_until_stopped(server, node, log, "edge", cleanup=[sync.stop] if sync else [])
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("enroll", "sync"):
+        from edge import commands
+        return commands.main(argv)
     args = parser().parse_args(argv)
     try:
         settings = config.load("edge", args)

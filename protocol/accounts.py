@@ -162,6 +162,13 @@ class Actor:
 ACTOR_TTL_SECONDS = 10.0
 
 
+def forget_actors():
+    """Drop this node's remembered actors (users or roles changed)."""
+    store = current_store()
+    if store is not None:
+        store.cache.pop("actors", None)
+
+
 def load_actor(auth):
     """The Actor for a verified token (its user must still be active).
 

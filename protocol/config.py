@@ -40,6 +40,18 @@ OPTIONS = [
     Option("login_attempts_per_minute", int, 5, "login attempts per email and client per minute"),
     Option("max_body_kb", int, 1024, "largest request body accepted, in KiB"),
     Option("log_level", str, "info", "debug, info, warning or error"),
+    Option("pusher_app_id", str, "", "app id of the Pusher-compatible realtime server "
+           "(empty: one generated into data_dir/keys on first start)"),
+    Option("pusher_key", str, "", "app key that pusher-js / Laravel Echo connect with "
+           "(empty: generated, like the app id)"),
+    Option("pusher_secret", str, "", "secret that signs channel authorisations and the "
+           "publishing API (empty: generated; never shown)"),
+    Option("max_connections", int, 5000, "WebSocket connections this node accepts at once "
+           "(more are refused with close code 4100: retry later)"),
+    Option("activity_timeout", int, 120, "seconds of silence after which a WebSocket client "
+           "and this node ping each other"),
+    Option("replay_history", int, 200, "events kept per channel so a client that reconnects "
+           "gets what it missed"),
 ]
 
 DEFAULTS = {

@@ -88,6 +88,9 @@ class Store:
         self.allocator = ids.IdAllocator(node_id)
         self.cache = {}          # per-node memo for hot lookups (see protocol.pricebook)
         self.publish = lambda events: None
+        # Called (from the worker thread) after every commit: sync wakes its
+        # sender and its long-polling feed readers with it.
+        self.commit_listeners = []
         self._closed = False
         self._queue = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._work, name="store-%d-%d" % (node_id, n),
@@ -148,6 +151,8 @@ class Store:
                 job.future.set_exception(job.error)
             else:
                 job.future.set_result((job.result, job.events))
+        for listener in self.commit_listeners:
+            listener()
 
     def _submit(self, fn, args, kwargs, transaction=True):
         if self._closed:
@@ -174,13 +179,16 @@ class Store:
     def call_outside_transaction(self, fn, *args):
         return self._submit(fn, args, {}, transaction=False).result()[0]
 
-    def open(self):
-        """Apply migrations and seed the id allocator; call once at start-up."""
+    def open(self, on_open=()):
+        """Apply migrations, run ``on_open`` hooks (fn(db): sync installs its
+        capture triggers) and seed the id allocator; call once at start-up."""
         from . import migrations
 
         def _open():
             self.db.connect(reuse_if_open=True)
             migrations.migrate(self.db)
+            for hook in on_open:
+                hook(self.db)
             self.allocator.resume(self.db)
         self.call_outside_transaction(_open)
         return self

@@ -35,6 +35,34 @@ def order_channel(order_id):
     return "private-orders.%d" % order_id
 
 
+def order_event(name, order):
+    """An order was created or changed (order.created, order.updated, order.paid): the
+    branch's order list and today's orders, and the order's own channel as
+    OrderStatusUpdated."""
+    data = {"order_id": order.id, "order_number": order.formatted_order_number,
+            "status": order.status, "order_status": order.order_status,
+            "table_id": order.table_id, "total": order.total}
+    emit(branch_channel("orders", order.branch_id), name, data)
+    emit(branch_channel("today-orders", order.branch_id), "today-orders.updated", data)
+    emit(order_channel(order.id), "OrderStatusUpdated", data)
+
+
+def kot_event(name, kot, **changed):
+    """A KOT was created (kot.created) or its status changed (kot.updated); ``changed``:
+    fields written by an update query, which the kot object does not show yet."""
+    data = {"kot_id": kot.id, "kot_number": kot.kot_number, "order_id": kot.order_id,
+            "token_number": kot.token_number, "kitchen_place_id": kot.kitchen_place_id,
+            "status": kot.status}
+    emit(branch_channel("kots", kot.branch_id), name, dict(data, **changed))
+
+
+def table_event(name, table, user_id=None):
+    """A table was locked (table.locked, user_id: who holds it) or released (table.unlocked)."""
+    emit(branch_channel("tables", table.branch_id), name,
+         {"table_id": table.id, "table_code": table.table_code, "user_id": user_id,
+          "available_status": table.available_status})
+
+
 def emit(channel, name, data):
     pending = getattr(_local, "pending", None)
     if pending is not None:

@@ -3,7 +3,8 @@
 Handlers read ``self.node`` and nothing global. The edge builds a Node that
 serves one branch over its SQLite file; the cloud builds one that serves every
 branch. ``publish`` is what "an event happened" means on that node (the
-WebSocket hub, later also the outbox); it defaults to doing nothing.
+WebSocket hub, later also the outbox); it defaults to doing nothing. ``hub`` is the
+node's realtime hub (protocol.realtime).
 """
 
 import dataclasses
@@ -11,7 +12,7 @@ import logging
 import os
 from typing import Callable, Optional
 
-from . import models
+from . import models, realtime
 from .clock import Clock
 from .config import Settings
 from .db import Store, open_sqlite
@@ -35,6 +36,7 @@ class Node:
     branch_name: str = ""
     revoked: set = dataclasses.field(default_factory=set)
     publish: Callable = lambda *event: None
+    hub: Optional[object] = None
 
     @property
     def node_id(self):
@@ -45,6 +47,8 @@ class Node:
         return self.branch_id is None or branch_id == self.branch_id
 
     def close(self):
+        if self.hub is not None:
+            self.hub.close()
         self.store.close()
 
 
@@ -70,19 +74,22 @@ def _edge_branch(branch_id):
             raise SystemExit("branch %d is not in this edge's database" % branch_id)
         return branch
     branches = list(query.limit(2))
-    if len(branches) != 1:
-        raise SystemExit("this edge's database holds %d branches: set branch_id"
-                         % len(branches))
+    if not branches:
+        raise SystemExit("this edge holds no branch yet: enroll it with the cloud first "
+                         "(branchline-edge enroll --cloud-url URL --code CODE)")
+    if len(branches) > 1:
+        raise SystemExit("this edge's database holds several branches: set branch_id")
     return branches[0]
 
 
-def build_node(settings, *, clock=None, database=None):
-    """Open the node's database (migrating it) and keys; nothing listens yet."""
+def build_node(settings, *, clock=None, database=None, on_open=()):
+    """Open the node's database (migrating it, then ``on_open`` hooks) and keys;
+    nothing listens yet."""
     clock = clock or Clock()
     paths = data_paths(settings)
     os.makedirs(paths["data_dir"], exist_ok=True)
     db = database or open_sqlite(paths["database"])
-    store = Store(db, node_id=settings.node_id).open()
+    store = Store(db, node_id=settings.node_id).open(on_open)
     keyring = KeyRing.from_dir(paths["keys"], settings.node_id)
     node = Node(
         role=settings.role, settings=settings, store=store, keyring=keyring, clock=clock,
@@ -92,4 +99,6 @@ def build_node(settings, *, clock=None, database=None):
     if settings.role == EDGE:
         branch = store.call(_edge_branch, settings.branch_id)
         node.branch_id, node.branch_name = branch.id, branch.name
+    node.hub = realtime.make_hub(settings, paths["keys"])
+    node.publish = store.publish = node.hub.publish_events
     return node

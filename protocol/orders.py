@@ -314,9 +314,7 @@ def create_order(actor, body, now, placed_via="pos"):
             items = None          # kot quantities changed: read the lines back
         parts = _Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
-        events.emit(events.branch_channel("orders", order.branch_id), "order.created",
-                    {"order_id": order.id, "order_number": order.formatted_order_number,
-                     "status": order.status, "table_id": order.table_id})
+        events.order_event("order.created", order)
         return created_answer(order, [k.id for k in kots], parts=parts)
 
 
@@ -434,6 +432,7 @@ def update_order(actor, order_id, body, now):
             action = first_action(body.actions)
             kots = apply_action(order, action, actor, now)
         order = models.Order.get_by_id(order.id)
+        events.order_event("order.updated", order)
         shaped = order_shape(order)
         return {"success": True, "message": "Order updated.", "order": shaped,
                 "kot_ids": [k.id for k in kots], "cart": shaped["cart"]}
@@ -489,6 +488,7 @@ def update_items(actor, order_id, body, now):
                 models.Kot.select().where(models.Kot.order == order.id).exists():
             kots = kitchen.send_to_kitchen(order, now)
         order = models.Order.get_by_id(order.id)
+        events.order_event("order.updated", order)
         return {"success": True, "message": "Order items updated.", "data": {
             "order_id": order.id, "added_items": added, "updated_items": updated,
             "removed_items": removed, "sub_total": order.sub_total, "total": order.total,
@@ -518,6 +518,7 @@ def set_status(actor, order_id, status, now):
                 order.status = "delivered" if order.amount_paid >= order.total else order.status
             order.updated_at = now
             order.save()
+        events.order_event("order.updated", order)
         return {"success": True, "order_id": order.id, "status": order.order_status,
                 "payment_status": order.status}
 
@@ -540,6 +541,7 @@ def send_kot(actor, order_id, body, now):
         if order.status == "draft":
             order.status, order.order_status = "kot", "confirmed"
             order.save()
+        events.order_event("order.updated", order)
         kot = kots[0]
         return {"success": True, "message": "KOT created.", "data": {
             "kot_id": kot.id, "kot_number": kot.kot_number, "token_number": kot.token_number,

@@ -28,13 +28,16 @@ def http_server(app, settings):
     return tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 1024 * 4)
 
 
-async def serve_until_stopped(server, node, log, label):
-    """Wait for SIGINT/SIGTERM, then stop accepting, close connections and the node."""
+async def serve_until_stopped(server, node, log, label, cleanup=()):
+    """Wait for SIGINT/SIGTERM, then stop accepting, run ``cleanup`` coroutine
+    functions (background loops), close connections and the node."""
     print("%s ready: %s" % (label, node.settings.base_url), flush=True)
     try:
         await wait_for_stop_signal()
     finally:
         server.stop()
+        for stop in cleanup:
+            await stop()
         await server.close_all_connections()
         node.close()
         log.info("%s stopped", label)

@@ -74,6 +74,21 @@ class KeyRing:
                         trusted[name[:-4]] = pub
         return cls(node_id, key, trusted)
 
+    def trust_pem(self, node_id, pem):
+        """Accept tokens signed by node_id's key (PEM), from now on."""
+        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        self.trusted[str(node_id)] = key
+
+    def distrust(self, node_id):
+        """Stop accepting tokens of node_id (a retired box), including remembered ones."""
+        self.trusted.pop(str(node_id), None)
+        self._verified.clear()
+
+    def public_pem(self):
+        return public_pem(self.private_key).decode("ascii")
+
     @staticmethod
     def trust(keys_dir, node_id, pem):
         """Store another node's public key so tokens it signs are accepted."""

@@ -22,10 +22,11 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from cloud import demo_data  # noqa: E402
+from cloud import server as cloud_server  # noqa: E402
+from edge import server as edge_server  # noqa: E402
 from protocol import config  # noqa: E402
-from protocol.app import make_app  # noqa: E402
 from protocol.db import Store, open_sqlite  # noqa: E402
-from protocol.node import build_node, data_paths  # noqa: E402
+from protocol.node import data_paths  # noqa: E402
 from protocol.routes import PREFIX  # noqa: E402
 
 PASSWORD = "demo12345"
@@ -60,8 +61,9 @@ class Response:
 
 
 class Server:
-    def __init__(self, node, http_server, port):
+    def __init__(self, node, http_server, port, sync=None):
         self.node = node
+        self.sync = sync
         self.http_server = http_server
         self.port = port
         self.url = "http://127.0.0.1:%d" % port
@@ -103,6 +105,8 @@ class Server:
         if self.client is None:
             return
         self.http_server.stop()
+        if self.sync is not None:
+            await self.sync.stop()
         await self.http_server.close_all_connections()
         self.client.close()
         self.client = None
@@ -122,7 +126,9 @@ async def start_node(tmp_path, seeded):
     template, summary = seeded
 
     async def start(role="edge", branch="Downtown", *, node_id=None, name=None, clock=None,
-                    database_path=None, **overrides):
+                    database_path=None, sync=False, **overrides):
+        """A node as its server builds it (edge.server / cloud.server); ``sync``
+        starts an enrolled edge's push and pull loops."""
         name = name or ("%s-%s" % (role, branch.lower()) if role == "edge" else role)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         port = sockets[0].getsockname()[1]
@@ -140,11 +146,15 @@ async def start_node(tmp_path, seeded):
         if not os.path.exists(db_path):
             os.makedirs(os.path.dirname(db_path), exist_ok=True)
             shutil.copyfile(database_path or template, db_path)
-        node = build_node(settings, clock=clock)
-        server = tornado.httpserver.HTTPServer(make_app(node),
-                                               max_body_size=settings.max_body_kb * 4096)
+        if role == "edge":
+            node = edge_server.open_edge(settings, clock=clock)
+            app = edge_server.make_edge_app(node)
+        else:
+            node = cloud_server.open_cloud(settings, clock=clock)
+            app = cloud_server.make_cloud_app(node)
+        server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 4096)
         server.add_sockets(sockets)
-        srv = Server(node, server, port)
+        srv = Server(node, server, port, edge_server.start_sync(node) if sync else None)
         started.append(srv)
         return srv
 

@@ -5,6 +5,7 @@ import pytest
 
 from protocol import migrations, models
 from protocol.db import Store, open_sqlite
+from sync.models import SYNC_MODELS
 
 
 def open_store(path, node_id=1):
@@ -30,12 +31,12 @@ def test_migrated_schema_matches_the_models(tmp_path):
 
         def columns():
             found = {}
-            for model in models.ALL_MODELS:
+            for model in models.ALL_MODELS + SYNC_MODELS:
                 table = model._meta.table_name
                 found[table] = {c.name for c in store.db.get_columns(table)}
             return found
         found = store.call(columns)
-        for model in models.ALL_MODELS:
+        for model in models.ALL_MODELS + SYNC_MODELS:
             expected = {f.column_name for f in model._meta.sorted_fields}
             assert found[model._meta.table_name] == expected, model.__name__
     finally:

@@ -1,0 +1,42 @@
+"""The cloud's commands besides serving: ``enroll-code``."""
+
+import argparse
+import os
+import sys
+
+from protocol import config, ids
+from protocol.clock import Clock
+from protocol.db import Store, open_sqlite
+from protocol.node import data_paths
+from sync import capture, enrollment
+
+
+def enroll_code(args):
+    settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir)}, environ={})
+    store = Store(open_sqlite(data_paths(settings)["database"]),
+                  node_id=ids.CLOUD_NODE_ID).open([capture.install_triggers])
+    try:
+        code = store.call(enrollment.create_code, args.branch_id, Clock().now(),
+                          args.ttl_minutes)
+    except ValueError as exc:
+        sys.exit("branchline-cloud enroll-code: %s" % exc)
+    finally:
+        store.close()
+    print(code)
+    print("one-time code for branch %d, valid %d minutes; on the box run:\n"
+          "  branchline-edge enroll --cloud-url <this cloud's URL> --code %s"
+          % (args.branch_id, args.ttl_minutes, code), file=sys.stderr)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="branchline-cloud")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("enroll-code", help="make a one-time code to enroll a branch's "
+                                                "edge (printed once)")
+    p.add_argument("--branch-id", type=int, required=True, help="the branch the box will serve")
+    p.add_argument("--ttl-minutes", type=int, default=60, help="how long the code is valid")
+    p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
+                   help="the cloud's data directory")
+    p.set_defaults(run=enroll_code)
+    args = parser.parse_args(argv)
+    args.run(args)

@@ -1,0 +1,305 @@
+"""A node's realtime hub: connections, channels, presence members, replay history, fan-out.
+
+The hub lives on the event loop's thread (``publish_events`` hops there from any other).
+A connection is any object with the ``Connection`` attributes and ``send(bytes)`` /
+``close_with(code, reason)`` (the Pusher WebSocket handler is one). Messages are Pusher
+protocol 7 frames, encoded once per event and written to every subscriber without waiting:
+
+- A subscriber's send buffer is bounded (``SEND_BUFFER_BYTES``, enforced by its socket);
+  one that overflows is cut off with close code 4101 and catches up by replay when it
+  comes back, so a slow tablet never holds up the others nor grows memory.
+- Connections are capped (``max_connections``; more are refused with 4100), and a client
+  silent for ``activity_timeout`` seconds is pinged and dropped (4201) if it stays silent.
+- Every published event gets a sequence number from one counter per hub (it starts at the
+  hub's start time in microseconds, so numbers keep rising across restarts). The event's
+  data object carries it as ``seq``. Each channel keeps its last ``replay_history`` events;
+  a client that resubscribes with the last ``seq`` it saw gets the later ones in order, or
+  ``branchline:resync`` when the history no longer reaches back (refetch, then go on).
+  One number serves every channel of a connection: a connection receives events in the
+  order they were numbered, so having seen n it has seen all earlier ones of its channels.
+"""
+
+import asyncio
+import collections
+import json
+import logging
+import secrets
+import threading
+import time
+
+import orjson
+import tornado.ioloop
+
+from .. import wire
+
+log = logging.getLogger("branchline.realtime")
+
+SEND_BUFFER_BYTES = 256 * 1024      # per connection; beyond it the client is too slow
+HISTORY_CHANNELS = 1000             # channels whose history is kept (least recently used go)
+PONG_TIMEOUT = 30                   # seconds a pinged client has to answer
+
+OVER_CAPACITY, TOO_SLOW = 4100, 4101            # 41xx: reconnect after a back-off
+SHUTTING_DOWN, NO_PONG = 4200, 4201             # 42xx: reconnect at once
+RESYNC = "branchline:resync"
+
+
+def frame(event, channel=None, data=None, **extra):
+    """One Pusher message; ``data`` goes out as a JSON string, as the protocol has it."""
+    message = {"event": event}
+    if channel is not None:
+        message["channel"] = channel
+    if data is not None:
+        message["data"] = data if isinstance(data, str) else wire.dumps(data)
+    message.update(extra)
+    return orjson.dumps(message)
+
+
+PING = frame("pusher:ping", data={})
+PONG = frame("pusher:pong", data={})
+
+
+def with_seq(data, seq):
+    """data (a dict, or a JSON text from the publishing API) as the JSON text sent, with
+    ``seq`` added to an object (a field of its own of that name wins); other data as is."""
+    if not isinstance(data, str):
+        return wire.dumps({"seq": seq, **data}) if isinstance(data, dict) else wire.dumps(data)
+    text = data.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return data
+    try:
+        if not isinstance(json.loads(text), dict):
+            return data
+    except ValueError:
+        return data
+    inner = text[1:-1].strip()
+    return '{"seq":%d%s%s}' % (seq, "," if inner else "", inner)
+
+
+class Connection:
+    """What the hub keeps of a client (mixed into the WebSocket handler)."""
+    socket_id = None
+    channels = None          # channel -> presence member key (None on other channels)
+    last_seen = 0.0          # time.monotonic() of the client's last message
+    ping_sent = None         # when we pinged and still wait for an answer
+
+
+class _Channel:
+    __slots__ = ("subscribers", "members")
+
+    def __init__(self):
+        self.subscribers = {}        # socket id -> connection
+        self.members = {}            # member key -> [user_id, user_info, connections]
+
+
+class _History:
+    __slots__ = ("events", "floor")
+
+    def __init__(self, size, floor):
+        self.events = collections.deque(maxlen=size)    # (seq, message)
+        self.floor = floor     # the newest seq of this channel no longer kept
+
+
+class Hub:
+    def __init__(self, credentials, *, max_connections=5000, activity_timeout=120,
+                 replay_history=200):
+        self.credentials = credentials
+        self.max_connections = max_connections
+        self.activity_timeout = activity_timeout
+        self.replay_history = max(1, replay_history)
+        self.connections = {}
+        self.channels = {}
+        self.histories = collections.OrderedDict()
+        self.seq = int(time.time() * 1_000_000)
+        self.forgotten = self.seq      # newest seq of any history dropped whole (or the start)
+        self._loop = self._loop_thread = self._sweeper = None
+        self._bind_loop()
+
+    # --- Connections ------------------------------------------------------------------
+
+    def _bind_loop(self):
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._loop_thread = threading.get_ident()
+
+    def refusal(self, key, protocol):
+        """(close code, reason) for a connection that may not open, else None."""
+        if key != self.credentials.key:
+            return 4001, "Application key %s does not exist on this server" % key[:40]
+        if protocol not in ("5", "6", "7"):
+            return 4007, "Unsupported protocol version %s" % (protocol or "(none)")[:10]
+        if len(self.connections) >= self.max_connections:
+            return OVER_CAPACITY, "Over capacity"
+        return None
+
+    def add(self, conn):
+        """Register conn; answers its new socket id."""
+        if self._loop is None:
+            self._bind_loop()
+        if self._sweeper is None:
+            interval = max(0.5, min(5.0, self.activity_timeout / 2))
+            self._sweeper = tornado.ioloop.PeriodicCallback(self._sweep, interval * 1000)
+            self._sweeper.start()
+        socket_id = None
+        while socket_id is None or socket_id in self.connections:
+            socket_id = "%d.%d" % (secrets.randbelow(10 ** 9), secrets.randbelow(10 ** 9))
+        conn.socket_id, conn.channels = socket_id, {}
+        conn.last_seen, conn.ping_sent = time.monotonic(), None
+        self.connections[socket_id] = conn
+        return socket_id
+
+    def remove(self, conn):
+        """Forget conn and leave its channels (idempotent)."""
+        if self.connections.pop(conn.socket_id, None) is None:
+            return
+        for channel in list(conn.channels):
+            self.unsubscribe(conn, channel)
+
+    def heard(self, conn):
+        conn.last_seen, conn.ping_sent = time.monotonic(), None
+
+    def _sweep(self):
+        now = time.monotonic()
+        pong_timeout = min(PONG_TIMEOUT, self.activity_timeout)
+        for conn in tuple(self.connections.values()):
+            if conn.ping_sent is None:
+                if now - conn.last_seen >= self.activity_timeout:
+                    conn.ping_sent = now
+                    conn.send(PING)
+            elif now - conn.ping_sent >= pong_timeout:
+                self.disconnect(conn, NO_PONG, "Pong reply not received")
+
+    def disconnect(self, conn, code, reason):
+        self.remove(conn)
+        conn.close_with(code, reason)
+
+    def too_slow(self, conn):
+        log.info("socket %s is not reading its messages: disconnected", conn.socket_id)
+        self.disconnect(conn, TOO_SLOW, "Client too slow")
+
+    def close(self):
+        """Shutting down: every client is told to reconnect at once (4200)."""
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
+        for conn in tuple(self.connections.values()):
+            self.disconnect(conn, SHUTTING_DOWN, "Server shutting down")
+
+    # --- Subscriptions ------------------------------------------------------------------
+
+    def subscribe(self, conn, channel, member=None, last_seq=None):
+        """Add conn to channel (member: {"user_id", "user_info"} on a presence channel),
+        confirm it, then replay what it missed since last_seq."""
+        if channel in conn.channels:
+            self.unsubscribe(conn, channel)
+        ch = self.channels.get(channel)
+        if ch is None:
+            ch = self.channels[channel] = _Channel()
+        answer = {}
+        key = None
+        if member is not None:
+            key = str(member["user_id"])
+            entry = ch.members.get(key)
+            if entry is None:
+                entry = ch.members[key] = [member["user_id"], member.get("user_info"), 0]
+                self._fan_out(ch, frame("pusher_internal:member_added", channel, {
+                    "user_id": entry[0], "user_info": entry[1]}))
+            entry[2] += 1
+            answer["presence"] = {"ids": [e[0] for e in ch.members.values()],
+                                  "hash": {k: e[1] for k, e in ch.members.items()},
+                                  "count": len(ch.members)}
+        ch.subscribers[conn.socket_id] = conn
+        conn.channels[channel] = key
+        answer["seq"] = self.seq
+        conn.send(frame("pusher_internal:subscription_succeeded", channel, answer))
+        if last_seq is not None:
+            self._replay(conn, channel, last_seq)
+
+    def unsubscribe(self, conn, channel):
+        ch = self.channels.get(channel)
+        if channel not in conn.channels:
+            return
+        key = conn.channels.pop(channel)
+        if ch is None:
+            return
+        ch.subscribers.pop(conn.socket_id, None)
+        entry = ch.members.get(key) if key is not None else None
+        if entry is not None:
+            entry[2] -= 1
+            if entry[2] <= 0:
+                del ch.members[key]
+                self._fan_out(ch, frame("pusher_internal:member_removed", channel,
+                                        {"user_id": entry[0]}))
+        if not ch.subscribers:
+            del self.channels[channel]
+
+    def members(self, channel):
+        ch = self.channels.get(channel)
+        return [{"id": e[0], "info": e[1]} for e in ch.members.values()] if ch else []
+
+    def subscriber_count(self, channel):
+        ch = self.channels.get(channel)
+        return len(ch.subscribers) if ch else 0
+
+    # --- Publishing ---------------------------------------------------------------------
+
+    def publish(self, channel, event, data, exclude=None):
+        """Number event, keep it for replay and send it to channel's subscribers (but the
+        socket id ``exclude``: Pusher's way not to echo a change to its author)."""
+        self.seq += 1
+        seq = self.seq
+        message = frame(event, channel, with_seq(data, seq), seq=seq)
+        self._remember(channel, seq, message)
+        ch = self.channels.get(channel)
+        if ch is not None:
+            self._fan_out(ch, message, exclude)
+        return seq
+
+    def publish_events(self, events):
+        """The Store's publish: protocol.events.Event objects of one committed operation.
+        Safe from any thread."""
+        loop = self._loop
+        if loop is not None and threading.get_ident() != self._loop_thread:
+            try:
+                loop.call_soon_threadsafe(self.publish_events, events)
+            except RuntimeError:        # the loop is closed: nobody is listening
+                pass
+            return
+        for event in events:
+            self.publish(event.channel, event.name, event.data)
+
+    def relay(self, conn, channel, event, data, user_id=None):
+        """A client event: to the other subscribers of channel only, not kept."""
+        extra = {"user_id": user_id} if user_id is not None else {}
+        message = orjson.dumps({"event": event, "channel": channel, "data": data, **extra})
+        self._fan_out(self.channels[channel], message, conn.socket_id)
+
+    def _fan_out(self, ch, message, exclude=None):
+        for socket_id, conn in tuple(ch.subscribers.items()):
+            if socket_id != exclude:
+                conn.send(message)
+
+    def _remember(self, channel, seq, message):
+        history = self.histories.get(channel)
+        if history is None:
+            history = self.histories[channel] = _History(self.replay_history, self.forgotten)
+            if len(self.histories) > HISTORY_CHANNELS:
+                _, dropped = self.histories.popitem(last=False)
+                self.forgotten = max(self.forgotten, dropped.events[-1][0])
+        else:
+            self.histories.move_to_end(channel)
+        if len(history.events) == history.events.maxlen:
+            history.floor = history.events[0][0]
+        history.events.append((seq, message))
+
+    def _replay(self, conn, channel, last_seq):
+        history = self.histories.get(channel)
+        floor = history.floor if history is not None else self.forgotten
+        if not floor <= last_seq <= self.seq:
+            conn.send(frame(RESYNC, channel, {"last_seq": last_seq, "seq": self.seq}))
+            return
+        if history is not None:
+            for seq, message in history.events:
+                if seq > last_seq:
+                    conn.send(message)

@@ -1,0 +1,68 @@
+"""What an edge may pull from the cloud: its feed of changes, and snapshots.
+
+The feed is the cloud's change log after the edge's cursor, less what came
+from that edge itself, limited to rows the branch may see (its own, its
+restaurant's, global ones: sync/ownership.py), each as its latest state, with
+credentials left out. A snapshot is the same view of the tables themselves,
+page by page, for a box that enrolls.
+"""
+
+from protocol import models
+from protocol.db import database
+
+from . import capture, ownership
+from .models import ChangeLog, SyncNode
+
+BATCH_SIZE = 500
+
+
+def _restaurant_of(branch_id):
+    return models.Branch.get_by_id(branch_id).restaurant_id
+
+
+def head():
+    """The newest change sequence number at the cloud."""
+    return ChangeLog.select(ChangeLog.seq).order_by(ChangeLog.seq.desc()).limit(1).scalar() or 0
+
+
+def changes_for(node_id, after, now, limit=BATCH_SIZE):
+    """{"after", "upto", "changes"} for edge ``node_id`` after its cursor; also
+    records that the edge has everything up to ``after``."""
+    node = SyncNode.get(SyncNode.node_id == node_id)
+    restaurant_id = _restaurant_of(node.branch_id)
+    SyncNode.update(feed_cursor=after, last_pull_at=now).where(
+        SyncNode.node_id == node_id).execute()
+    visible = ((ChangeLog.branch_id == node.branch_id) |
+               (ChangeLog.branch_id.is_null() &
+                ((ChangeLog.restaurant_id == restaurant_id) | ChangeLog.restaurant_id.is_null())))
+    entries = list(ChangeLog.select().where(
+        (ChangeLog.seq > after) & (ChangeLog.origin != node_id) & visible)
+        .order_by(ChangeLog.seq).limit(limit))
+    if not entries:
+        return {"after": after, "upto": after, "changes": []}
+    return {"after": after, "upto": entries[-1].seq,
+            "changes": capture.coalesce(entries, for_edge=True)}
+
+
+def snapshot_page(node_id, table, after_id, limit=1000):
+    """Rows of ``table`` the edge's branch may hold, by id after ``after_id``."""
+    if table not in ownership.OWNERS:
+        raise KeyError(table)
+    node = SyncNode.get(SyncNode.node_id == node_id)
+    where = ownership.visible_sql(table, "t", node.branch_id, _restaurant_of(node.branch_id))
+    ids = [r[0] for r in database.execute_sql(
+        "SELECT t.id FROM %s t WHERE %s AND t.id > %s ORDER BY t.id LIMIT %d"
+        % (table, where, database.param, limit), (after_id,))]
+    rows = capture.read_rows(table, ids, for_edge=True)
+    return [rows[i] for i in ids if i in rows]
+
+
+def snapshot_tables(node_id):
+    """[{table, rows}] of what a snapshot holds for the edge, parents first."""
+    node = SyncNode.get(SyncNode.node_id == node_id)
+    restaurant_id = _restaurant_of(node.branch_id)
+    tables = sorted(ownership.REPLICATED, key=lambda t: capture.RANK.get(t, 999))
+    return [{"table": table, "rows": database.execute_sql(
+        "SELECT COUNT(*) FROM %s t WHERE %s" % (
+            table, ownership.visible_sql(table, "t", node.branch_id, restaurant_id))
+    ).fetchone()[0]} for table in tables]

@@ -1,0 +1,176 @@
+"""Sync's HTTP endpoints: the cloud's (enroll, push, pull, snapshot, status)
+and the edge's status page. Mounted at the server root by cloud/ and edge/."""
+
+import asyncio
+
+import pydantic
+
+from protocol import permissions, validation
+from protocol.errors import APIError, Forbidden
+from protocol.handlers.base import APIHandler
+from protocol.ratelimit import RateLimiter
+
+from . import auth, enrollment, feed, ingest, status
+from .signal import Signal
+
+LONG_POLL_MAX = 25.0
+
+
+class EnrollBody(validation.Body):
+    code: str = pydantic.Field(max_length=64)
+    public_key: str = pydantic.Field(max_length=4096)
+    name: str = pydantic.Field("", max_length=255)
+
+
+class PushBody(validation.Body):
+    after: int = pydantic.Field(ge=0)
+    upto: int = pydantic.Field(ge=0)
+    changes: list[dict] = pydantic.Field(max_length=5000)
+
+
+class SyncHandler(APIHandler):
+    """A request signed by an enrolled edge (sync/auth.py)."""
+    public = True
+    tags = ("sync",)
+
+    @property
+    def sync(self):
+        return self.application.settings["sync"]
+
+    async def prepare(self):
+        super().prepare()
+        path = self.request.uri
+        public_key_for = self.sync.public_keys.get
+        try:
+            self.edge_node_id = auth.verify(self.request.headers, self.request.method, path,
+                                            self.request.body, public_key_for,
+                                            now=self.node.clock.time())
+        except auth.NotAuthenticated as exc:
+            raise APIError("Sync request refused: %s." % exc, status=401)
+
+
+class EnrollHandler(APIHandler):
+    public = True
+    bodies = {"post": EnrollBody}
+    tags = ("sync",)
+
+    async def post(self):
+        """Enroll an edge with a one-time code and its public key."""
+        sync = self.application.settings["sync"]
+        sync.enroll_limiter.hit(self.request.remote_ip)
+        body = self.body()
+        identity = await self.run(enrollment.enroll, body.code, body.public_key, body.name,
+                                  self.node.clock.now())
+        sync.admit(identity["node_id"], body.public_key, identity.pop("retired"))
+        self.write_json(dict(identity, cloud_node_id=self.node.node_id,
+                             cloud_public_key=self.node.keyring.public_pem()))
+
+
+class PushHandler(SyncHandler):
+    bodies = {"post": PushBody}
+
+    async def post(self):
+        """Apply a batch of the edge's changes; answers its high-water mark."""
+        body = self.body()
+        answer = await self.run(ingest.apply_batch, self.edge_node_id, body.model_dump(),
+                                self.node.clock.now())
+        self.write_json(answer)
+
+
+class PullHandler(SyncHandler):
+    async def get(self):
+        """Changes after ``after`` the edge's branch may see; waits up to ``wait``
+        seconds for one when there are none (long poll)."""
+        try:
+            after = int(self.get_query_argument("after", "0"))
+            wait = min(LONG_POLL_MAX, max(0.0, float(self.get_query_argument("wait", "0"))))
+        except ValueError:
+            raise validation.ValidationFailed.field("after", "after and wait must be numbers.")
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            batch = await self.run(feed.changes_for, self.edge_node_id, after,
+                                   self.node.clock.now())
+            remaining = deadline - asyncio.get_running_loop().time()
+            if batch["changes"] or remaining <= 0 or self.request.connection.stream.closed():
+                break
+            await self.sync.committed.wait(remaining)
+        self.write_json(dict(batch, head=await self.run(feed.head)))
+
+
+class SnapshotHandler(SyncHandler):
+    async def get(self):
+        """Without ``table``: the cursor to pull from afterwards and the tables to
+        fetch; with it: a page of that table's rows after ``after_id``."""
+        table = self.get_query_argument("table", None)
+        if table is None:
+            cursor = await self.run(feed.head)       # before reading: later changes re-fed
+            self.write_json({"cursor": cursor,
+                             "tables": await self.run(feed.snapshot_tables, self.edge_node_id)})
+            return
+        try:
+            after_id = int(self.get_query_argument("after_id", "0"))
+        except ValueError:
+            raise validation.ValidationFailed.field("after_id", "after_id must be a number.")
+        try:
+            rows = await self.run(feed.snapshot_page, self.edge_node_id, table, after_id)
+        except KeyError:
+            raise APIError("No such table.", status=404)
+        self.write_json({"table": table, "rows": rows})
+
+
+class CloudStatusHandler(APIHandler):
+    tags = ("sync",)
+
+    async def get(self):
+        """Sync health of every edge of the caller's restaurant."""
+        def read(actor):
+            if not permissions.is_manager(actor.roles):
+                raise Forbidden("Only managers and owners see sync status.")
+            return status.cloud_status(self.node.clock.now(), actor.restaurant_id)
+        self.write_json(await self.actor_run(read))
+
+
+class EdgeStatusHandler(APIHandler):
+    public = True
+    tags = ("sync",)
+
+    async def get(self):
+        """This edge's outbox depth, oldest unsent change, last push and pull, dead letters."""
+        cloud_url = self.node.settings.values.get("cloud_url", "")
+        self.write_json(await self.run(status.edge_status, self.node.clock.now(), cloud_url))
+
+
+class CloudSync:
+    """The cloud's sync state shared by its handlers."""
+
+    def __init__(self, node):
+        self.node = node
+        self.committed = Signal()
+        node.store.commit_listeners.append(self.committed.ring)
+        self.enroll_limiter = RateLimiter(node.clock, 10, 60)
+        self.public_keys = {}
+        for edge in node.store.call(enrollment.active_edges):
+            self.admit(edge.node_id, edge.public_key, [])
+
+    def admit(self, node_id, pem, retired):
+        """Accept node_id's sync requests and tokens; forget the boxes it replaced."""
+        for old in retired:
+            self.public_keys.pop(old, None)
+            self.node.keyring.distrust(old)
+        self.public_keys[node_id] = pem
+        self.node.keyring.trust_pem(node_id, pem)
+
+
+def cloud_routes():
+    return [
+        (r"/sync/enroll", EnrollHandler),
+        (r"/sync/push", PushHandler),
+        (r"/sync/pull", PullHandler),
+        (r"/sync/snapshot", SnapshotHandler),
+        (r"/sync/status", CloudStatusHandler),
+    ]
+
+
+def edge_routes():
+    return [(r"/sync/status", EdgeStatusHandler)]
+

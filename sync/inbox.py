@@ -1,0 +1,61 @@
+"""The edge applying what it pulled from the cloud.
+
+Pulled changes are written as the cloud's (origin 1), so they are not pushed
+back, and the cursor moves in the same transaction. A row this edge changed
+that has not reached the cloud yet is left as it is: the local change goes up
+and comes back settled. Caches that read the catalog are told to forget it.
+"""
+
+from protocol import accounts, ids, pricing
+from protocol.db import database
+
+from . import capture, state
+from .models import ChangeLog, DeadLetter
+
+CLOUD = ids.CLOUD_NODE_ID
+
+
+def _pending_local(changes):
+    """(table, id) pairs with a local change the cloud has not acknowledged."""
+    acked = state.get_int(state.ACKED)
+    keys = {(c["table"], c["id"]) for c in changes}
+    if not keys:
+        return set()
+    pending = set()
+    for entry in ChangeLog.select(ChangeLog.table_name, ChangeLog.row_id).where(
+            (ChangeLog.origin == 0) & (ChangeLog.seq > acked) &
+            ChangeLog.row_id.in_([k[1] for k in keys])):
+        pending.add((entry.table_name, entry.row_id))
+    return pending & keys
+
+
+def apply_feed(batch, now):
+    """Apply a pulled batch and move the cursor; answers how many were applied."""
+    changes = batch["changes"]
+    pending = _pending_local(changes)
+    applied = 0
+    with capture.applying_from(CLOUD):
+        for change in capture.in_apply_order(changes):
+            if (change["table"], change["id"]) in pending:
+                continue
+            try:
+                with database.atomic():
+                    capture.apply_change(change)
+                applied += 1
+            except Exception as exc:      # noqa: BLE001 - parked, never blocks the feed
+                DeadLetter.create(node_id=CLOUD, seq=change["seq"],
+                                  table_name=str(change.get("table")),
+                                  row_id=int(change.get("id") or 0),
+                                  reason="could not apply: %s" % exc, created_at=now)
+    state.put(state.CURSOR, max(state.get_int(state.CURSOR), int(batch["upto"])))
+    state.put(state.LAST_PULL, now.isoformat())
+    if changes:
+        pricing.invalidate()
+        accounts.forget_actors()
+    return applied
+
+
+def apply_snapshot_rows(table, rows):
+    with capture.applying_from(CLOUD):
+        for row in rows:
+            capture.upsert(table, row)

@@ -1,0 +1,86 @@
+"""The cloud applying an edge's pushed batch: exactly once, in order, in its lane.
+
+One transaction applies the batch and moves the edge's high-water mark with it.
+A batch that follows a position beyond the mark is a gap and is refused (the
+edge rewinds); changes at or below the mark were applied before and are
+skipped, so a repeated batch does nothing twice and gets the same answer. A
+change the edge may not make (a table head office owns, a row of another
+branch or restaurant, a row that cannot be stored) is refused for good: it is
+recorded as a dead letter here, reported to the edge, and the rest goes on.
+"""
+
+import peewee
+
+from protocol import wire
+from protocol.db import database
+from protocol.errors import Conflict
+
+from . import capture, ownership
+from .models import DeadLetter, SyncNode
+
+
+class Refused(Exception):
+    pass
+
+
+def _check_scope(table, row_id, node, restaurant_id):
+    scope = capture.row_scope(table, row_id)
+    if scope is None:
+        return
+    branch_id, row_restaurant = scope
+    if branch_id is not None and branch_id != node.branch_id:
+        raise Refused("%s %d belongs to another branch" % (table, row_id))
+    if branch_id is None and row_restaurant is not None and row_restaurant != restaurant_id:
+        raise Refused("%s %d belongs to another restaurant" % (table, row_id))
+
+
+def _apply_one(change, node, restaurant_id):
+    table = change["table"]
+    if table not in ownership.OWNERS:
+        raise Refused("%s is not replicated" % table)
+    if not ownership.edge_may_write(table):
+        raise Refused("%s is owned by head office; an edge cannot change it" % table)
+    _check_scope(table, change["id"], node, restaurant_id)      # as it was
+    capture.apply_change(change)
+    _check_scope(table, change["id"], node, restaurant_id)      # as it is now
+
+
+def _stored_refusals(node_id, after, upto):
+    return [{"seq": d.seq, "table": d.table_name, "id": d.row_id, "reason": d.reason}
+            for d in DeadLetter.select().where(
+                (DeadLetter.node_id == node_id) & (DeadLetter.seq > after) &
+                (DeadLetter.seq <= upto)).order_by(DeadLetter.seq)]
+
+
+def apply_batch(node_id, batch, now):
+    """Apply a pushed batch for enrolled edge ``node_id``; answers
+    {"high_water_mark", "rejected": [{seq, table, id, reason}]}."""
+    from protocol import models
+    node = SyncNode.get(SyncNode.node_id == node_id)
+    after, upto = int(batch["after"]), int(batch["upto"])
+    mark = node.high_water_mark
+    if after > mark:
+        raise Conflict("Changes after %d were never received; send again from %d."
+                       % (mark, mark), high_water_mark=mark)
+    if upto <= mark:
+        return {"high_water_mark": mark, "rejected": _stored_refusals(node_id, after, upto)}
+    restaurant_id = models.Branch.get_by_id(node.branch_id).restaurant_id
+    rejected = []
+    fresh = [c for c in batch["changes"] if int(c["seq"]) > mark]
+    with capture.applying_from(node_id):
+        for change in capture.in_apply_order(fresh):
+            try:
+                with database.atomic():
+                    _apply_one(change, node, restaurant_id)
+            except (Refused, ValueError, KeyError, TypeError, peewee.IntegrityError,
+                    peewee.DataError) as exc:
+                reason = str(exc) or exc.__class__.__name__
+                rejected.append({"seq": change["seq"], "table": change.get("table"),
+                                 "id": change.get("id"), "reason": reason})
+                DeadLetter.create(node_id=node_id, seq=change["seq"],
+                                  table_name=str(change.get("table")),
+                                  row_id=int(change.get("id") or 0), reason=reason,
+                                  payload=wire.dumps(change), created_at=now)
+    SyncNode.update(high_water_mark=upto, last_push_at=now).where(
+        SyncNode.node_id == node_id).execute()
+    return {"high_water_mark": upto, "rejected": rejected}

@@ -1,0 +1,105 @@
+"""Sync's own tables, on every node (created by protocol/migrations/0002_sync.py).
+
+- ``change_log``: one row per row written, by triggers (sync/capture.py); the
+  edge pushes its own (origin 0) rows, the cloud feeds them to edges.
+- ``sync_origin``: one row saying whose changes are being written right now
+  (0: this node's own; otherwise the node they came from), read by the triggers.
+- ``sync_state``: the node's sync positions as key/value (edge: acked, cursor...).
+- ``dead_letters``: changes the cloud will never accept, parked with the reason.
+- ``sync_nodes``: at the cloud, every enrolled edge, its key and high-water mark.
+- ``enrollment_codes``: at the cloud, one-time codes (hashed) for enrolling an edge.
+"""
+
+import datetime
+
+import peewee
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DateTimeField,
+                    IntegerField, TextField)
+
+from protocol.db import database
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class SyncModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class ChangeLog(SyncModel):
+    seq = AutoField()
+    table_name = CharField()
+    row_id = BigIntegerField()
+    op = CharField()                  # upsert | delete
+    origin = IntegerField(default=0)  # 0: written here; else the node it came from
+    branch_id = BigIntegerField(null=True)       # the row's branch, if it has one
+    restaurant_id = BigIntegerField(null=True)   # the row's restaurant, if it has one
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "change_log"
+
+
+class SyncOrigin(SyncModel):
+    id = IntegerField(primary_key=True)
+    origin = IntegerField(default=0)
+
+    class Meta:
+        table_name = "sync_origin"
+
+
+class SyncState(SyncModel):
+    key = CharField(primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "sync_state"
+
+
+class DeadLetter(SyncModel):
+    id = AutoField()
+    node_id = IntegerField(default=0)   # at the cloud: the edge whose change it was
+    seq = BigIntegerField(index=True)
+    table_name = CharField()
+    row_id = BigIntegerField()
+    reason = TextField()
+    payload = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "dead_letters"
+
+
+class SyncNode(SyncModel):
+    node_id = IntegerField(primary_key=True)
+    branch_id = BigIntegerField(index=True)
+    name = CharField(default="")
+    public_key = TextField()
+    retired = BooleanField(default=False)
+    high_water_mark = BigIntegerField(default=0)   # last change seq applied from this edge
+    feed_cursor = BigIntegerField(default=0)       # last cloud change the edge confirmed
+    last_push_at = DateTimeField(null=True)
+    last_pull_at = DateTimeField(null=True)
+    enrolled_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sync_nodes"
+
+
+class EnrollmentCode(SyncModel):
+    id = AutoField()
+    code_hash = CharField(unique=True)
+    branch_id = BigIntegerField()
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    used_by_node = IntegerField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "enrollment_codes"
+
+
+SYNC_MODELS = [ChangeLog, SyncOrigin, SyncState, DeadLetter, SyncNode, EnrollmentCode]

@@ -1,0 +1,46 @@
+"""The edge's outgoing changes: batches to push, and what the cloud answered.
+
+A batch is the edge's own change-log entries after the last acknowledged
+sequence number (``after``), up to ``upto``, as the latest state of each row
+they touched. The acknowledged position moves only when the cloud has answered,
+in the same transaction that parks the changes it refused for good.
+"""
+
+from protocol import wire
+
+from . import capture, state
+from .models import ChangeLog, DeadLetter
+
+BATCH_SIZE = 500
+
+
+def next_batch(limit=BATCH_SIZE):
+    """{"after", "upto", "changes"} of unsent changes, or None when all are sent."""
+    acked = state.get_int(state.ACKED)
+    entries = list(ChangeLog.select().where((ChangeLog.origin == 0) & (ChangeLog.seq > acked))
+                   .order_by(ChangeLog.seq).limit(limit))
+    if not entries:
+        return None
+    return {"after": acked, "upto": entries[-1].seq, "changes": capture.coalesce(entries)}
+
+
+def record_answer(batch, answer, now):
+    """The cloud applied everything up to its high-water mark; park refusals."""
+    changes = {c["seq"]: c for c in batch["changes"]}
+    before = state.get_int(state.ACKED)
+    for rejection in answer.get("rejected", []):
+        if rejection["seq"] <= before:
+            continue      # parked when this answer first arrived
+        change = changes.get(rejection["seq"], {})
+        DeadLetter.create(seq=rejection["seq"], table_name=rejection.get("table", ""),
+                          row_id=rejection.get("id", 0), reason=rejection["reason"],
+                          payload=wire.dumps(change) if change else None, created_at=now)
+    acked = max(before, int(answer["high_water_mark"]))
+    state.put(state.ACKED, acked)
+    state.put(state.LAST_PUSH, now.isoformat())
+    return acked
+
+
+def rewind(high_water_mark):
+    """The cloud has less than we thought (it was restored): send again from there."""
+    state.put(state.ACKED, int(high_water_mark))

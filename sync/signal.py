@@ -1,0 +1,33 @@
+"""A wake-up that any thread can ring and coroutines on one loop can wait for."""
+
+import asyncio
+
+
+class Signal:
+    def __init__(self, loop=None):
+        self._loop = loop or asyncio.get_event_loop()
+        self._waiters = set()
+
+    def ring(self):
+        """Wake every current waiter (safe from any thread)."""
+        try:
+            self._loop.call_soon_threadsafe(self._wake)
+        except RuntimeError:        # the loop has closed: nobody is waiting
+            pass
+
+    def _wake(self):
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(True)
+        self._waiters.clear()
+
+    async def wait(self, timeout):
+        """True if rung within timeout seconds."""
+        waiter = self._loop.create_future()
+        self._waiters.add(waiter)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            self._waiters.discard(waiter)

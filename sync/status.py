@@ -1,0 +1,66 @@
+"""Sync health, as the edge's status page and the cloud's head office see it."""
+
+import datetime
+
+from protocol import models
+
+from . import feed, state
+from .models import ChangeLog, DeadLetter, SyncNode
+
+ONLINE_SECONDS = 60
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+def _age(value, now):
+    return round((now - value).total_seconds(), 1) if value else None
+
+
+def edge_status(now, cloud_url):
+    acked = state.get_int(state.ACKED)
+    unsent = ChangeLog.select().where((ChangeLog.origin == 0) & (ChangeLog.seq > acked))
+    oldest = unsent.order_by(ChangeLog.seq).first()
+    last_push, last_pull = state.get_time(state.LAST_PUSH), state.get_time(state.LAST_PULL)
+    dead = DeadLetter.select().order_by(DeadLetter.id.desc())
+    return {
+        "role": "edge",
+        "cloud_url": cloud_url,
+        "enrolled": bool(cloud_url),
+        "online": bool(last_pull and (now - last_pull).total_seconds() < ONLINE_SECONDS),
+        "outbox_depth": unsent.count(),
+        "oldest_unsent_at": _iso(oldest.created_at) if oldest else None,
+        "oldest_unsent_age_seconds": _age(oldest.created_at, now) if oldest else None,
+        "acked_seq": acked,
+        "feed_cursor": state.get_int(state.CURSOR),
+        "last_push_at": _iso(last_push),
+        "last_pull_at": _iso(last_pull),
+        "dead_letters": dead.count(),
+        "recent_dead_letters": [{"seq": d.seq, "table": d.table_name, "id": d.row_id,
+                                 "reason": d.reason, "at": _iso(d.created_at)}
+                                for d in dead.limit(20)],
+    }
+
+
+def cloud_status(now, restaurant_id):
+    head = feed.head()
+    branches = {b.id: b for b in models.Branch.select().where(
+        models.Branch.restaurant == restaurant_id)}
+    rows = []
+    for node in SyncNode.select().where(SyncNode.branch_id.in_(list(branches)))\
+            .order_by(SyncNode.branch_id, SyncNode.node_id):
+        last_seen = max([t for t in (node.last_push_at, node.last_pull_at) if t] or [None],
+                        key=lambda t: t or datetime.datetime.min)
+        rows.append({
+            "branch_id": node.branch_id, "branch": branches[node.branch_id].name,
+            "node_id": node.node_id, "name": node.name, "retired": node.retired,
+            "online": bool(last_seen and (now - last_seen).total_seconds() < ONLINE_SECONDS),
+            "high_water_mark": node.high_water_mark,
+            "feed_cursor": node.feed_cursor, "feed_lag": max(0, head - node.feed_cursor),
+            "last_push_at": _iso(node.last_push_at), "last_pull_at": _iso(node.last_pull_at),
+            "seconds_since_seen": _age(last_seen, now),
+            "dead_letters": DeadLetter.select().where(
+                DeadLetter.node_id == node.node_id).count(),
+        })
+    return {"role": "cloud", "head": head, "edges": rows}
