@@ -1,8 +1,12 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each creates .venv on first use and installs Branchline into it.
+# Each creates .venv on first use and installs Branchline into it; `make test` also
+# installs the pinned realtime clients (pusher-js, laravel-echo, pusher) into
+# tests/node/node_modules with npm.
 PYTHON ?= python3
 VENV ?= .venv
 ARGS ?=
+
+NODE_CLIENTS = tests/node/node_modules
 
 .PHONY: install demo test bench
 
@@ -15,5 +19,9 @@ install: $(VENV)/bin/python
 demo: install
 	$(VENV)/bin/branchline-demo $(ARGS)
 
-test: install
+$(NODE_CLIENTS): tests/node/package.json tests/node/package-lock.json
+	npm --prefix tests/node ci --no-audit --no-fund
+	touch $@
+
+test: install $(NODE_CLIENTS)
 	$(VENV)/bin/python -m pytest tests $(ARGS)

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
-from protocol import config, tokens
+from protocol import config, realtime, tokens
 from protocol.db import Store, open_sqlite
 from protocol.ids import CLOUD_NODE_ID
 from protocol.node import data_paths
@@ -137,6 +137,15 @@ def load_state(data_dir, reset):
         return json.load(fh)
 
 
+def realtime_keys(data_dir):
+    """{label: the Pusher app key of that node} (made now if the node has none yet)."""
+    keys = {}
+    for label, role, node_id, sub, _ in NODES:
+        settings = settings_for(role, os.path.join(data_dir, sub), node_id)
+        keys[label] = realtime.credentials(settings, data_paths(settings)["keys"]).key
+    return keys
+
+
 # --- Running the nodes -------------------------------------------------------------
 
 def node_commands(args, data_dir, state):
@@ -214,10 +223,14 @@ def watch(children):
         time.sleep(0.5)
 
 
-def print_welcome(commands, state):
+def print_welcome(commands, state, keys):
     print("\nBranchline demo is running.\n")
     for label, url, _ in commands:
         print("  %-14s %s" % (label, url))
+    print("\nRealtime (Pusher protocol 7; pusher-js / Laravel Echo: key, wsHost, wsPort):\n")
+    for label, url, _ in commands:
+        print("  %-14s key %s  %s/app/%s" % (label, keys[label], url.replace("http", "ws", 1),
+                                             keys[label]))
     print("\nLogins (password %s):\n" % demo_data.DEMO_PASSWORD)
     for email, name, role, branches, _ in demo_data.USERS:
         print("  %-27s %-9s %s" % (email, role, ", ".join(branches)))
@@ -246,12 +259,13 @@ def main(argv=None):
             check_port_free(args.host, port)   # before a --reset wipes a running demo's data
         state = load_state(data_dir, args.reset)
         commands = node_commands(args, data_dir, state)
+        keys = realtime_keys(data_dir)
         for label, url, command in commands:
             # A session of their own: Ctrl-C reaches the demo, which stops them in order.
             children.append((label, subprocess.Popen(command, start_new_session=True)))
         for (label, url, _), (_, child) in zip(commands, children):
             wait_until_ready(label, url, child)
-        print_welcome(commands, state)
+        print_welcome(commands, state, keys)
         watch(children)   # returns only by raising
     except (KeyboardInterrupt, Stopped):
         print("\nStopping the demo ...", flush=True)

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import sys
 
-from protocol import config
+from protocol import config, realtime
 from protocol.app import make_app
 from protocol.node import build_node
 from protocol.process import http_server, serve_until_stopped, setup_logging
@@ -25,7 +25,8 @@ def open_cloud(settings, **kwargs):
 
 
 def make_cloud_app(node):
-    return make_app(node, extra_routes=handlers.cloud_routes(), sync=handlers.CloudSync(node))
+    return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(),
+                    sync=handlers.CloudSync(node))
 
 
 async def serve(settings):

@@ -5,7 +5,7 @@ import asyncio
 import logging
 import sys
 
-from protocol import config
+from protocol import config, realtime
 from protocol.app import make_app
 from protocol.node import build_node
 from protocol.process import http_server, serve_until_stopped, setup_logging
@@ -32,7 +32,7 @@ def open_edge(settings, **kwargs):
 
 
 def make_edge_app(node):
-    return make_app(node, extra_routes=handlers.edge_routes())
+    return make_app(node, extra_routes=handlers.edge_routes() + realtime.routes())
 
 
 def start_sync(node):

@@ -109,6 +109,8 @@ class Store:
             job = self._queue.get()
             if job is None:
                 return
+            if not job.future.set_running_or_notify_cancel():
+                continue            # its caller gave up before it started
             if not job.transaction:
                 self._run_alone(job)
                 continue
@@ -121,7 +123,8 @@ class Store:
                 if nxt is None or not nxt.transaction:
                     self._queue.put(nxt)   # handled after this batch
                     break
-                batch.append(nxt)
+                if nxt.future.set_running_or_notify_cancel():
+                    batch.append(nxt)
             self._run_batch(batch)
 
     def _run_alone(self, job):

@@ -59,8 +59,7 @@ def kot_event(name, kot, **changed):
 def table_event(name, table, user_id=None):
     """A table was locked (table.locked, user_id: who holds it) or released (table.unlocked)."""
     emit(branch_channel("tables", table.branch_id), name,
-         {"table_id": table.id, "table_code": table.table_code, "user_id": user_id,
-          "available_status": table.available_status})
+         {"table_id": table.id, "table_code": table.table_code, "user_id": user_id})
 
 
 def emit(channel, name, data):

@@ -18,7 +18,7 @@ import zoneinfo
 
 import peewee
 
-from . import models, notifications, numbering, orders, permissions
+from . import events, models, notifications, numbering, orders, permissions
 from .db import database
 from .errors import NotFound, Unprocessable, ValidationFailed
 
@@ -77,6 +77,7 @@ def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place
             models.OrderItem.update(kot_quantity=line.quantity).where(
                 models.OrderItem.id == line.id).execute()
         kots.append(kot)
+        events.kot_event("kot.created", kot)
     return kots
 
 
@@ -87,6 +88,8 @@ def cancel_order_kots(order):
     if kot_ids:
         models.Kot.update(status="cancelled").where(models.Kot.id.in_(kot_ids)).execute()
         models.KotItem.update(status="cancelled").where(models.KotItem.kot.in_(kot_ids)).execute()
+        events.emit(events.branch_channel("kots", order.branch_id), "kot.updated",
+                    {"kot_ids": kot_ids, "order_id": order.id, "status": "cancelled"})
 
 
 def require_kitchen_quantity_kept(line, new_quantity):
@@ -285,6 +288,7 @@ def _take_off_order(kot_items, actor, now, *, cancel_order=False):
     lines = list(models.OrderItem.select().where(models.OrderItem.order == order.id))
     if cancel_order or all(line.quantity <= less.get(line.id, 0) for line in lines):
         orders.cancel(order, actor, now, by_kitchen=True)
+        events.order_event("order.updated", order)
         return
     for line in lines:
         if line.id not in less:
@@ -299,6 +303,7 @@ def _take_off_order(kot_items, actor, now, *, cancel_order=False):
                 kot_quantity=max(0, line.kot_quantity - less[line.id])).where(
                 models.OrderItem.id == line.id).execute()
     orders.reprice(order)
+    events.order_event("order.updated", order)
 
 
 def set_kot_status(actor, kot_id, body, now):
@@ -331,6 +336,7 @@ def set_kot_status(actor, kot_id, body, now):
                 models.KotItem.update(status="ready").where(
                     (models.KotItem.kot == kot.id) &
                     (models.KotItem.status != "cancelled")).execute()
+        events.kot_event("kot.updated", kot, status=status)
         return {"success": True, "message": "KOT status updated.",
                 "data": {"id": kot.id, "kot_number": kot.kot_number, "status": status}}
 
@@ -366,6 +372,7 @@ def set_item_status(actor, item_id, status, now):
         _touch(kot, now, status=kot_status)
         if kot_status == "food_ready" and kot.status != "food_ready":
             notifications.kot_ready(kot, now)
+        events.kot_event("kot.updated", kot, status=kot_status)
         return {"success": True, "message": "KOT item status updated.",
                 "data": {"id": item.id, "kot_id": kot.id, "status": status,
                          "kot_status": kot_status}}

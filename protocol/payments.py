@@ -10,7 +10,7 @@ a paid split is a payment. Retries are made safe by Idempotency-Key
 
 from decimal import Decimal
 
-from . import models, orders, permissions, tables
+from . import events, models, orders, permissions, tables
 from .db import database
 from .errors import Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -44,6 +44,7 @@ def _record(order, actor, method, applied, tendered, now, split=None):
     order.save()
     if order.status == "paid" and order.table_id:
         tables.free_table(order.table_id, exclude_order_id=order.id)
+    events.order_event("order.paid" if order.status == "paid" else "order.updated", order)
     return payment
 
 
@@ -130,5 +131,6 @@ def tip(actor, order_id, amount, note, now):
         if order.status == "paid":
             order.status = "payment_due"
         orders.reprice(order)
+        events.order_event("order.updated", order)
         return {"success": True, "order_id": order.id, "tip_amount": order.tip_amount,
                 "total": order.total, "amount_due": amount_due(order), "status": order.status}

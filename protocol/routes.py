@@ -6,7 +6,7 @@ table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
 from .handlers import (auth, catalog, customer_app, customers, kitchen, notifications, openapi,
-                       orders, platform, reservations, staff, tables)
+                       orders, platform, pusher, reservations, staff, tables)
 
 PREFIX = "/api/application-integration"
 
@@ -15,7 +15,7 @@ PREFIX = "/api/application-integration"
 ANY_DIGITS, ID_DIGITS = r"\d+)", r"\d{1,18})"
 
 HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, reservations, customers,
-                   staff, notifications, customer_app, openapi]
+                   staff, notifications, customer_app, pusher, openapi]
 
 
 def api_routes():

@@ -15,7 +15,7 @@ import zoneinfo
 
 import peewee
 
-from . import models, permissions, reservations
+from . import events, models, permissions, reservations
 from .db import database
 from .errors import Forbidden, NotFound, ValidationFailed
 
@@ -65,6 +65,7 @@ def take_lock(table, actor, now):
     if lock is None:
         models.TableLock.create(table=table.id, branch=table.branch_id, user=actor.user_id,
                                 locked_at=now, refreshed_at=now)
+        events.table_event("table.locked", table, actor.user_id)
     else:
         lock.refreshed_at = now
         lock.save()
@@ -96,6 +97,7 @@ def free_table(table_id, exclude_order_id=None):
     if table is None or open_order_on(table, exclude_order_id) is not None:
         return
     models.TableLock.delete().where(models.TableLock.table == table.id).execute()
+    events.table_event("table.unlocked", table)
     if table.available_status == "running":
         table.available_status = "available"
         table.save()
@@ -127,6 +129,7 @@ def unlock(actor, table_id, now):
             raise Forbidden("Only %s or a manager can unlock table %s."
                             % (holder_name(lock), table.table_code))
         lock.delete_instance()
+        events.table_event("table.unlocked", table)
         return {"success": True, "message": "Table %s unlocked." % table.table_code,
                 "table_id": table.id}
 

@@ -94,11 +94,12 @@ class EdgeSync:
 
     async def _pull_loop(self):
         store = self.node.store
+        wait = 0.0           # answer at once first: the status page knows we are online
         while True:
             cursor = await store.run(state.get_int, state.CURSOR)
             code, batch = await self._request(
-                "GET", "/sync/pull?after=%d&wait=%g" % (cursor, self.pull_wait),
-                timeout=self.pull_wait + 15)
+                "GET", "/sync/pull?after=%d&wait=%g" % (cursor, wait), timeout=wait + 15)
+            wait = self.pull_wait if code == 200 else 0.0
             if code == 200:
                 await store.run(inbox.apply_feed, batch, self.node.clock.now())
                 if self.pull_backoff.failing or self.push_backoff.failing:

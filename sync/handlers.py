@@ -86,15 +86,27 @@ class PullHandler(SyncHandler):
             wait = min(LONG_POLL_MAX, max(0.0, float(self.get_query_argument("wait", "0"))))
         except ValueError:
             raise validation.ValidationFailed.field("after", "after and wait must be numbers.")
-        deadline = asyncio.get_running_loop().time() + wait
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
         while True:
             batch = await self.run(feed.changes_for, self.edge_node_id, after,
                                    self.node.clock.now())
-            remaining = deadline - asyncio.get_running_loop().time()
-            if batch["changes"] or remaining <= 0 or self.request.connection.stream.closed():
+            remaining = deadline - loop.time()
+            if batch["changes"] or remaining <= 0:
                 break
-            await self.sync.committed.wait(remaining)
+            rung = asyncio.ensure_future(self.sync.committed.wait(remaining))
+            await asyncio.wait([rung, self._gone], return_when=asyncio.FIRST_COMPLETED)
+            rung.cancel()
+            if self._gone.done():
+                return              # the edge hung up (or the server is stopping)
         self.write_json(dict(batch, head=await self.run(feed.head)))
+
+    def initialize(self):
+        self._gone = asyncio.get_event_loop().create_future()
+
+    def on_connection_close(self):
+        if not self._gone.done():
+            self._gone.set_result(True)
 
 
 class SnapshotHandler(SyncHandler):

@@ -48,7 +48,7 @@ class Route:
 
 
 # Placeholders a path may name (ROWS, below): ids of rows of the branch the check is about.
-CATALOG_ROWS = {"item", "category", "menu", "table", "order_type"}
+CATALOG_ROWS = {"item", "category", "menu", "table", "order_type", "branch"}
 ORDER = "/pos/orders/{order}"
 
 ROUTES = {
@@ -154,6 +154,16 @@ ROUTES = {
     ("GET", "/customer/catalog"): Route(),
     ("GET", "/customer/orders"): Route("/customer/orders?customer_id={customer}"),
     ("POST", "/customer/orders"): Route(invalid={"items": "x"}),
+    # Realtime settings and channel auth
+    ("GET", "/pusher/settings"): Route(),
+    ("GET", "/pusher/broadcast-settings"): Route(),
+    ("GET", "/pusher/beams-settings"): Route(),
+    ("GET", "/pusher/status"): Route(),
+    ("POST", "/pusher/authorize-channel"): Route(
+        body={"socket_id": "1.2", "channel_name": "private-orders.branch.1"},
+        invalid={"socket_id": "one", "channel_name": 5}),
+    ("GET", "/pusher/presence/{channel}/members"): Route(
+        "/pusher/presence/presence-floor.branch.{branch}/members"),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.
@@ -229,7 +239,8 @@ def catalog_rows(demo, branch):
         return next(iter(demo[kind][branch].values()))
     return {"item": demo["items"][branch]["Espresso"], "category": first("categories"),
             "menu": first("menus"), "table": first("tables"),
-            "order_type": demo["order_types"][branch]["pickup"]}
+            "order_type": demo["order_types"][branch]["pickup"],
+            "branch": demo["branches"][branch]}
 
 
 def kot_order(demo, branch, actor, now):

@@ -1,0 +1,114 @@
+"""Realtime settings and channel authorisation under the API prefix (RESPONSES.md, "Pusher
+settings and channel auth").
+
+Apps read these, then connect pusher-js / Laravel Echo to this node's own WebSocket:
+the answers carry the node's app key and where to connect (host, port, scheme, and the
+same as pusher-js's ``wsHost``/``wsPort``/``forceTLS``), never a secret. Beams (Pusher's
+push service) is not offered: push goes through the node's own delivery.
+"""
+
+import urllib.parse
+
+from ..realtime import auth
+from ..realtime.http import BroadcastAuthHandler
+from .base import APIHandler
+
+CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it connects
+
+
+def connection_settings(handler):
+    """Where clients reach this node's WebSocket: its public_url, else the address the
+    request came to (what a device on the LAN used to reach the API)."""
+    node = handler.node
+    public = node.settings.public_url
+    if public:
+        url = urllib.parse.urlsplit(public)
+        scheme, host, path = url.scheme, url.hostname, url.path.rstrip("/")
+        port = url.port or (443 if scheme == "https" else 80)
+    else:
+        scheme, path = handler.request.protocol, ""
+        url = urllib.parse.urlsplit("//" + handler.request.host)
+        host = url.hostname or "127.0.0.1"
+        port = url.port or (443 if scheme == "https" else 80)
+    tls = scheme == "https"
+    base = "%s://%s%s%s" % (scheme, "[%s]" % host if ":" in host else host,
+                            "" if port == (443 if tls else 80) else ":%d" % port, path)
+    hub = node.hub
+    return {
+        "pusher_app_id": hub.credentials.app_id, "pusher_key": hub.credentials.key,
+        "pusher_cluster": CLUSTER, "pusher_host": host, "pusher_port": port,
+        "pusher_scheme": scheme, "ws_host": host, "ws_port": port, "wss_port": port,
+        "ws_path": path, "force_tls": tls, "enabled_transports": ["ws", "wss"],
+        "auth_endpoint": base + "/broadcasting/auth", "activity_timeout": hub.activity_timeout,
+        "replay": True,
+    }
+
+
+class SettingsHandler(APIHandler):
+    tags = ("realtime",)
+
+    def get(self):
+        """The realtime settings: {data: {id, beamer_status, instance_id, pusher_broadcast,
+        pusher_app_id, pusher_key, pusher_cluster, is_enabled_pusher_broadcast, and where to
+        connect: ws_host, ws_port, force_tls, auth_endpoint, ...}}; never a secret."""
+        data = {"id": 1, "beamer_status": False, "instance_id": None, "pusher_broadcast": True,
+                "is_enabled_pusher_broadcast": True, "is_enabled_beams": False}
+        data.update(connection_settings(self))
+        self.write_json({"data": data})
+
+
+class BroadcastSettingsHandler(APIHandler):
+    tags = ("realtime",)
+
+    def get(self):
+        """What pusher-js / Echo need: {data: {pusher_broadcast, pusher_app_id, pusher_key,
+        pusher_cluster, is_enabled, ws_host, ws_port, force_tls, auth_endpoint, ...}}."""
+        data = {"pusher_broadcast": True, "is_enabled": True}
+        data.update(connection_settings(self))
+        self.write_json({"data": data})
+
+
+class BeamsSettingsHandler(APIHandler):
+    tags = ("realtime",)
+
+    def get(self):
+        """Pusher Beams is not used (push goes through the node): {data: {beamer_status:
+        false, instance_id: null, is_enabled: false}}."""
+        self.write_json({"data": {"beamer_status": False, "instance_id": None,
+                                  "is_enabled": False}})
+
+
+class StatusHandler(APIHandler):
+    tags = ("realtime",)
+
+    def get(self):
+        """{pusher_broadcast_enabled: true, pusher_beams_enabled: false,
+        any_pusher_enabled: true}."""
+        self.write_json({"pusher_broadcast_enabled": True, "pusher_beams_enabled": False,
+                         "any_pusher_enabled": True})
+
+
+class AuthorizeChannelHandler(BroadcastAuthHandler):
+    """The module's name for /broadcasting/auth (JSON body {channel_name, socket_id})."""
+
+
+class PresenceMembersHandler(APIHandler):
+    tags = ("realtime",)
+
+    async def get(self, channel):
+        """Who is on a presence channel the caller may join: {members: [{id, info:
+        {name}}], count}; 403 for a channel the caller may not join."""
+        await self.actor_run(auth.require_join, channel)
+        members = self.node.hub.members(channel)
+        self.write_json({"members": members, "count": len(members)})
+
+
+default_handlers = [
+    (r"/pusher/settings", SettingsHandler),
+    (r"/pusher/broadcast-settings", BroadcastSettingsHandler),
+    (r"/pusher/beams-settings", BeamsSettingsHandler),
+    (r"/pusher/status", StatusHandler),
+    (r"/pusher/authorize-channel", AuthorizeChannelHandler),
+    (r"/pusher/presence/(?P<channel>presence-%s)/members" % auth.CHANNEL_NAME.replace(
+        "{1,164}", "{1,155}"), PresenceMembersHandler),
+]

@@ -1,0 +1,201 @@
+"""Sync between a real cloud and real enrolled edges over HTTP (in one process)."""
+
+import argparse
+import asyncio
+import time
+
+import pytest
+
+from edge import commands
+from protocol import models
+from protocol.clock import Clock
+from sync import enrollment, state
+from sync.models import DeadLetter, SyncNode
+
+D = "Downtown"
+
+
+async def eventually(check, timeout=5.0, interval=0.05):
+    """Wait until check() (sync or async) is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("not within %.1f s" % timeout)
+        await asyncio.sleep(interval)
+
+
+def new_code(cloud, branch_id, **kwargs):
+    return cloud.node.store.call(enrollment.create_code, branch_id, Clock().now(), **kwargs)
+
+
+async def enroll_box(cloud, tmp_path, name, code, force=False):
+    args = argparse.Namespace(cloud_url=cloud.url, code=code, data_dir=str(tmp_path / name),
+                              name=name, force=force)
+    await asyncio.to_thread(commands.enroll, args)
+
+
+@pytest.fixture
+async def enrolled(start_node, tmp_path, demo):
+    """A cloud and the Downtown edge enrolled with it and syncing."""
+    cloud = await start_node("cloud")
+    await enroll_box(cloud, tmp_path, "box", new_code(cloud, demo["branches"][D]))
+    edge = await start_node("edge", name="box", sync=True)
+    return cloud, edge
+
+
+def count(server, model, *where):
+    return server.node.store.call(lambda: model.select().where(*where).count()
+                                  if where else model.select().count())
+
+
+async def test_enrollment_gives_the_box_its_branch(enrolled, demo):
+    cloud, edge = enrolled
+    assert edge.node.node_id >= 2 and edge.node.branch_id == demo["branches"][D]
+    # The snapshot holds the branch's catalog and staff, and not the other branch's.
+    items = count(edge, models.MenuItem)
+    assert items == count(cloud, models.MenuItem,
+                          models.MenuItem.branch == demo["branches"][D]) == 40
+    assert count(edge, models.Order, models.Order.branch == demo["branches"]["Airport"]) == 0
+    # Logins work on the box, and a token from the cloud works there too.
+    assert await edge.login("waiter@demo.test")
+    cloud_token = await cloud.login("waiter@demo.test")
+    assert (await edge.fetch("GET", "/auth/me", token=cloud_token)).status == 200
+    # ...and the box's tokens at the cloud.
+    edge_token = await edge.login("waiter@demo.test")
+    assert (await cloud.fetch("GET", "/auth/me", token=edge_token)).status == 200
+
+
+async def test_a_code_works_once_and_only_before_it_expires(start_node, tmp_path, demo):
+    cloud = await start_node("cloud")
+    code = new_code(cloud, demo["branches"][D])
+    await enroll_box(cloud, tmp_path, "first", code)
+    with pytest.raises(commands.CommandError, match="already been used"):
+        await enroll_box(cloud, tmp_path, "second", code)
+    with pytest.raises(commands.CommandError, match="not valid"):
+        await enroll_box(cloud, tmp_path, "third", "AAAA-BBBB-CCCC")
+    expired = new_code(cloud, demo["branches"][D], ttl_minutes=-1)
+    with pytest.raises(commands.CommandError, match="expired"):
+        await enroll_box(cloud, tmp_path, "fourth", expired)
+
+
+async def test_an_order_taken_at_the_edge_reaches_the_cloud(enrolled, demo):
+    cloud, edge = enrolled
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "Dine In", "table_id": demo["tables"][D]["T3"], "actions": ["kot"],
+        "items": [{"id": demo["items"][D]["Grilled Salmon"], "quantity": 2}]}, token=waiter)
+    assert created.status == 201, created
+    order = created.body["order"]
+    paid = await edge.fetch("POST", "/pos/orders/%d/pay" % order["id"], {"method": "card"},
+                            token=waiter)
+    assert paid.status == 200
+
+    owner = await cloud.login("owner@demo.test")
+
+    async def at_cloud():
+        resp = await cloud.fetch("GET", "/pos/orders/%d" % order["id"], token=owner)
+        return resp.body if resp.status == 200 and resp.body["status"] == "paid" else None
+    shown = await eventually(at_cloud, timeout=2.0)
+    assert shown["total"] == order["total"] and shown["amount_paid"] == order["total"]
+    assert len(shown["items"]) == 1 and shown["items"][0]["quantity"] == 2
+    assert count(cloud, models.Payment) == 1 and count(cloud, models.Kot) == 1
+    listing = await cloud.fetch("GET", "/pos/orders", token=owner)
+    assert [o["id"] for o in listing.body["data"]] == [order["id"]]
+
+
+async def test_a_head_office_price_change_reaches_the_edge(enrolled, demo):
+    cloud, edge = enrolled
+    salmon = demo["items"][D]["Grilled Salmon"]
+
+    def raise_price():
+        models.MenuItemPrice.update(final_price=25).where(
+            models.MenuItemPrice.menu_item == salmon).execute()
+        models.MenuItem.update(price=25).where(models.MenuItem.id == salmon).execute()
+    cloud.node.store.call(raise_price)
+    waiter = await edge.login("waiter@demo.test")
+
+    async def new_price():
+        resp = await edge.fetch("GET", "/pos/items/%d" % salmon, token=waiter)
+        return resp.body["price"] == 25
+    await eventually(new_price, timeout=2.0)
+    order = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": salmon}]}, token=waiter)
+    assert order.body["order"]["items"][0]["price"] == 25
+
+
+async def test_a_change_the_edge_may_not_make_is_parked_and_the_rest_goes_on(enrolled, demo):
+    cloud, edge = enrolled
+    salmon = demo["items"][D]["Grilled Salmon"]
+    edge.node.store.call(lambda: models.MenuItem.update(item_name="Cheap Salmon").where(
+        models.MenuItem.id == salmon).execute())
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=waiter)
+    order_id = created.body["order"]["id"]
+    await eventually(lambda: count(cloud, models.Order, models.Order.id == order_id), 2.0)
+    parked = await eventually(lambda: edge.node.store.call(
+        lambda: list(DeadLetter.select())), 2.0)
+    assert [(d.table_name, d.row_id) for d in parked] == [("menu_items", salmon)]
+    assert "head office" in parked[0].reason
+    assert cloud.node.store.call(lambda: models.MenuItem.get_by_id(salmon).item_name) \
+        == "Grilled Salmon"
+    status = await edge.fetch("GET", "/sync/status", prefix=False)
+    assert status.body["dead_letters"] == 1 and status.body["outbox_depth"] == 0
+
+
+async def test_sync_status_on_both_sides(enrolled, demo):
+    cloud, edge = enrolled
+    status = await eventually(lambda: _edge_status(edge), 3.0)
+    assert status["enrolled"] and status["online"] and status["outbox_depth"] == 0
+    owner = await cloud.login("owner@demo.test")
+    resp = await cloud.fetch("GET", "/sync/status", token=owner, prefix=False)
+    assert resp.status == 200
+    (row,) = [r for r in resp.body["edges"] if not r["retired"]]
+    assert row["branch"] == D and row["online"] is True
+    waiter = await cloud.login("waiter@demo.test")
+    assert (await cloud.fetch("GET", "/sync/status", token=waiter, prefix=False)).status == 403
+
+
+async def _edge_status(edge):
+    resp = await edge.fetch("GET", "/sync/status", prefix=False)
+    return resp.body if resp.body.get("online") else None
+
+
+async def test_sync_requests_must_be_signed_by_an_enrolled_edge(enrolled):
+    cloud, edge = enrolled
+    resp = await cloud.fetch("POST", "/sync/push", {"after": 0, "upto": 1, "changes": []},
+                             prefix=False)
+    assert resp.status == 401 and "refused" in resp.body["message"]
+    resp = await cloud.fetch("GET", "/sync/pull?after=0", prefix=False, headers={
+        "X-Branchline-Node": str(edge.node.node_id), "X-Branchline-Time": str(int(time.time())),
+        "X-Branchline-Signature": "AAAA"})
+    assert resp.status == 401
+
+
+async def test_a_replacement_box_continues_the_numbering_and_retires_the_old_key(
+        enrolled, start_node, tmp_path, demo):
+    cloud, edge = enrolled
+    waiter = await edge.login("waiter@demo.test")
+    for _ in range(3):
+        await edge.fetch("POST", "/pos/orders", {
+            "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]},
+            token=waiter)
+    await eventually(lambda: count(cloud, models.Order) == 3, 2.0)
+    old_node = edge.node.node_id
+    await edge.close()
+
+    await enroll_box(cloud, tmp_path, "new-box", new_code(cloud, demo["branches"][D]))
+    box = await start_node("edge", name="new-box", sync=True)
+    assert box.node.node_id != old_node
+    retired = cloud.node.store.call(lambda: SyncNode.get_by_id(old_node).retired)
+    assert retired
+    token = await box.login("waiter@demo.test")
+    resp = await box.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=token)
+    assert resp.body["order"]["order_number"] == 4
+    assert await box.node.store.run(state.get_int, state.CURSOR) > 0
