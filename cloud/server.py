@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -33,6 +34,7 @@ async def serve(settings):
     node = open_cloud(settings)
     server = http_server(make_cloud_app(node), settings)
     server.listen(settings.port, settings.host)
+    gc.freeze()    # start-up's objects: full collections skip them, so no long pauses
     log.info("cloud node %d listening on %s%s", node.node_id, settings.base_url,
              " for branch %s" % node.branch_name if node.branch_name else "")
     await serve_until_stopped(server, node, log, "cloud")

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -49,6 +50,7 @@ async def serve(settings):
     node = open_edge(settings)
     server = http_server(make_edge_app(node), settings)
     server.listen(settings.port, settings.host)
+    gc.freeze()    # start-up's objects: full collections skip them, so no long pauses
     sync = start_sync(node)
     log.info("edge node %d listening on %s for branch %s%s", node.node_id, settings.base_url,
              node.branch_name, ", syncing with %s" % sync.base if sync else " (not enrolled)")

@@ -62,6 +62,35 @@ def table_event(name, table, user_id=None):
          {"table_id": table.id, "table_code": table.table_code, "user_id": user_id})
 
 
+def replicated(change):
+    """A change of the branch that arrived by sync (at the cloud, from an edge): the event
+    it means to the subscribers there, as if it had been made here (orders, KOTs, table
+    locks, notifications)."""
+    from . import models
+    if change["op"] != "upsert":
+        return
+    table, row_id = change["table"], change["id"]
+    if table == "orders":
+        order = models.Order.get_or_none(models.Order.id == row_id)
+        if order is not None:
+            order_event("order.created" if order.created_at == order.updated_at
+                        else "order.updated", order)
+    elif table == "kots":
+        kot = models.Kot.get_or_none(models.Kot.id == row_id)
+        if kot is not None:
+            kot_event("kot.updated", kot)
+    elif table == "table_locks":
+        lock = models.TableLock.get_or_none(models.TableLock.id == row_id)
+        if lock is not None and lock.locked_at == lock.refreshed_at:          # a new lock
+            table_event("table.locked", models.Table.get_by_id(lock.table_id), lock.user_id)
+    elif table == "notifications":
+        note = models.Notification.get_or_none(models.Notification.id == row_id)
+        if note is not None and note.created_at == note.updated_at:          # a new one
+            emit(user_channel(note.user_id), NOTIFICATION_EVENT, {
+                "title": note.title, "body": note.body, "data": note.data or {},
+                "id": note.id, "type": note.type})
+
+
 def emit(channel, name, data):
     pending = getattr(_local, "pending", None)
     if pending is not None:

@@ -36,6 +36,9 @@ class Node:
     branch_name: str = ""
     revoked: set = dataclasses.field(default_factory=set)
     publish: Callable = lambda *event: None
+    # Where a branch's writes are made when this node is not its authority (the
+    # cloud, for branches run by an edge): sync/commands.py sets it at the cloud.
+    authority: object = None
     hub: Optional[object] = None
 
     @property

@@ -18,7 +18,8 @@ from decimal import Decimal
 
 import peewee
 
-from . import customers, events, kitchen, models, numbering, permissions, pricing, tables
+from . import (commands, customers, events, kitchen, models, numbering, permissions, pricing,
+               tables)
 from .db import database
 from .errors import APIError, Conflict, NotFound, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -242,6 +243,7 @@ def _occupy_table(order, table, actor, now):
     tables.take_lock(table, actor, now)
 
 
+@commands.commandable
 def create_order(actor, body, now, placed_via="pos"):
     """Create an order from the contract's body; answers the contract's shape."""
     permissions.require(actor.roles, "order.create")
@@ -389,6 +391,7 @@ def cancel(order, actor, now, *, by_kitchen=False):
     return []
 
 
+@commands.commandable
 def update_order(actor, order_id, body, now):
     """PUT /pos/orders/{id}: table, customer, waiter, pax, note, discount, action."""
     permissions.require(actor.roles, "order.update")
@@ -497,6 +500,7 @@ def update_items(actor, order_id, body, now):
             "kot_ids": [k.id for k in kots]}}
 
 
+@commands.commandable
 def set_status(actor, order_id, status, now):
     """POST /pos/orders/{id}/status: move order_status within its vocabulary."""
     permissions.require(actor.roles, "order.status")

@@ -16,7 +16,7 @@ import zoneinfo
 
 import peewee
 
-from . import (customers, events, models, notifications, numbering, orders, permissions,
+from . import (commands, customers, events, models, notifications, numbering, orders, permissions,
                tables)
 from .db import database
 from .errors import Conflict, NotFound, Unprocessable, ValidationFailed
@@ -176,6 +176,7 @@ def _emit(name, data):
     events.emit(events.branch_channel("reservations", data["branch_id"]), name, data)
 
 
+@commands.commandable
 def create(actor, body, now):
     """POST /pos/reservations: book a table (status: the restaurant's default)."""
     permissions.require(actor.roles, "reservation.manage")
@@ -228,6 +229,7 @@ def _check_move(current, new):
             current_status=current, allowed=list(allowed))
 
 
+@commands.commandable
 def set_status(actor, reservation_id, status, now):
     """POST /pos/reservations/{id}/status: move along TRANSITIONS; checking in opens
     the table. Setting the status it already has changes nothing."""

@@ -1,1 +1,59 @@
-"""Offline-first replication between edges and the cloud (see DESIGN.md, Sync)."""
+"""Offline-first replication between edges and the cloud.
+
+How a change travels from a tablet to head office
+--------------------------------------------------
+
+1. **Capture** (capture.py). A waiter's order is written at the Downtown edge
+   by the ordinary domain code. SQLite triggers on every replicated table add
+   one ``change_log`` row per row written (table, id, upsert|delete, the row's
+   branch and restaurant, origin 0 = "written here"), inside the same
+   transaction. Nothing in the domain code knows about sync, so nothing can
+   forget it.
+
+2. **Push** (outbox.py, client.py at the edge; ingest.py at the cloud). The
+   edge's push loop wakes on every commit, reads its own change-log entries
+   after the last acknowledged sequence number, and sends them as one batch:
+   ``POST /sync/push {"after": A, "upto": U, "changes": [{seq, table, id, op,
+   row}]}``, each change carrying the row's current state. Only one batch is in
+   flight. The cloud applies the batch in one transaction together with the
+   edge's high-water mark: ``after`` beyond the mark is a gap (409 with the mark;
+   the edge rewinds), changes at or below the mark are skipped (a repeat does
+   nothing twice and gets the same answer), the rest are upserted by id.
+   Changes the edge may not make (head office's tables, another branch's or
+   restaurant's rows: ownership.py) are refused for good, parked as dead
+   letters on both sides, and never block the queue. The edge moves its
+   acknowledged position only after the answer, in the transaction that parks
+   the refusals. At-least-once delivery plus idempotent apply: exactly-once
+   effect.
+
+3. **Feed** (feed.py at the cloud; inbox.py, client.py at the edge). The edge
+   long-polls ``GET /sync/pull?after=C&wait=20``: the cloud's change-log
+   entries after the edge's cursor that its branch may see (its own rows, its
+   restaurant's, global ones), less those that came from that edge, as latest
+   row states with credentials left out. A commit at the cloud wakes waiting
+   polls, so a head-office price change reaches an online edge within a second
+   or two. The edge applies the batch with origin = the cloud (so it is not
+   pushed back) and stores the cursor in the same transaction; a row with a
+   local change not yet acknowledged is left alone, so a local change is never
+   overwritten by an older state from the cloud.
+
+4. **Trust** (enrollment.py, auth.py). A box enrolls with a one-time code from
+   head office and its own Ed25519 key; every sync request is signed with that
+   key (method, path, time, body hash) and checked against the enrolled key.
+   The same key signs the box's login tokens, which the cloud therefore
+   accepts, and the box trusts the cloud's token key, so a tablet can fail over
+   either way without logging in again. Enrolling a replacement box retires the
+   old key; the new box downloads a snapshot of its branch (numbering included)
+   and continues.
+
+Resilience: both loops back off (backoff.py: min, x2, jitter 0.8-1.4, cap) on
+network errors, 5xx, 429 and 401, without spinning, and the push loop resumes
+at once when the pull loop hears from the cloud again. Health: ``/sync/status``
+on the edge (outbox depth, oldest unsent change, last push and pull, dead
+letters) and at the cloud for every edge of the restaurant (status.py).
+
+Not yet here: per-field merging of shared customers by hybrid logical clock
+(today a pending local change wins and the rest is last writer at the cloud),
+commands from the cloud to an edge (customer-app orders for a branch with an
+edge), capture triggers for PostgreSQL.
+"""

@@ -22,10 +22,11 @@ from protocol.db import database
 from protocol.money import FixedPointField
 
 from . import ownership
-from .models import SyncOrigin
+from .models import REPLICATED_MODELS, SyncOrigin
 
-MODELS = {m._meta.table_name: m for m in models.ALL_MODELS}
-RANK = {m._meta.table_name: n for n, m in enumerate(models.ALL_MODELS)}   # parents first
+_ALL = models.ALL_MODELS + REPLICATED_MODELS
+MODELS = {m._meta.table_name: m for m in _ALL}
+RANK = {m._meta.table_name: n for n, m in enumerate(_ALL)}   # parents first
 
 _TRIGGER = """CREATE TRIGGER bl_{table}_{event} AFTER {verb} ON {table} BEGIN
 INSERT INTO change_log (table_name, row_id, op, origin, branch_id, restaurant_id, created_at)

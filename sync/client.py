@@ -15,7 +15,7 @@ import tornado.httpclient
 
 from protocol import wire
 
-from . import auth, inbox, outbox, state
+from . import auth, commands, inbox, outbox, state
 from .backoff import Backoff
 from .signal import Signal
 
@@ -102,6 +102,7 @@ class EdgeSync:
             wait = self.pull_wait if code == 200 else 0.0
             if code == 200:
                 await store.run(inbox.apply_feed, batch, self.node.clock.now())
+                await store.run(commands.run_pending, self.node.branch_id, self.node.clock.now())
                 if self.pull_backoff.failing or self.push_backoff.failing:
                     self.cloud_back.ring()
                 self.pull_backoff.success()

@@ -10,7 +10,7 @@ from protocol.errors import APIError, Forbidden
 from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
 
-from . import auth, enrollment, feed, ingest, status
+from . import auth, commands, enrollment, feed, ingest, status
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
@@ -160,6 +160,7 @@ class CloudSync:
         self.committed = Signal()
         node.store.commit_listeners.append(self.committed.ring)
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
+        node.authority = commands.Authority(node, self.committed)
         self.public_keys = {}
         for edge in node.store.call(enrollment.active_edges):
             self.admit(edge.node_id, edge.public_key, [])

@@ -11,7 +11,7 @@ recorded as a dead letter here, reported to the edge, and the rest goes on.
 
 import peewee
 
-from protocol import wire
+from protocol import events, wire
 from protocol.db import database
 from protocol.errors import Conflict
 
@@ -72,6 +72,7 @@ def apply_batch(node_id, batch, now):
             try:
                 with database.atomic():
                     _apply_one(change, node, restaurant_id)
+                    events.replicated(change)       # head office's subscribers see it live
             except (Refused, ValueError, KeyError, TypeError, peewee.IntegrityError,
                     peewee.DataError) as exc:
                 reason = str(exc) or exc.__class__.__name__

@@ -102,4 +102,38 @@ class EnrollmentCode(SyncModel):
         table_name = "enrollment_codes"
 
 
-SYNC_MODELS = [ChangeLog, SyncOrigin, SyncState, DeadLetter, SyncNode, EnrollmentCode]
+
+
+
+class Command(SyncModel):
+    """A write for a branch that its edge must make (head office, customer app).
+    Written at the cloud, fed to the branch's edge, executed there once."""
+    id = BigIntegerField(primary_key=True)
+    branch_id = BigIntegerField(index=True)
+    user_id = BigIntegerField()
+    kind = CharField()              # the domain operation (protocol/commands.py)
+    payload = TextField()           # its arguments, JSON
+    success_status = IntegerField(default=200)
+    request_key = CharField(null=True, unique=True)   # user + Idempotency-Key
+    expires_at = DateTimeField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sync_commands"
+
+
+class CommandResult(SyncModel):
+    """The edge's answer to a command (same id), pushed back to the cloud."""
+    id = BigIntegerField(primary_key=True)
+    branch_id = BigIntegerField(index=True)
+    status_code = IntegerField()
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sync_command_results"
+
+
+REPLICATED_MODELS = [Command, CommandResult]
+SYNC_MODELS = [ChangeLog, SyncOrigin, SyncState, DeadLetter, SyncNode, EnrollmentCode, Command,
+               CommandResult]

@@ -32,6 +32,8 @@ OWNERS = {
     "order_item_modifier_options": BRANCH, "order_taxes": BRANCH, "order_charges": BRANCH,
     "kots": BRANCH, "kot_items": BRANCH, "split_orders": BRANCH, "payments": BRANCH,
     "notifications": BRANCH, "number_sequences": BRANCH, "ai_device_tokens": BRANCH,
+    # commands for a branch, and the branch's answers
+    "sync_commands": CLOUD, "sync_command_results": BRANCH,
     # everyone
     "customers": SHARED, "customer_addresses": SHARED, "revoked_tokens": SHARED,
 }
@@ -67,6 +69,7 @@ SCOPES = {
     "reservations": BY_BRANCH, "orders": BY_BRANCH, "kots": BY_BRANCH,
     "payments": BY_BRANCH, "notifications": BY_BRANCH, "number_sequences": BY_BRANCH,
     "ai_device_tokens": BY_BRANCH,
+    "sync_commands": BY_BRANCH, "sync_command_results": BY_BRANCH,
     "menu_item_tax": parent("menu_items", "menu_item_id"),
     "menu_item_variations": parent("menu_items", "menu_item_id"),
     "menu_item_prices": parent("menu_items", "menu_item_id"),

@@ -22,12 +22,14 @@ class Signal:
         self._waiters.clear()
 
     async def wait(self, timeout):
-        """True if rung within timeout seconds."""
+        """True if rung within timeout seconds. (Not asyncio.wait_for: on Python
+        3.11 it can swallow a cancellation that races with the ring.)"""
         waiter = self._loop.create_future()
+        timer = self._loop.call_later(
+            timeout, lambda: waiter.done() or waiter.set_result(False))
         self._waiters.add(waiter)
         try:
-            return await asyncio.wait_for(waiter, timeout)
-        except asyncio.TimeoutError:
-            return False
+            return await waiter
         finally:
+            timer.cancel()
             self._waiters.discard(waiter)

@@ -7,6 +7,7 @@ no client library exposes (close codes, a client that stops reading, replay gaps
 checked with a plain WebSocket client.
 """
 
+import argparse
 import asyncio
 import hashlib
 import json
@@ -19,8 +20,11 @@ import time
 import pytest
 import tornado.websocket
 
+from edge import commands
 from protocol import events, notifications
+from protocol.clock import Clock
 from protocol.realtime import auth as channel_auth
+from sync import enrollment
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 D = "Downtown"
@@ -439,3 +443,23 @@ async def test_publishing_api_checks_its_signature(edge):
     other_app = await edge.fetch("POST", "/apps/999/events?" + signed, raw=body, prefix=False)
     assert other_app.status == 404
     sock.close()
+
+
+async def test_head_office_at_the_cloud_sees_an_edge_order_as_it_syncs(start_node, tmp_path,
+                                                                        demo):
+    cloud = await start_node("cloud")
+    code = cloud.node.store.call(enrollment.create_code, demo["branches"][D], Clock().now())
+    await asyncio.to_thread(commands.enroll, argparse.Namespace(
+        cloud_url=cloud.url, code=code, data_dir=str(tmp_path / "box"), name="box",
+        force=False))
+    edge = await start_node("edge", name="box", sync=True)
+    owner = await cloud.login("owner@demo.test")
+    office = await socket_for(cloud, events.branch_channel("orders", demo["branches"][D]), owner)
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": pickup_item(demo), "quantity": 1}]},
+        token=waiter)
+    assert created.status == 201, created
+    event = await office.expect("order.created", timeout=15)
+    assert event["data"]["order_id"] == created.body["order"]["id"]
+    office.close()

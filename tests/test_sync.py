@@ -199,3 +199,62 @@ async def test_a_replacement_box_continues_the_numbering_and_retires_the_old_key
         "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=token)
     assert resp.body["order"]["order_number"] == 4
     assert await box.node.store.run(state.get_int, state.CURSOR) > 0
+
+
+async def test_a_customer_app_order_at_the_cloud_is_cooked_by_the_edge(enrolled, demo):
+    cloud, edge = enrolled
+    await eventually(lambda: _edge_status(edge), 3.0)          # the edge has pulled once
+    staff = await cloud.login("manager@demo.test")
+    body = {"order_type": "pickup", "customer": {"name": "Nia", "phone": "5550199"},
+            "items": [{"id": demo["items"][D]["Espresso"], "quantity": 2}]}
+    placed = await cloud.fetch("POST", "/customer/orders", body, token=staff,
+                               headers={"Idempotency-Key": "app-order-1"})
+    assert placed.status == 201, placed
+    order = placed.body["order"]
+    assert order["placed_via"] == "app" and order["order_number"] == 1   # the edge numbered it
+    # It exists at the edge, made there, and came back to the cloud.
+    assert count(edge, models.Order, models.Order.id == order["id"]) == 1
+    await eventually(lambda: count(cloud, models.Order, models.Order.id == order["id"]), 2.0)
+    customer_id = order["customer_id"]
+    mine = await cloud.fetch("GET", "/customer/orders?customer_id=%d" % customer_id,
+                             token=staff)
+    assert [o["id"] for o in mine.body["data"]] == [order["id"]]
+    # A retry with the same key is the same order, made once.
+    again = await cloud.fetch("POST", "/customer/orders", body, token=staff,
+                              headers={"Idempotency-Key": "app-order-1"})
+    assert again.status == 201 and again.body["order"]["id"] == order["id"]
+    assert count(edge, models.Order) == 1
+
+
+async def test_head_office_cancels_through_the_edge(enrolled, demo):
+    cloud, edge = enrolled
+    await eventually(lambda: _edge_status(edge), 3.0)
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=waiter)
+    order_id = created.body["order"]["id"]
+    await eventually(lambda: count(cloud, models.Order, models.Order.id == order_id), 2.0)
+    owner = await cloud.login("owner@demo.test")
+    cancel = await cloud.fetch("POST", "/pos/orders/%d/status" % order_id,
+                               {"status": "cancelled"}, token=owner)
+    assert cancel.status == 200 and cancel.body["status"] == "cancelled", cancel
+    assert edge.node.store.call(lambda: models.Order.get_by_id(order_id).status) == "canceled"
+    # Writes that cannot travel as a command are refused with a clear message.
+    pay = await cloud.fetch("POST", "/pos/orders/%d/pay" % order_id, {"method": "card"},
+                            token=owner)
+    assert pay.status == 409 and "Downtown" in pay.body["message"]
+
+
+async def test_the_cloud_refuses_orders_for_an_unreachable_edge(enrolled, demo):
+    cloud, edge = enrolled
+    await edge.close()
+    long_ago = Clock().now() - __import__("datetime").timedelta(minutes=6)
+    cloud.node.store.call(lambda: SyncNode.update(last_pull_at=long_ago, last_push_at=long_ago)
+                          .execute())
+    staff = await cloud.login("manager@demo.test")
+    resp = await cloud.fetch("POST", "/customer/orders", {
+        "order_type": "pickup", "customer": {"name": "Nia", "phone": "5550199"},
+        "items": [{"id": demo["items"][D]["Espresso"]}]}, token=staff)
+    assert resp.status == 503 and int(resp.headers["Retry-After"]) > 0
+    assert "Downtown" in resp.body["message"]
+    assert count(cloud, models.Order) == 0

@@ -12,8 +12,8 @@ import logging
 
 import tornado.web
 
-from .. import accounts, idempotency, validation, wire
-from ..errors import APIError, Forbidden, Unauthenticated, ValidationFailed
+from .. import accounts, commands, idempotency, validation, wire
+from ..errors import APIError, Conflict, Forbidden, Unauthenticated, ValidationFailed
 from ..tokens import InvalidToken
 
 log = logging.getLogger("branchline.api")
@@ -106,12 +106,24 @@ class APIHandler(tornado.web.RequestHandler):
 
     async def write_once(self, fn, *args, status=200):
         """Answer fn(actor, *args) with status; under an Idempotency-Key, a retry
-        gets the first answer and fn is not run again."""
+        gets the first answer and fn is not run again. When another node is the
+        branch's authority (the cloud, for a branch an edge runs), fn is sent
+        there as a command instead (protocol/commands.py)."""
         key = self.request.headers.get("Idempotency-Key")
+        if key is not None:
+            idempotency.check_key(key)
+        authority = self.node.authority
+        if authority is not None and await authority.runs_elsewhere(self.auth.branch_id):
+            kind = commands.kind_of(fn)
+            if kind is None:
+                raise Conflict(await authority.where(self.auth.branch_id))
+            code, body = await authority.send(self.auth, kind, commands.encode(args), key,
+                                              status)
+            self.write_json(body, code)
+            return
         if key is None:
             self.write_json(await self.actor_run(fn, *args), status)
             return
-        idempotency.check_key(key)
         fingerprint = idempotency.request_hash(self.request.method, self.request.path,
                                                self.request.body)
 

@@ -9,7 +9,7 @@ within the caller's restaurant and their orders within the caller's branch.
 
 import pydantic
 
-from .. import catalog, models, notifications, orders
+from .. import catalog, commands, models, notifications, orders
 from ..db import database
 from ..errors import NotFound, ValidationFailed
 from ..validation import Body
@@ -68,6 +68,7 @@ def _require_customer(body):
         raise ValidationFailed(missing)
 
 
+@commands.commandable
 def place_order(actor, body, now):
     """POST /customer/orders: create_order with placed_via "app", for pickup or
     delivery and a named customer; a new order notifies the branch's managers."""

@@ -276,8 +276,10 @@ class Hub:
         self._fan_out(self.channels[channel], message, conn.socket_id)
 
     def _fan_out(self, ch, message, exclude=None):
-        for socket_id, conn in tuple(ch.subscribers.items()):
-            if socket_id != exclude:
+        # A list of the connections, not of (id, connection) pairs: a thousand tuples per
+        # event would wake the garbage collector, whose full pass stalls every client.
+        for conn in list(ch.subscribers.values()):
+            if conn.socket_id != exclude:
                 conn.send(message)
 
     def _remember(self, channel, seq, message):

@@ -1,0 +1,404 @@
+"""Benchmark: sync between a real edge and a real cloud, beside PouchDB, same machine, same run.
+
+    .venv/bin/python tests/bench_sync.py [--changes 50000] [--orders 200] [--prices 50]
+
+Starts a cloud over a freshly seeded SQLite file and enrolls a Downtown edge with
+it (``branchline-edge enroll``), each server a process of its own on a free
+loopback port, then measures:
+
+- **Catch-up**: ``--changes`` changes queued at the edge while it was not
+  running, replicated to the cloud. A change is one change-log entry, i.e. one
+  row written: the backlog is pickup orders of a few rows each (the order, its
+  lines, its taxes), copies of one order made by the domain code, written
+  straight into the edge's database with its capture triggers on. Timed from
+  the edge process's start until the cloud's high-water mark for the edge
+  reaches the last change's seq (read from the cloud's SQLite file, read-only).
+- **Propagation** p50/p99, both running: ``--orders`` orders created one at a
+  time over HTTP at the edge, each from its POST until its row is in the cloud's
+  database; and ``--prices`` head-office price changes at the cloud (through the
+  cloud's Store, as head office's own writes go; the bench adds one route for
+  it, since the API has no head-office catalog endpoint yet), each until the
+  edge's ``GET /pos/items/{id}`` serves the new price.
+- **Baseline**: PouchDB pushing the same number of documents of similar size
+  (one of our changes as a JSON document) from an in-memory PouchDB to
+  express-pouchdb (memory adapter, its own process), timing
+  ``db.replicate.to(remote)`` (tests/bench_node/pouchdb_push.mjs). The npm
+  packages are installed into tests/bench_node/node_modules on first run.
+
+Targets (issue 5): catch-up at least 5x PouchDB's rate; propagation p99 under
+1 s. ``--profile DIR`` runs both servers under cProfile (DIR/edge.prof and
+DIR/cloud.prof for the event loops, DIR/edge-db.prof and DIR/cloud-db.prof for the
+Store's worker threads, where sync's database work runs). This is a script, not a test: pytest does not collect it.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_orders import ROOT, free_port, login, wait_ready  # noqa: E402
+
+NODE_DIR = os.path.join(ROOT, "tests", "bench_node")
+API = "/api/application-integration"
+BRANCH = "Downtown"
+ITEM = "Grilled Salmon"
+
+# Each server runs as its own ``main`` does. The cloud gets one route more, doing
+# what head office does to a price (test_sync.py does the same through the
+# cloud's Store). With a profile path, the event loop and the Store's worker
+# thread (where sync's database work runs) are profiled apart: PATH.prof and
+# PATH-db.prof.
+SERVER = r"""
+import cProfile, json, sys
+sys.path.insert(0, %(root)r)
+import tornado.web
+from cloud import server as cloud_server
+from edge import server as edge_server
+from protocol import db, models
+
+role, profile, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+class HeadOfficePrice(tornado.web.RequestHandler):
+    async def post(self):
+        body = json.loads(self.request.body)
+
+        def change(item_id, price):
+            models.MenuItemPrice.update(final_price=price).where(
+                models.MenuItemPrice.menu_item == item_id).execute()
+            models.MenuItem.update(price=price).where(models.MenuItem.id == item_id).execute()
+        await self.application.settings["node"].store.run(change, body["item_id"], body["price"])
+        self.finish("{}")
+
+make_cloud_app = cloud_server.make_cloud_app
+
+def with_price_route(node):
+    app = make_cloud_app(node)
+    app.add_handlers(r".*", [(r"/bench/price", HeadOfficePrice)])
+    return app
+
+cloud_server.make_cloud_app = with_price_route
+profiles = {"": cProfile.Profile(), "-db": cProfile.Profile()}
+work = db.Store._work
+
+def profiled_work(store):
+    profiles["-db"].enable()
+    try:
+        work(store)
+    finally:
+        profiles["-db"].disable()
+
+if profile:
+    db.Store._work = profiled_work
+    profiles[""].enable()
+(cloud_server if role == "cloud" else edge_server).main(argv)
+if profile:
+    profiles[""].disable()
+    for suffix, prof in profiles.items():
+        prof.dump_stats(profile + suffix + ".prof")
+"""
+
+
+# --- Setting up: a seeded cloud, an enrolled edge, a backlog -------------------------
+
+def open_store(role, data_dir, node_id, triggers=False):
+    from protocol import config
+    from protocol.db import Store, open_sqlite
+    from protocol.node import data_paths
+    from sync import capture
+    settings = config.load(role, {"data_dir": data_dir}, environ={})
+    path = data_paths(settings)["database"]
+    return path, Store(open_sqlite(path), node_id=node_id).open(
+        [capture.install_triggers] if triggers else [])
+
+
+def seed_cloud(data_dir):
+    """(database path, demo summary, a one-time enrollment code for Downtown)."""
+    from cloud import demo_data
+    from protocol.clock import Clock
+    from sync import enrollment
+    path, store = open_store("cloud", data_dir, 1)
+    try:
+        summary = store.call(demo_data.seed)
+    finally:
+        store.close()
+    _, store = open_store("cloud", data_dir, 1, triggers=True)
+    try:
+        code = store.call(enrollment.create_code, summary["branches"][BRANCH], Clock().now())
+    finally:
+        store.close()
+    return path, summary, code
+
+
+def enroll_edge(cloud_url, code, data_dir):
+    done = subprocess.run([sys.executable, "-m", "edge", "enroll", "--cloud-url", cloud_url,
+                           "--code", code, "--data-dir", data_dir, "--name", "bench-edge"],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit("enroll failed: %s" % (done.stderr or done.stdout))
+    with open(os.path.join(data_dir, "enrollment.json")) as fh:
+        return json.load(fh)
+
+
+def write_backlog(branch_id, item_ids, total):
+    """Write rows at the edge as its own writes (capture triggers on) until it has
+    ``total`` changes: one pickup order made by the domain code, then copies of
+    its rows with new ids and numbers. Answers (changes, last seq, rows per order)."""
+    from protocol import accounts, ids, models, orders
+    from protocol.handlers.orders import OrderBody
+    from sync.models import ChangeLog
+
+    own = ChangeLog.select().where(ChangeLog.origin == 0)
+    now = datetime.datetime.utcnow().replace(microsecond=0)
+    waiter = models.User.get(models.User.email == "waiter@demo.test")
+    actor = accounts.Actor(waiter, accounts.role_names(waiter), branch_id)
+    made = orders.create_order(actor, OrderBody(
+        order_type="pickup", note="bench",
+        items=[{"id": i, "quantity": 2, "note": "no lemon"} for i in item_ids]), now)
+    order = models.Order.get_by_id(made["order"]["id"])
+    children = list(order.items) + list(order.taxes) + list(order.charges)
+    remaining, number, batch = total - own.count(), order.order_number, {}
+    while remaining > 0:
+        number += 1
+        copy = models.Order(**dict(order.__data__, id=ids.new_id(), uuid=None,
+                                   order_number=number, formatted_order_number="#%d" % number))
+        rows = [copy] + [type(c)(**dict(c.__data__, id=ids.new_id(), order=copy.id))
+                         for c in children]
+        for row in rows[:remaining]:
+            batch.setdefault(type(row), []).append(row)
+        remaining -= len(rows)
+    for rows in batch.values():          # orders first: a dict keeps insertion order
+        for start in range(0, len(rows), 200):
+            models.insert_all(rows[start:start + 200])
+    last = ChangeLog.select(ChangeLog.seq).order_by(ChangeLog.seq.desc()).limit(1).scalar()
+    return own.count(), last, 1 + len(children)
+
+
+def make_backlog(data_dir, node_id, branch_id, item_ids, changes):
+    """(changes, last seq, rows per order, seconds): one transaction per 20,000 rows."""
+    _, store = open_store("edge", data_dir, node_id, triggers=True)
+    try:
+        started = time.perf_counter()
+        done = 0
+        while done < changes:
+            done, last, per_order = store.call(write_backlog, branch_id, item_ids,
+                                               min(changes, done + 20000))
+        return done, last, per_order, time.perf_counter() - started
+    finally:
+        store.close()
+
+
+# --- Reading the cloud's file, read-only ------------------------------------------
+
+class CloudFile:
+    def __init__(self, path):
+        self.db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, isolation_level=None)
+
+    def high_water_mark(self, node_id):
+        row = self.db.execute("SELECT high_water_mark FROM sync_nodes WHERE node_id = ?",
+                              (node_id,)).fetchone()
+        return row[0] if row else 0
+
+    def has_order(self, order_id):
+        return self.db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone()
+
+
+def call(url, body=None, token=None):
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None
+                                 else None, headers=headers)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+
+# --- The measurements ---------------------------------------------------------------
+
+def catch_up(edge_cmd, cloud_file, node_id, last_seq, procs, timeout):
+    """Start the edge; answers (seconds until the cloud has last_seq, seconds until
+    the edge answered HTTP)."""
+    ready = {}
+    started = time.perf_counter()
+    edge = subprocess.Popen(edge_cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    procs.append(edge)
+
+    def watch_ready():
+        wait_ready(int(edge_cmd[edge_cmd.index("--port") + 1]), edge, timeout)
+        ready["at"] = time.perf_counter() - started
+    threading.Thread(target=watch_ready, daemon=True).start()
+    while cloud_file.high_water_mark(node_id) < last_seq:
+        if edge.poll() is not None:
+            raise SystemExit("the edge exited with %s" % edge.returncode)
+        if time.perf_counter() - started > timeout:
+            raise SystemExit("the cloud has %d of %d changes after %d s" % (
+                cloud_file.high_water_mark(node_id), last_seq, timeout))
+        time.sleep(0.005)
+    return time.perf_counter() - started, ready.get("at")
+
+
+def order_latencies(edge_url, token, cloud_file, item_id, count):
+    seconds = []
+    for n in range(count):
+        started = time.perf_counter()
+        made = call(edge_url + API + "/pos/orders", {
+            "order_type": "pickup", "items": [{"id": item_id, "quantity": 1 + n % 3}]}, token)
+        order_id = made["order"]["id"]
+        while not cloud_file.has_order(order_id):
+            if time.perf_counter() - started > 30:
+                raise SystemExit("order %d did not reach the cloud in 30 s" % order_id)
+            time.sleep(0.001)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def price_latencies(cloud_url, edge_url, token, item_id, count):
+    seconds = []
+    for n in range(count):
+        price = round(20 + (n + 1) * 0.25, 2)
+        started = time.perf_counter()
+        call(cloud_url + "/bench/price", {"item_id": item_id, "price": price})
+        while round(call(edge_url + API + "/pos/items/%d" % item_id,
+                         token=token)["price"], 2) != price:
+            if time.perf_counter() - started > 30:
+                raise SystemExit("price %s did not reach the edge in 30 s" % price)
+            time.sleep(0.002)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def percentiles(seconds):
+    ordered = sorted(seconds)
+    return (statistics.median(ordered) * 1000,
+            ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000)
+
+
+def pouchdb_push(docs, batch_size):
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "express-pouchdb")):
+        print("installing pouchdb, pouchdb-adapter-memory, express-pouchdb, express@4 into "
+              "%s/node_modules ..." % os.path.relpath(NODE_DIR, ROOT), flush=True)
+        subprocess.run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund",
+                        "--loglevel", "error"], check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(["node", "pouchdb_push.mjs", "--docs", str(docs),
+                           "--batch-size", str(batch_size)],
+                          cwd=NODE_DIR, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise SystemExit("the PouchDB run failed: %s" % done.stderr)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["at_remote"] != docs:
+        raise SystemExit("PouchDB's remote holds %s of %d docs" % (result["at_remote"], docs))
+    return result
+
+
+def stop(procs):
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--changes", type=int, default=50000,
+                        help="changes queued at the edge for the catch-up (default 50000)")
+    parser.add_argument("--orders", type=int, default=200,
+                        help="orders for the edge -> cloud latency (default 200)")
+    parser.add_argument("--prices", type=int, default=50,
+                        help="head-office price changes for the cloud -> edge latency")
+    parser.add_argument("--pouch-batch-size", type=int, default=100,
+                        help="PouchDB's replication batch_size (default 100, its own default)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run both servers under cProfile: DIR/edge.prof, DIR/cloud.prof "
+                             "(event loops), DIR/edge-db.prof, DIR/cloud-db.prof (Store threads)")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="branchline-bench-sync-")
+    procs = []
+    try:
+        cloud_dir, edge_dir = os.path.join(tmp, "cloud"), os.path.join(tmp, "edge")
+        cloud_db, summary, code = seed_cloud(cloud_dir)
+        wrapper = os.path.join(tmp, "server.py")
+        with open(wrapper, "w") as fh:
+            fh.write(SERVER % {"root": ROOT})
+
+        def server_cmd(role, data_dir, port):
+            profile = os.path.join(os.path.abspath(args.profile), role) if args.profile else ""
+            return [sys.executable, wrapper, role, profile, "--data-dir", data_dir,
+                    "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+
+        if args.profile:
+            os.makedirs(args.profile, exist_ok=True)
+        cloud_port, edge_port = free_port(), free_port()
+        cloud_url, edge_url = ("http://127.0.0.1:%d" % cloud_port,
+                               "http://127.0.0.1:%d" % edge_port)
+        cloud = subprocess.Popen(server_cmd("cloud", cloud_dir, cloud_port) + ["--node-id", "1"],
+                                 cwd=ROOT, stdout=subprocess.DEVNULL)
+        procs.append(cloud)
+        wait_ready(cloud_port, cloud)
+        identity = enroll_edge(cloud_url, code, edge_dir)
+        node_id = identity["node_id"]
+
+        items = summary["items"][BRANCH]
+        queued, last_seq, per_order, fill_seconds = make_backlog(
+            edge_dir, node_id, summary["branches"][BRANCH],
+            [items[ITEM], items["Garlic Bread"]], args.changes)
+        print("queued %d changes at the edge (pickup orders of %d rows) in %.1f s"
+              % (queued, per_order, fill_seconds), flush=True)
+
+        cloud_file = CloudFile(cloud_db)
+        seconds, ready = catch_up(server_cmd("edge", edge_dir, edge_port), cloud_file, node_id, last_seq, procs,
+                                  timeout=max(120, args.changes / 100))
+        rate = queued / seconds
+        since_ready = queued / (seconds - ready) if ready and seconds > ready else None
+
+        waiter = login(edge_port, "waiter@demo.test")
+        orders = order_latencies(edge_url, waiter, cloud_file, items["Espresso"],
+                                 args.orders) if args.orders else []
+        prices = price_latencies(cloud_url, edge_url, waiter, items[ITEM],
+                                 args.prices) if args.prices else []
+        stop(procs)
+
+        print("running PouchDB -> express-pouchdb with %d docs ..." % queued, flush=True)
+        pouch = pouchdb_push(queued, args.pouch_batch_size)
+
+        print()
+        print("catch-up: %d changes queued at the edge, pushed to the cloud" % queued)
+        print("  %-30s %8.0f changes/s  %6.2f s from the edge's start%s" % (
+            "branchline edge -> cloud", rate, seconds,
+            " (serving after %.2f s; %.0f changes/s from then)" % (ready, since_ready)
+            if since_ready else ""))
+        print("  %-30s %8.0f docs/s     %6.2f s (batch_size %d, %d-byte docs)" % (
+            "pouchdb -> express-pouchdb", pouch["docs_per_second"], pouch["seconds"],
+            pouch["batch_size"], pouch["doc_bytes"]))
+        print("  branchline / pouchdb: %.1fx (target >= 5x)" % (rate / pouch["docs_per_second"]))
+        if orders or prices:
+            print("propagation, online, one at a time:")
+        if orders:
+            print("  order, edge -> cloud          p50 %6.1f ms  p99 %6.1f ms  (%d orders, "
+                  "from the POST until the cloud has the row)" % (*percentiles(orders),
+                                                                 len(orders)))
+        if prices:
+            print("  price, cloud -> edge          p50 %6.1f ms  p99 %6.1f ms  (%d changes, "
+                  "until the edge serves it)" % (*percentiles(prices), len(prices)))
+        if orders or prices:
+            print("  target: p99 < 1000 ms")
+    finally:
+        stop(procs)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
