@@ -525,7 +525,27 @@ class TableLock(BaseModel):
 
 # --- Customers (shared across the restaurant) -------------------------------------
 
-class Customer(BaseModel):
+class SharedModel(BaseModel):
+    """A row any node may write: each field written carries a hybrid-logical-clock
+    stamp in ``clocks`` ({field: stamp}), so sync merges concurrent edits field
+    by field (sync/merge.py)."""
+    clocks = JSONField(default=dict)
+    UNSTAMPED = ("id", "clocks", "created_at", "updated_at")
+
+    def save(self, *args, **kwargs):
+        from . import hlc
+        changed = ({f.name for f in self._meta.sorted_fields} if kwargs.get("force_insert")
+                   else set(self._dirty))
+        clocks = dict(self.clocks or {})
+        now = hlc.stamp()
+        for name in changed:
+            if name not in self.UNSTAMPED:
+                clocks[self._meta.fields[name].column_name] = now
+        self.clocks = clocks
+        return super().save(*args, **kwargs)
+
+
+class Customer(SharedModel):
     restaurant = FK(Restaurant, backref="customers")
     name = CharField()
     phone_code = CharField(default="")
@@ -536,7 +556,7 @@ class Customer(BaseModel):
         table_name = "customers"
 
 
-class CustomerAddress(BaseModel):
+class CustomerAddress(SharedModel):
     customer = FK(Customer, backref="addresses")
     label = CharField(default="")
     address = TextField()

@@ -52,8 +52,20 @@ at once when the pull loop hears from the cloud again. Health: ``/sync/status``
 on the edge (outbox depth, oldest unsent change, last push and pull, dead
 letters) and at the cloud for every edge of the restaurant (status.py).
 
-Not yet here: per-field merging of shared customers by hybrid logical clock
-(today a pending local change wins and the rest is last writer at the cloud),
-commands from the cloud to an edge (customer-app orders for a branch with an
-edge), capture triggers for PostgreSQL.
+5. **Commands** (commands.py). A write at the cloud for a branch an edge runs
+   (a customer-app order, a head-office cancel) is not made at the cloud: it
+   becomes a ``sync_commands`` row the feed carries to the edge, which runs it
+   with the same domain code and writes its answer in the same transaction
+   (so it runs once); the push brings the answer back to the waiting request.
+   An edge not heard from for longer than the restaurant's cut-off gets no new
+   commands: the cloud answers 503 with Retry-After.
+
+6. **Shared rows** (merge.py). Customers and their addresses may be written
+   anywhere; each field carries a hybrid-logical-clock stamp
+   (protocol/hlc.py) and merges keep, field by field, the later one, with a
+   bound on how far ahead a clock may be. Deletions are tombstones in the log.
+
+Not yet here: capture triggers for PostgreSQL (the cloud runs on SQLite), and
+a feed reader that cannot skip a change committed late under a lower sequence
+number (needed only with several cloud processes on PostgreSQL).
 """

@@ -2,23 +2,24 @@
 
 Pulled changes are written as the cloud's (origin 1), so they are not pushed
 back, and the cursor moves in the same transaction. A row this edge changed
-that has not reached the cloud yet is left as it is: the local change goes up
-and comes back settled. Caches that read the catalog are told to forget it.
+that has not reached the cloud yet is left as it is (the local change goes up
+and comes back settled), except shared rows, which merge field by field. Caches that read the catalog are told to forget it.
 """
 
 from protocol import accounts, ids, pricing
 from protocol.db import database
 
-from . import capture, state
+from . import capture, merge, state
 from .models import ChangeLog, DeadLetter
 
 CLOUD = ids.CLOUD_NODE_ID
 
 
 def _pending_local(changes):
-    """(table, id) pairs with a local change the cloud has not acknowledged."""
+    """(table, id) pairs with a local change the cloud has not acknowledged
+    (shared rows are merged field by field instead: sync/merge.py)."""
     acked = state.get_int(state.ACKED)
-    keys = {(c["table"], c["id"]) for c in changes}
+    keys = {(c["table"], c["id"]) for c in changes if not merge.has_clocks(c["table"])}
     if not keys:
         return set()
     pending = set()
@@ -35,18 +36,22 @@ def apply_feed(batch, now):
     pending = _pending_local(changes)
     applied = 0
     with capture.applying_from(CLOUD):
-        for change in capture.in_apply_order(changes):
-            if (change["table"], change["id"]) in pending:
+        wanted = [c for c in capture.in_apply_order(changes)
+                  if (c["table"], c["id"]) not in pending]
+        for run in capture.runs(wanted):
+            if capture.apply_run(run):
+                applied += len(run)
                 continue
-            try:
-                with database.atomic():
-                    capture.apply_change(change)
-                applied += 1
-            except Exception as exc:      # noqa: BLE001 - parked, never blocks the feed
-                DeadLetter.create(node_id=CLOUD, seq=change["seq"],
-                                  table_name=str(change.get("table")),
-                                  row_id=int(change.get("id") or 0),
-                                  reason="could not apply: %s" % exc, created_at=now)
+            for change in run:
+                try:
+                    with database.atomic():
+                        capture.apply_change(change)
+                    applied += 1
+                except Exception as exc:      # noqa: BLE001 - parked, never blocks the feed
+                    DeadLetter.create(node_id=CLOUD, seq=change["seq"],
+                                      table_name=str(change.get("table")),
+                                      row_id=int(change.get("id") or 0),
+                                      reason="could not apply: %s" % exc, created_at=now)
     state.put(state.CURSOR, max(state.get_int(state.CURSOR), int(batch["upto"])))
     state.put(state.LAST_PULL, now.isoformat())
     if changes:
@@ -56,6 +61,8 @@ def apply_feed(batch, now):
 
 
 def apply_snapshot_rows(table, rows):
+    run = [{"table": table, "id": row.get("id"), "op": "upsert", "row": row} for row in rows]
     with capture.applying_from(CLOUD):
-        for row in rows:
-            capture.upsert(table, row)
+        if not capture.apply_run(run):
+            for row in rows:
+                capture.upsert(table, row)

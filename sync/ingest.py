@@ -23,15 +23,20 @@ class Refused(Exception):
     pass
 
 
+def _foreign(table, row_id, branch_id, row_restaurant, node, restaurant_id):
+    """Why a row with this scope is not the edge's to write, or None."""
+    if branch_id is not None and branch_id != node.branch_id:
+        return "%s %d belongs to another branch" % (table, row_id)
+    if branch_id is None and row_restaurant is not None and row_restaurant != restaurant_id:
+        return "%s %d belongs to another restaurant" % (table, row_id)
+    return None
+
+
 def _check_scope(table, row_id, node, restaurant_id):
     scope = capture.row_scope(table, row_id)
-    if scope is None:
-        return
-    branch_id, row_restaurant = scope
-    if branch_id is not None and branch_id != node.branch_id:
-        raise Refused("%s %d belongs to another branch" % (table, row_id))
-    if branch_id is None and row_restaurant is not None and row_restaurant != restaurant_id:
-        raise Refused("%s %d belongs to another restaurant" % (table, row_id))
+    reason = scope and _foreign(table, row_id, *scope, node, restaurant_id)
+    if reason:
+        raise Refused(reason)
 
 
 def _apply_one(change, node, restaurant_id):
@@ -40,9 +45,26 @@ def _apply_one(change, node, restaurant_id):
         raise Refused("%s is not replicated" % table)
     if not ownership.edge_may_write(table):
         raise Refused("%s is owned by head office; an edge cannot change it" % table)
+    if change["op"] != "delete" and change["row"].get("id") != change["id"]:
+        raise Refused("the row's id is not the change's (%s)" % change["id"])
     _check_scope(table, change["id"], node, restaurant_id)      # as it was
     capture.apply_change(change)
     _check_scope(table, change["id"], node, restaurant_id)      # as it is now
+
+
+def _apply_run(run, node, restaurant_id):
+    """A run of upserts of one table applied together, when none of them is refused
+    (capture.apply_run); False when each must go alone."""
+    def all_ours(table, row_ids):
+        return not any(_foreign(table, *scope, node, restaurant_id)
+                       for scope in capture.row_scopes(table, row_ids))
+    if not ownership.edge_may_write(run[0].get("table")):
+        return False
+    if not capture.apply_run(run, all_ours):
+        return False
+    for change in run:
+        events.replicated(change)
+    return True
 
 
 def _stored_refusals(node_id, after, upto):
@@ -68,20 +90,23 @@ def apply_batch(node_id, batch, now):
     rejected = []
     fresh = [c for c in batch["changes"] if int(c["seq"]) > mark]
     with capture.applying_from(node_id):
-        for change in capture.in_apply_order(fresh):
-            try:
-                with database.atomic():
-                    _apply_one(change, node, restaurant_id)
-                    events.replicated(change)       # head office's subscribers see it live
-            except (Refused, ValueError, KeyError, TypeError, peewee.IntegrityError,
-                    peewee.DataError) as exc:
-                reason = str(exc) or exc.__class__.__name__
-                rejected.append({"seq": change["seq"], "table": change.get("table"),
-                                 "id": change.get("id"), "reason": reason})
-                DeadLetter.create(node_id=node_id, seq=change["seq"],
-                                  table_name=str(change.get("table")),
-                                  row_id=int(change.get("id") or 0), reason=reason,
-                                  payload=wire.dumps(change), created_at=now)
+        for run in capture.runs(capture.in_apply_order(fresh)):
+            if _apply_run(run, node, restaurant_id):
+                continue
+            for change in run:
+                try:
+                    with database.atomic():
+                        _apply_one(change, node, restaurant_id)
+                        events.replicated(change)    # head office's subscribers see it live
+                except (Refused, ValueError, KeyError, TypeError, AttributeError,
+                        peewee.IntegrityError, peewee.DataError) as exc:
+                    reason = str(exc) or exc.__class__.__name__
+                    rejected.append({"seq": change["seq"], "table": change.get("table"),
+                                     "id": change.get("id"), "reason": reason})
+                    DeadLetter.create(node_id=node_id, seq=change["seq"],
+                                      table_name=str(change.get("table")),
+                                      row_id=int(change.get("id") or 0), reason=reason,
+                                      payload=wire.dumps(change), created_at=now)
     SyncNode.update(high_water_mark=upto, last_push_at=now).where(
         SyncNode.node_id == node_id).execute()
     return {"high_water_mark": upto, "rejected": rejected}

@@ -258,3 +258,28 @@ async def test_the_cloud_refuses_orders_for_an_unreachable_edge(enrolled, demo):
     assert resp.status == 503 and int(resp.headers["Retry-After"]) > 0
     assert "Downtown" in resp.body["message"]
     assert count(cloud, models.Order) == 0
+
+
+async def test_one_customer_edited_on_both_sides_keeps_both_edits(enrolled, demo):
+    """Story 5: the same customer changed at the branch and in the app, one record."""
+    cloud, edge = enrolled
+    customer_id = demo["customers"]["Emily Carter"]
+
+    def edit(**fields):
+        def run():
+            customer = models.Customer.get_by_id(customer_id)
+            for name, value in fields.items():
+                setattr(customer, name, value)
+            customer.save()
+        return run
+    edge.node.store.call(edit(name="Emily Carter-Lee"))
+    cloud.node.store.call(edit(email="emily.new@example.com"))
+
+    def both(server):
+        row = server.node.store.call(lambda: models.Customer.get_by_id(customer_id))
+        return (row.name, row.email) == ("Emily Carter-Lee", "emily.new@example.com")
+    await eventually(lambda: both(cloud) and both(edge), 3.0)
+    # A later edit of the same field on one side wins on both.
+    cloud.node.store.call(edit(name="Emily Lee"))
+    await eventually(lambda: edge.node.store.call(
+        lambda: models.Customer.get_by_id(customer_id).name) == "Emily Lee", 3.0)

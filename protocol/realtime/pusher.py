@@ -112,7 +112,7 @@ class PusherSocket(Connection, tornado.websocket.WebSocketHandler):
         hub.heard(self)
         try:
             message = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return self.error(4300, "Invalid JSON message")
         event = message.get("event") if isinstance(message, dict) else None
         if not isinstance(event, str):
@@ -153,7 +153,7 @@ class PusherSocket(Connection, tornado.websocket.WebSocketHandler):
         self.hub.subscribe(
             self, channel,
             member=signed if auth.is_presence(channel) else None,
-            last_seq=last_seq if isinstance(last_seq, int) and last_seq >= 0 else None)
+            last_seq=last_seq if type(last_seq) is int and last_seq >= 0 else None)
 
     def _client_event(self, event, channel, data, size):
         if not isinstance(channel, str) or channel not in self.channels:
