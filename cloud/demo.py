@@ -1,10 +1,10 @@
 """Run the demo: a cloud node and two branch edges on this machine.
 
 ``branchline-demo`` seeds "Branchline Bistro" (see ``cloud.demo_data``) into the
-cloud's database on first run, gives each edge a copy of it, makes the three
-nodes trust each other's signing keys (a token one issues, the others accept),
-starts the three servers as child processes and prints where they are and how
-to log in. Ctrl-C or SIGTERM stops them all.
+cloud's database on first run, starts the cloud, enrolls each branch's edge
+with it the way an installer does (a one-time code, ``branchline-edge enroll``,
+which downloads the branch), starts the edges, which then sync with the cloud,
+and prints where they are and how to log in. Ctrl-C or SIGTERM stops them all.
 """
 
 import argparse
@@ -19,10 +19,11 @@ import time
 import urllib.error
 import urllib.request
 
-from protocol import config, realtime, tokens
+from protocol import config, realtime
 from protocol.db import Store, open_sqlite
 from protocol.ids import CLOUD_NODE_ID
 from protocol.node import data_paths
+from sync import capture, enrollment
 
 from . import demo_data
 
@@ -96,37 +97,42 @@ def wipe(data_dir):
 
 
 def set_up(data_dir):
-    """Seed the cloud, copy its database to each edge, exchange keys; answers the state."""
+    """Seed the cloud's database; answers the state. The edges are enrolled with
+    the running cloud afterwards (``enroll_edges``), as a real branch's box is."""
     wipe(data_dir)
-    node_paths = {node_id: data_paths(settings_for(role, os.path.join(data_dir, sub), node_id))
-                  for _, role, node_id, sub, _ in NODES}
-    cloud = node_paths[CLOUD_NODE_ID]
+    cloud = data_paths(settings_for("cloud", os.path.join(data_dir, "cloud"), CLOUD_NODE_ID))
     os.makedirs(cloud["data_dir"], exist_ok=True)
     print("Seeding the demo restaurant into %s ..." % cloud["database"], flush=True)
-    store = Store(open_sqlite(cloud["database"]), node_id=CLOUD_NODE_ID).open()
+    store = Store(open_sqlite(cloud["database"]), node_id=CLOUD_NODE_ID).open(
+        [capture.install_triggers])
     try:
         summary = store.call(demo_data.seed)
     finally:
-        store.close()   # checkpoints the WAL: the .db file alone is the whole database
-
-    for node_id, paths in node_paths.items():
-        if node_id != CLOUD_NODE_ID:
-            os.makedirs(paths["data_dir"], exist_ok=True)
-            shutil.copyfile(cloud["database"], paths["database"])
-
-    public = {node_id: tokens.public_pem(tokens.KeyRing.from_dir(paths["keys"], node_id)
-                                         .private_key)
-              for node_id, paths in node_paths.items()}
-    for node_id, paths in node_paths.items():
-        for other, pem in public.items():
-            if other != node_id:
-                tokens.KeyRing.trust(paths["keys"], other, pem)
-
+        store.close()
     state = {"restaurant_id": summary["restaurant_id"], "branches": summary["branches"],
              "users": summary["users"]}
     with open(os.path.join(data_dir, STATE_FILE), "w") as fh:
         json.dump(state, fh, indent=2)
     return state
+
+
+def enroll_edges(data_dir, state, cloud_url):
+    """Enroll every edge not enrolled yet with the running cloud: a one-time code
+    from head office (``branchline-cloud enroll-code``), then the installer's one
+    command on the box (``branchline-edge enroll``), which downloads its branch."""
+    for label, role, _, sub, branch in NODES:
+        edge_dir = os.path.join(data_dir, sub)
+        if role != "edge" or enrollment.read(edge_dir) is not None:
+            continue
+        code = subprocess.run(
+            [sys.executable, "-m", "cloud", "enroll-code", "--data-dir",
+             os.path.join(data_dir, "cloud"), "--branch-id", str(state["branches"][branch])],
+            check=True, capture_output=True, text=True).stdout.split()[0]
+        print("Enrolling the %s with code %s ..." % (label, code), flush=True)
+        done = subprocess.run([sys.executable, "-m", "edge", "enroll", "--cloud-url", cloud_url,
+                               "--code", code, "--data-dir", edge_dir, "--name", "demo-" + sub])
+        if done.returncode != 0:
+            raise DemoError("enrolling the %s failed" % label)
 
 
 def load_state(data_dir, reset):
@@ -156,11 +162,9 @@ def node_commands(args, data_dir, state):
     cloud_url = "http://%s:%d" % (reach, args.cloud_port)
     commands = []
     for label, role, node_id, sub, branch in NODES:
+        # An edge's node id, branch and cloud come from its enrollment.
         argv = [sys.executable, "-m", role, "--data-dir", os.path.join(data_dir, sub),
-                "--host", args.host, "--port", str(ports[sub]), "--node-id", str(node_id),
-                "--node-name", "demo-" + sub]
-        if branch:
-            argv += ["--branch-id", str(state["branches"][branch]), "--cloud-url", cloud_url]
+                "--host", args.host, "--port", str(ports[sub]), "--node-name", "demo-" + sub]
         commands.append((label, "http://%s:%d" % (reach, ports[sub]), argv))
     return commands
 
@@ -259,12 +263,13 @@ def main(argv=None):
             check_port_free(args.host, port)   # before a --reset wipes a running demo's data
         state = load_state(data_dir, args.reset)
         commands = node_commands(args, data_dir, state)
-        keys = realtime_keys(data_dir)
-        for label, url, command in commands:
+        for n, (label, url, command) in enumerate(commands):
+            if n == 1:      # the cloud is up: enroll the boxes that are not yet
+                enroll_edges(data_dir, state, commands[0][1])
             # A session of their own: Ctrl-C reaches the demo, which stops them in order.
             children.append((label, subprocess.Popen(command, start_new_session=True)))
-        for (label, url, _), (_, child) in zip(commands, children):
-            wait_until_ready(label, url, child)
+            wait_until_ready(label, url, children[-1][1])
+        keys = realtime_keys(data_dir)
         print_welcome(commands, state, keys)
         watch(children)   # returns only by raising
     except (KeyboardInterrupt, Stopped):
