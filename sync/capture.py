@@ -13,6 +13,8 @@ which makes applying the same change twice harmless.
 
 import contextlib
 import datetime
+import functools
+import operator
 from decimal import Decimal
 
 import peewee
@@ -22,7 +24,7 @@ from protocol.db import database
 from protocol.money import FixedPointField
 
 from . import ownership
-from .models import REPLICATED_MODELS, SyncOrigin
+from .models import REPLICATED_MODELS, ChangeLog, SyncOrigin
 
 _ALL = models.ALL_MODELS + REPLICATED_MODELS
 MODELS = {m._meta.table_name: m for m in _ALL}
@@ -118,24 +120,66 @@ def _in_chunks(row_ids, size=500):
         yield chunk, ", ".join([database.param] * len(chunk))
 
 
+class _Converted:
+    """The "type" of a column whose values are always converted (see _plain_type)."""
+
+
+def _plain_type(field):
+    """int or str when the field stores a value of that type as it is (peewee's
+    plain integer and text fields, and keys to them), else _Converted."""
+    if isinstance(field, peewee.ForeignKeyField):
+        field = field.rel_field
+    if type(field).db_value is not peewee.Field.db_value:
+        return _Converted
+    return {peewee.IntegerField.adapt: int, peewee.CharField.adapt: str}.get(
+        type(field).adapt, _Converted)
+
+
+class _Reader:
+    """How stored rows of one model become encoded rows (as ``encode_row`` makes
+    them), worked out once per model: a plain int or text value that already has
+    its type is used as it is, a stored datetime is read by ``fromisoformat``, and
+    every other value goes through the field's ``python_value`` and ``_jsonable``."""
+
+    def __init__(self, model, hidden):
+        fields = [f for f in model._meta.sorted_fields if f.column_name not in hidden]
+        self.columns = [f.column_name for f in fields]
+        self.sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
+            ", ".join('"%s"' % c for c in self.columns), model._meta.table_name)
+        self.key = fields.index(model._meta.primary_key)
+        self.plain = [_plain_type(f) for f in fields]
+        self.encode = [functools.partial(self._encode, f) for f in fields]
+
+    @staticmethod
+    def _encode(field, value):
+        if (isinstance(value, str) and isinstance(field, peewee.DateTimeField)
+                and len(value) in (19, 26) and value[10] == " "):
+            return datetime.datetime.fromisoformat(value).isoformat()   # as stored by peewee
+        return _jsonable(field.python_value(value))
+
+    def rows(self, row_ids):
+        """{id: encoded row} for those of the rows that are stored."""
+        found = {}
+        for chunk, marks in _in_chunks(row_ids):
+            for values in database.execute_sql(self.sql % marks, chunk):
+                found[values[self.key]] = {
+                    column: value if value is None or type(value) is plain else encode(value)
+                    for column, value, plain, encode in zip(self.columns, values, self.plain,
+                                                            self.encode)}
+        return found
+
+
+_READERS = {}
+
+
 def read_rows(table, row_ids, *, for_edge=False):
     """{id: encoded row} for the rows that still exist: one query per 500 ids,
-    values converted by the fields themselves (as ``encode_row`` does), without
-    building model instances."""
-    model = MODELS[table]
-    hidden = ownership.SECRET_COLUMNS.get(table, set()) if for_edge else set()
-    fields = model._meta.sorted_fields
-    shown = [(n, f.column_name, f.python_value) for n, f in enumerate(fields)
-             if f.column_name not in hidden]
-    key = fields.index(model._meta.primary_key)
-    found = {}
-    for chunk, marks in _in_chunks(row_ids):
-        for values in database.execute_sql('SELECT %s FROM "%s" WHERE id IN (%s)' % (
-                _column_list(model), table, marks), chunk):
-            found[values[key]] = {column: None if values[n] is None else
-                                  _jsonable(python_value(values[n]))
-                                  for n, column, python_value in shown}
-    return found
+    without building model instances."""
+    reader = _READERS.get((table, for_edge))
+    if reader is None:
+        hidden = ownership.SECRET_COLUMNS.get(table, set()) if for_edge else set()
+        reader = _READERS[(table, for_edge)] = _Reader(MODELS[table], hidden)
+    return reader.rows(row_ids)
 
 
 def upsert(table, data):
@@ -164,12 +208,14 @@ def apply_change(change):
 
 
 def in_apply_order(changes):
-    """Upserts parents first, then deletes children first."""
+    """Deletes children first, then upserts parents first. Deletes go first so a
+    row that replaced a deleted one under a unique key (a table's lock, freed
+    and taken again) does not meet its predecessor."""
     upserts = sorted((c for c in changes if c["op"] != "delete"),
                      key=lambda c: (RANK.get(c["table"], 999), c["seq"]))
     deletes = sorted((c for c in changes if c["op"] == "delete"),
                      key=lambda c: (-RANK.get(c["table"], 999), c["seq"]))
-    return upserts + deletes
+    return deletes + upserts
 
 
 def runs(changes):
@@ -189,11 +235,41 @@ class _NotTogether(Exception):
     pass
 
 
-def _upsert_sql(model):
-    columns = [f.column_name for f in model._meta.sorted_fields]
-    return 'INSERT INTO "%s" (%s) VALUES (%s) ON CONFLICT ("id") DO UPDATE SET %s' % (
-        model._meta.table_name, _column_list(model), ", ".join([database.param] * len(columns)),
-        ", ".join('"%s" = excluded."%s"' % (c, c) for c in columns if c != "id"))
+class _Writer:
+    """How encoded rows of one model become the values of its upsert statement,
+    worked out once per model: ``values(row)`` is what ``upsert`` would store
+    (a value that already has the type a plain int or text column stores is
+    used as it is; every other one goes through ``_decode`` and the field's
+    ``db_value``); a missing column raises KeyError."""
+
+    def __init__(self, model):
+        fields = model._meta.sorted_fields
+        columns = [f.column_name for f in fields]
+        self.get = operator.itemgetter(*columns)
+        self.sql = 'INSERT INTO "%s" (%s) VALUES (%s) ON CONFLICT ("id") DO UPDATE SET %s' % (
+            model._meta.table_name, _column_list(model),
+            ", ".join([database.param] * len(columns)),
+            ", ".join('"%s" = excluded."%s"' % (c, c) for c in columns if c != "id"))
+        self.spec = [(n, _plain_type(f), self._converter(f)) for n, f in enumerate(fields)]
+
+    @staticmethod
+    def _converter(field):
+        if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
+            return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
+        if isinstance(field, FixedPointField):
+            return lambda value: field.db_value(Decimal(str(value)))
+        return lambda value: field.db_value(_decode(field, value))
+
+    def values(self, row):
+        values = list(self.get(row))
+        for n, plain, convert in self.spec:
+            value = values[n]
+            if value is not None and type(value) is not plain:
+                values[n] = convert(value)
+        return values
+
+
+_WRITERS = {}
 
 
 def apply_run(run, allowed=lambda table, row_ids: True):
@@ -201,29 +277,29 @@ def apply_run(run, allowed=lambda table, row_ids: True):
     statement for all of them, in a savepoint, with ``allowed(table, ids)`` asked
     of the rows as they were and as they are then. Answers False, having written
     nothing, when the run cannot go together (deletes, a single change, an id
-    twice, a row whose id is not the change's or that lacks a column, not
-    allowed, any error): the caller then applies each change by itself, which
-    refuses exactly the ones at fault. Together or alone, the outcome is the
-    same: a row's scope depends on itself and its parents, never on the other
-    rows of its own table."""
+    twice, a row whose id is not the change's or that lacks a column, shared rows
+    that merge field by field, not allowed, any error): the caller then applies
+    each change by itself, which refuses exactly the ones at fault. Together or
+    alone, the outcome is the same: a row's scope depends on itself and its
+    parents, never on the other rows of its own table."""
     table = run[0].get("table")
     model = MODELS.get(table)
     row_ids = [c.get("id") for c in run]
     if (model is None or run[0].get("op") != "upsert" or len(run) < 2
             or len(set(row_ids)) != len(run) or "clocks" in model._meta.fields):
-        return False          # (shared rows with field clocks merge one by one)
-    fields = [(f.column_name, f) for f in model._meta.sorted_fields]
+        return False
+    writer = _WRITERS.get(table) or _WRITERS.setdefault(table, _Writer(model))
     try:
         params = []
         for change in run:
             row = change["row"]
             if type(change["id"]) is not int or row["id"] != change["id"]:
                 return False
-            params.append([f.db_value(_decode(f, row[column])) for column, f in fields])
+            params.append(writer.values(row))
         with database.atomic():
             if not allowed(table, row_ids):
                 raise _NotTogether()
-            database.cursor().executemany(_upsert_sql(model), params)
+            database.cursor().executemany(writer.sql, params)
             if not allowed(table, row_ids):
                 raise _NotTogether()
     except Exception:      # noqa: BLE001 - each change alone meets the same fault
@@ -232,25 +308,32 @@ def apply_run(run, allowed=lambda table, row_ids: True):
 
 
 def coalesce(log_rows, *, for_edge=False):
-    """Changes for change-log rows: the latest state of each row they touched
-    (a row changed five times is sent once), tagged with its last seq."""
+    """Changes for change-log entries, (seq, table_name, row_id, op) in seq order
+    (``log_entries``): the latest state of each row they touched (a row changed
+    five times is sent once), tagged with its last seq."""
     latest = {}
     for entry in log_rows:
-        latest[(entry.table_name, entry.row_id)] = entry
+        latest[entry[1], entry[2]] = entry
     by_table = {}
-    for (table, row_id), entry in latest.items():
-        if entry.op == "upsert":
+    for (table, row_id), (_, _, _, op) in latest.items():
+        if op == "upsert":
             by_table.setdefault(table, []).append(row_id)
     rows = {table: read_rows(table, ids, for_edge=for_edge) for table, ids in by_table.items()}
     changes = []
-    for (table, row_id), entry in sorted(latest.items(), key=lambda kv: kv[1].seq):
+    for seq, table, row_id, _ in sorted(latest.values()):
         row = rows.get(table, {}).get(row_id)
         if row is None:
-            changes.append({"seq": entry.seq, "table": table, "id": row_id, "op": "delete"})
+            changes.append({"seq": seq, "table": table, "id": row_id, "op": "delete"})
         else:
-            changes.append({"seq": entry.seq, "table": table, "id": row_id, "op": "upsert",
+            changes.append({"seq": seq, "table": table, "id": row_id, "op": "upsert",
                             "row": row})
     return changes
+
+
+def log_entries(query):
+    """A change-log query's entries as (seq, table_name, row_id, op), for ``coalesce``."""
+    return list(query.select(ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id,
+                             ChangeLog.op).tuples())
 
 
 def row_scope(table, row_id):

@@ -1,11 +1,13 @@
 """The edge's two sync loops: push its changes up, pull the cloud's down.
 
-Push: one batch in flight; the next is read after the answer is stored. It
-wakes on every local commit, backs off (sync/backoff.py) on network errors,
-5xx, 429 and 401, rewinds when the cloud reports a gap, and resumes at once
-when the pull loop hears from the cloud again. Pull: a long poll from the
-cursor, applied and stored in one transaction (sync/inbox.py). Neither loop
-spins while the cloud is away: each waits out its backoff.
+Push: one batch in flight; the next is read while it flies, and goes as soon
+as the cloud has taken the one before whole, while that answer is being stored
+(any other answer throws the read-ahead away). It wakes on every local commit,
+backs off (sync/backoff.py) on network errors, 5xx, 429 and 401, rewinds when
+the cloud reports a gap, and resumes at once when the pull loop hears from the
+cloud again. Pull: a long poll from the cursor, applied and stored in one
+transaction (sync/inbox.py). Neither loop spins while the cloud is away: each
+waits out its backoff.
 """
 
 import asyncio
@@ -69,28 +71,57 @@ class EdgeSync:
             return None, "unreadable answer (%d)" % resp.code
 
     async def _push_loop(self):
+        """One batch in flight. While it flies, the next one is read; when the cloud
+        takes it whole, the next one goes at once while the answer is being stored
+        (the store runs jobs in order, so the answer is stored before anything that
+        reads the acknowledged position)."""
         store = self.node.store
-        while True:
-            batch = await store.run(outbox.next_batch)
-            if batch is None:
-                await self.local_change.wait(IDLE_RECHECK)
-                continue
-            code, answer = await self._request("POST", "/sync/push", batch)
-            if code == 200:
-                acked = await store.run(outbox.record_answer, batch, answer,
-                                        self.node.clock.now())
-                log.debug("push [%s] %d changes, acked %d", self.base, len(batch["changes"]),
-                          acked)
-                self.push_backoff.success()
-            elif code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:
-                log.warning("push [%s] gap: the cloud has up to %s", self.base,
-                            answer["high_water_mark"])
-                await store.run(outbox.rewind, answer["high_water_mark"])
-            else:
-                delay = self.push_backoff.failure()
-                log.info("push [%s] failed (%s); retry in %.1f s", self.base,
-                         code or answer, delay)
-                await self.cloud_back.wait(delay)
+        ahead = woken = storing = None
+        try:
+            while True:
+                # Armed before reading, so a commit right after the read still wakes us.
+                woken = asyncio.ensure_future(self.local_change.wait(IDLE_RECHECK))
+                batch = await ahead if ahead is not None else None
+                ahead = None
+                if batch is None:
+                    batch = await store.run(outbox.next_batch)
+                if batch is None:
+                    await woken
+                    continue
+                woken.cancel()
+                ahead = asyncio.ensure_future(store.run(outbox.next_batch, batch["upto"]))
+                code, answer = await self._request("POST", "/sync/push", batch)
+                if storing is not None:
+                    await storing            # the answer before this one (its errors surface)
+                    storing = None
+                if code == 200:
+                    self.push_backoff.success()
+                    storing = asyncio.ensure_future(store.run(
+                        outbox.record_answer, batch, answer, self.node.clock.now()))
+                    log.debug("push [%s] %d changes, up to %s", self.base,
+                              len(batch["changes"]), batch["upto"])
+                    mark = isinstance(answer, dict) and answer.get("high_water_mark")
+                    if mark == batch["upto"]:          # taken whole: the read-ahead follows
+                        continue
+                    await storing
+                    storing = None
+                ahead.cancel()
+                ahead = None
+                if code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:
+                    log.warning("push [%s] gap: the cloud has up to %s", self.base,
+                                answer["high_water_mark"])
+                    await store.run(outbox.rewind, answer["high_water_mark"])
+                elif code != 200:
+                    delay = self.push_backoff.failure()
+                    log.info("push [%s] failed (%s); retry in %.1f s", self.base,
+                             code or answer, delay)
+                    await self.cloud_back.wait(delay)
+        finally:
+            for task in (ahead, woken):
+                if task is not None:
+                    task.cancel()
+            if storing is not None:
+                await asyncio.gather(storing, return_exceptions=True)
 
     async def _pull_loop(self):
         store = self.node.store

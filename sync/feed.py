@@ -25,23 +25,27 @@ def head():
     return ChangeLog.select(ChangeLog.seq).order_by(ChangeLog.seq.desc()).limit(1).scalar() or 0
 
 
-def changes_for(node_id, after, now, limit=BATCH_SIZE):
+def changes_for(node_id, after, now, limit=BATCH_SIZE, record=True):
     """{"after", "upto", "changes"} for edge ``node_id`` after its cursor; also
-    records that the edge has everything up to ``after``."""
+    records that the edge has everything up to ``after`` and asked now (``record``:
+    a long poll looking again after a commit has nothing new to record)."""
     node = SyncNode.get(SyncNode.node_id == node_id)
     restaurant_id = _restaurant_of(node.branch_id)
-    SyncNode.update(feed_cursor=after, last_pull_at=now).where(
-        SyncNode.node_id == node_id).execute()
+    # A pull that arrives late (delayed, replayed) must not move the cursor back.
+    if record:
+        SyncNode.update(feed_cursor=max(node.feed_cursor, after), last_pull_at=now).where(
+            SyncNode.node_id == node_id).execute()
     visible = ((ChangeLog.branch_id == node.branch_id) |
                (ChangeLog.branch_id.is_null() &
                 ((ChangeLog.restaurant_id == restaurant_id) | ChangeLog.restaurant_id.is_null())))
-    entries = list(ChangeLog.select().where(
+    entries = capture.log_entries(ChangeLog.select().where(
         (ChangeLog.seq > after) & (ChangeLog.origin != node_id) & visible)
         .order_by(ChangeLog.seq).limit(limit))
-    if not entries:
-        return {"after": after, "upto": after, "changes": []}
-    return {"after": after, "upto": entries[-1].seq,
-            "changes": capture.coalesce(entries, for_edge=True)}
+    # Less than a full batch: nothing else up to the head is for this edge (its own
+    # changes coming back, other branches'), so its cursor moves past them all.
+    upto = entries[-1][0] if len(entries) == limit else max(after, head())
+    return {"after": after, "upto": upto,
+            "changes": capture.coalesce(entries, for_edge=True) if entries else []}
 
 
 def snapshot_page(node_id, table, after_id, limit=1000):

@@ -72,7 +72,8 @@ class PushHandler(SyncHandler):
     async def post(self):
         """Apply a batch of the edge's changes; answers its high-water mark."""
         body = self.body()
-        answer = await self.run(ingest.apply_batch, self.edge_node_id, body.model_dump(),
+        batch = {"after": body.after, "upto": body.upto, "changes": body.changes}
+        answer = await self.run(ingest.apply_batch, self.edge_node_id, batch,
                                 self.node.clock.now())
         self.write_json(answer)
 
@@ -88,13 +89,16 @@ class PullHandler(SyncHandler):
             raise validation.ValidationFailed.field("after", "after and wait must be numbers.")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
+        record = True
         while True:
+            # Armed before the query: a commit that lands while it runs still wakes us.
+            rung = asyncio.ensure_future(self.sync.committed.wait(max(0.0, deadline - loop.time())))
             batch = await self.run(feed.changes_for, self.edge_node_id, after,
-                                   self.node.clock.now())
-            remaining = deadline - loop.time()
-            if batch["changes"] or remaining <= 0:
+                                   self.node.clock.now(), record=record)
+            record = False
+            if batch["changes"] or deadline <= loop.time():
+                rung.cancel()
                 break
-            rung = asyncio.ensure_future(self.sync.committed.wait(remaining))
             await asyncio.wait([rung, self._gone], return_when=asyncio.FIRST_COMPLETED)
             rung.cancel()
             if self._gone.done():

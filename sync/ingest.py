@@ -7,6 +7,12 @@ skipped, so a repeated batch does nothing twice and gets the same answer. A
 change the edge may not make (a table head office owns, a row of another
 branch or restaurant, a row that cannot be stored) is refused for good: it is
 recorded as a dead letter here, reported to the edge, and the rest goes on.
+
+Speed without changing any of that: the upserts of one table in a batch are
+first tried together (one prepared statement, one scope query before and one
+after, in a savepoint: capture.apply_run); only when one of them would be
+refused or fails is the run rolled back and every change of it applied alone,
+which refuses exactly the ones at fault.
 """
 
 import peewee
@@ -62,8 +68,7 @@ def _apply_run(run, node, restaurant_id):
         return False
     if not capture.apply_run(run, all_ours):
         return False
-    for change in run:
-        events.replicated(change)
+    events.replicated(run)          # head office's subscribers see them live
     return True
 
 
@@ -87,7 +92,9 @@ def apply_batch(node_id, batch, now):
     if upto <= mark:
         return {"high_water_mark": mark, "rejected": _stored_refusals(node_id, after, upto)}
     restaurant_id = models.Branch.get_by_id(node.branch_id).restaurant_id
-    rejected = []
+    # The part applied before is answered as it was then (its answer may be what
+    # the edge never got), so the edge parks every refusal, once.
+    rejected = _stored_refusals(node_id, after, mark)
     fresh = [c for c in batch["changes"] if int(c["seq"]) > mark]
     with capture.applying_from(node_id):
         for run in capture.runs(capture.in_apply_order(fresh)):
@@ -97,7 +104,7 @@ def apply_batch(node_id, batch, now):
                 try:
                     with database.atomic():
                         _apply_one(change, node, restaurant_id)
-                        events.replicated(change)    # head office's subscribers see it live
+                        events.replicated([change])
                 except (Refused, ValueError, KeyError, TypeError, AttributeError,
                         peewee.IntegrityError, peewee.DataError) as exc:
                     reason = str(exc) or exc.__class__.__name__

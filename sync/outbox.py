@@ -11,17 +11,26 @@ from protocol import wire
 from . import capture, state
 from .models import ChangeLog, DeadLetter
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000                 # change-log entries read for one batch, at most
+BATCH_BYTES = 512 * 1024          # and its JSON well under the cloud's body limit (1 MiB)
 
 
-def next_batch(limit=BATCH_SIZE):
-    """{"after", "upto", "changes"} of unsent changes, or None when all are sent."""
-    acked = state.get_int(state.ACKED)
-    entries = list(ChangeLog.select().where((ChangeLog.origin == 0) & (ChangeLog.seq > acked))
-                   .order_by(ChangeLog.seq).limit(limit))
+def next_batch(after=None, limit=BATCH_SIZE, max_bytes=BATCH_BYTES):
+    """{"after", "upto", "changes"} of unsent changes after ``after`` (default: the
+    acknowledged position), or None when all are sent. A batch whose JSON would
+    pass ``max_bytes`` ends earlier: ``upto`` is then its last change's seq, and
+    the rows it leaves out come in the next batch, at their latest state."""
+    after = state.get_int(state.ACKED) if after is None else after
+    entries = capture.log_entries(ChangeLog.select().where(
+        (ChangeLog.origin == 0) & (ChangeLog.seq > after)).order_by(ChangeLog.seq).limit(limit))
     if not entries:
         return None
-    return {"after": acked, "upto": entries[-1].seq, "changes": capture.coalesce(entries)}
+    changes, size = capture.coalesce(entries), 0
+    for n, change in enumerate(changes):
+        size += len(wire.dumps_bytes(change)) + 1
+        if size > max_bytes and n > 0:
+            return {"after": after, "upto": changes[n - 1]["seq"], "changes": changes[:n]}
+    return {"after": after, "upto": entries[-1][0], "changes": changes}
 
 
 def record_answer(batch, answer, now):

@@ -9,8 +9,9 @@ loopback port, then measures:
 - **Catch-up**: ``--changes`` changes queued at the edge while it was not
   running, replicated to the cloud. A change is one change-log entry, i.e. one
   row written: the backlog is pickup orders of a few rows each (the order, its
-  lines, its taxes), copies of one order made by the domain code, written
-  straight into the edge's database with its capture triggers on. Timed from
+  lines, taxes and charge), copies of one order made by the domain code, written
+  an order at a time straight into the edge's database with its capture
+  triggers on. Timed from
   the edge process's start until the cloud's high-water mark for the edge
   reaches the last change's seq (read from the cloud's SQLite file, read-only).
 - **Propagation** p50/p99, both running: ``--orders`` orders created one at a
@@ -25,14 +26,16 @@ loopback port, then measures:
   ``db.replicate.to(remote)`` (tests/bench_node/pouchdb_push.mjs). The npm
   packages are installed into tests/bench_node/node_modules on first run.
 
-Targets (issue 5): catch-up at least 5x PouchDB's rate; propagation p99 under
-1 s. ``--profile DIR`` runs both servers under cProfile (DIR/edge.prof and
-DIR/cloud.prof for the event loops, DIR/edge-db.prof and DIR/cloud-db.prof for the
-Store's worker threads, where sync's database work runs). This is a script, not a test: pytest does not collect it.
+After the catch-up the script checks that the cloud holds every order row the
+edge wrote, once, and that nothing was refused. Targets (issue 5): catch-up at
+least 5x PouchDB's rate; propagation p99 under 1 s. ``--profile DIR`` runs both
+servers under cProfile (DIR/edge.prof and DIR/cloud.prof for the event loops,
+DIR/edge-db.prof and DIR/cloud-db.prof for the Store's worker threads, where
+sync's database work runs). This is a script, not a test: pytest does not
+collect it.
 """
 
 import argparse
-import datetime
 import json
 import os
 import shutil
@@ -154,11 +157,12 @@ def write_backlog(branch_id, item_ids, total):
     ``total`` changes: one pickup order made by the domain code, then copies of
     its rows with new ids and numbers. Answers (changes, last seq, rows per order)."""
     from protocol import accounts, ids, models, orders
+    from protocol.clock import Clock
     from protocol.handlers.orders import OrderBody
     from sync.models import ChangeLog
 
     own = ChangeLog.select().where(ChangeLog.origin == 0)
-    now = datetime.datetime.utcnow().replace(microsecond=0)
+    now = Clock().now()
     waiter = models.User.get(models.User.email == "waiter@demo.test")
     actor = accounts.Actor(waiter, accounts.role_names(waiter), branch_id)
     made = orders.create_order(actor, OrderBody(
@@ -166,7 +170,7 @@ def write_backlog(branch_id, item_ids, total):
         items=[{"id": i, "quantity": 2, "note": "no lemon"} for i in item_ids]), now)
     order = models.Order.get_by_id(made["order"]["id"])
     children = list(order.items) + list(order.taxes) + list(order.charges)
-    remaining, number, batch = total - own.count(), order.order_number, {}
+    remaining, number = total - own.count(), order.order_number
     while remaining > 0:
         number += 1
         copy = models.Order(**dict(order.__data__, id=ids.new_id(), uuid=None,
@@ -174,17 +178,28 @@ def write_backlog(branch_id, item_ids, total):
         rows = [copy] + [type(c)(**dict(c.__data__, id=ids.new_id(), order=copy.id))
                          for c in children]
         for row in rows[:remaining]:
-            batch.setdefault(type(row), []).append(row)
+            models.insert_all([row])
         remaining -= len(rows)
-    for rows in batch.values():          # orders first: a dict keeps insertion order
-        for start in range(0, len(rows), 200):
-            models.insert_all(rows[start:start + 200])
     last = ChangeLog.select(ChangeLog.seq).order_by(ChangeLog.seq.desc()).limit(1).scalar()
     return own.count(), last, 1 + len(children)
 
 
+def wire_bytes_per_change():
+    """The average size of a queued change as the edge will send it."""
+    from protocol import wire
+    from sync import outbox
+    size = count = 0
+    batch = outbox.next_batch()
+    while batch is not None:
+        size += len(wire.dumps_bytes(batch["changes"]))
+        count += len(batch["changes"])
+        batch = outbox.next_batch(batch["upto"])
+    return size / count
+
+
 def make_backlog(data_dir, node_id, branch_id, item_ids, changes):
-    """(changes, last seq, rows per order, seconds): one transaction per 20,000 rows."""
+    """{changes, last_seq, rows_per_order, bytes_per_change, seconds}: one
+    transaction per 20,000 rows."""
     _, store = open_store("edge", data_dir, node_id, triggers=True)
     try:
         started = time.perf_counter()
@@ -192,24 +207,36 @@ def make_backlog(data_dir, node_id, branch_id, item_ids, changes):
         while done < changes:
             done, last, per_order = store.call(write_backlog, branch_id, item_ids,
                                                min(changes, done + 20000))
-        return done, last, per_order, time.perf_counter() - started
+        return {"changes": done, "last_seq": last, "rows_per_order": per_order,
+                "seconds": time.perf_counter() - started,
+                "bytes_per_change": store.call(wire_bytes_per_change)}
     finally:
         store.close()
 
 
 # --- Reading the cloud's file, read-only ------------------------------------------
 
-class CloudFile:
+class ReadOnly:
+    """A node's SQLite file, read-only, from this process."""
+
+    ORDER_TABLES = ("orders", "order_items", "order_taxes", "order_charges")
+
     def __init__(self, path):
         self.db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, isolation_level=None)
 
+    def value(self, sql, *args):
+        row = self.db.execute(sql, args).fetchone()
+        return row[0] if row else None
+
     def high_water_mark(self, node_id):
-        row = self.db.execute("SELECT high_water_mark FROM sync_nodes WHERE node_id = ?",
-                              (node_id,)).fetchone()
-        return row[0] if row else 0
+        return self.value("SELECT high_water_mark FROM sync_nodes WHERE node_id = ?",
+                          node_id) or 0
 
     def has_order(self, order_id):
-        return self.db.execute("SELECT 1 FROM orders WHERE id = ?", (order_id,)).fetchone()
+        return self.value("SELECT 1 FROM orders WHERE id = ?", order_id)
+
+    def order_rows(self):
+        return {t: self.value("SELECT COUNT(*) FROM %s" % t) for t in self.ORDER_TABLES}
 
 
 def call(url, body=None, token=None):
@@ -224,7 +251,7 @@ def call(url, body=None, token=None):
 
 # --- The measurements ---------------------------------------------------------------
 
-def catch_up(edge_cmd, cloud_file, node_id, last_seq, procs, timeout):
+def catch_up(edge_cmd, cloud, node_id, last_seq, procs, timeout):
     """Start the edge; answers (seconds until the cloud has last_seq, seconds until
     the edge answered HTTP)."""
     ready = {}
@@ -236,24 +263,24 @@ def catch_up(edge_cmd, cloud_file, node_id, last_seq, procs, timeout):
         wait_ready(int(edge_cmd[edge_cmd.index("--port") + 1]), edge, timeout)
         ready["at"] = time.perf_counter() - started
     threading.Thread(target=watch_ready, daemon=True).start()
-    while cloud_file.high_water_mark(node_id) < last_seq:
+    while cloud.high_water_mark(node_id) < last_seq:
         if edge.poll() is not None:
             raise SystemExit("the edge exited with %s" % edge.returncode)
         if time.perf_counter() - started > timeout:
             raise SystemExit("the cloud has %d of %d changes after %d s" % (
-                cloud_file.high_water_mark(node_id), last_seq, timeout))
+                cloud.high_water_mark(node_id), last_seq, timeout))
         time.sleep(0.005)
     return time.perf_counter() - started, ready.get("at")
 
 
-def order_latencies(edge_url, token, cloud_file, item_id, count):
+def order_latencies(edge_url, token, cloud, item_id, count):
     seconds = []
     for n in range(count):
         started = time.perf_counter()
         made = call(edge_url + API + "/pos/orders", {
             "order_type": "pickup", "items": [{"id": item_id, "quantity": 1 + n % 3}]}, token)
         order_id = made["order"]["id"]
-        while not cloud_file.has_order(order_id):
+        while not cloud.has_order(order_id):
             if time.perf_counter() - started > 30:
                 raise SystemExit("order %d did not reach the cloud in 30 s" % order_id)
             time.sleep(0.001)
@@ -286,7 +313,7 @@ def pouchdb_push(docs, batch_size):
     if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "express-pouchdb")):
         print("installing pouchdb, pouchdb-adapter-memory, express-pouchdb, express@4 into "
               "%s/node_modules ..." % os.path.relpath(NODE_DIR, ROOT), flush=True)
-        subprocess.run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund",
+        subprocess.run(["npm", "ci", "--prefix", NODE_DIR, "--no-audit", "--no-fund",
                         "--loglevel", "error"], check=True, stdout=subprocess.DEVNULL)
     done = subprocess.run(["node", "pouchdb_push.mjs", "--docs", str(docs),
                            "--batch-size", str(batch_size)],
@@ -310,6 +337,76 @@ def stop(procs):
             proc.kill()
 
 
+def run_branchline(args, tmp, procs):
+    """Seed, enroll, queue the backlog, time the catch-up, then the propagation."""
+    cloud_dir, edge_dir = os.path.join(tmp, "cloud"), os.path.join(tmp, "edge")
+    cloud_db, summary, code = seed_cloud(cloud_dir)
+    wrapper = os.path.join(tmp, "server.py")
+    with open(wrapper, "w") as fh:
+        fh.write(SERVER % {"root": ROOT})
+
+    def server_cmd(role, data_dir, port):
+        profile = os.path.join(os.path.abspath(args.profile), role) if args.profile else ""
+        return [sys.executable, wrapper, role, profile, "--data-dir", data_dir,
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+    cloud_port, edge_port = free_port(), free_port()
+    cloud_url, edge_url = "http://127.0.0.1:%d" % cloud_port, "http://127.0.0.1:%d" % edge_port
+    procs.append(subprocess.Popen(server_cmd("cloud", cloud_dir, cloud_port) + ["--node-id", "1"],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL))
+    wait_ready(cloud_port, procs[-1])
+    node_id = enroll_edge(cloud_url, code, edge_dir)["node_id"]
+
+    items = summary["items"][BRANCH]
+    backlog = make_backlog(edge_dir, node_id, summary["branches"][BRANCH],
+                           [items[ITEM], items["Garlic Bread"]], args.changes)
+    print("queued %d changes at the edge (pickup orders of %d rows, %.0f bytes a change on "
+          "the wire) in %.1f s" % (backlog["changes"], backlog["rows_per_order"],
+                                   backlog["bytes_per_change"], backlog["seconds"]), flush=True)
+
+    cloud = ReadOnly(cloud_db)
+    edge = ReadOnly(os.path.join(edge_dir, "edge.db"))
+    seconds, ready = catch_up(server_cmd("edge", edge_dir, edge_port), cloud, node_id,
+                              backlog["last_seq"], procs, timeout=max(120, args.changes / 100))
+    result = dict(backlog, catch_up=seconds, ready=ready, complete=(
+        cloud.order_rows() == edge.order_rows()
+        and not cloud.value("SELECT COUNT(*) FROM dead_letters")))
+
+    waiter = login(edge_port, "waiter@demo.test")
+    result["orders"] = order_latencies(edge_url, waiter, cloud, items["Espresso"], args.orders)
+    result["prices"] = price_latencies(cloud_url, edge_url, waiter, items[ITEM], args.prices)
+    return result
+
+
+def report(ours, pouch):
+    rate = ours["changes"] / ours["catch_up"]
+    print()
+    print("catch-up: %d changes queued at the edge (one change = one row written), "
+          "edge -> cloud" % ours["changes"])
+    print("  %-28s %7.0f changes/s  %6.2f s from the edge's start" % (
+        "branchline", rate, ours["catch_up"]))
+    if ours["ready"] and ours["catch_up"] > ours["ready"]:
+        print("  %-28s %7.0f changes/s  %6.2f s from when it answered HTTP (%.2f s after "
+              "its start)" % ("", ours["changes"] / (ours["catch_up"] - ours["ready"]),
+                              ours["catch_up"] - ours["ready"], ours["ready"]))
+    print("  %-28s %7.0f docs/s     %6.2f s (replicate.to, batch_size %d, %d-byte docs)" % (
+        "pouchdb -> express-pouchdb", pouch["docs_per_second"], pouch["seconds"],
+        pouch["batch_size"], pouch["doc_bytes"]))
+    print("  branchline / pouchdb: %.1fx (target >= 5x); the cloud holds every row once, "
+          "none refused: %s" % (rate / pouch["docs_per_second"],
+                                "yes" if ours["complete"] else "NO"))
+    for label, seconds, what in (
+            ("order, edge -> cloud", ours["orders"], "orders, from the POST until the "
+                                                     "cloud has the row"),
+            ("price, cloud -> edge", ours["prices"], "head-office price changes, until "
+                                                     "the edge serves it")):
+        if seconds:
+            print("propagation %-20s p50 %6.1f ms  p99 %6.1f ms  (%d %s; target p99 < 1 s)"
+                  % ((label,) + percentiles(seconds) + (len(seconds), what)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=50000,
@@ -328,73 +425,10 @@ def main():
     tmp = tempfile.mkdtemp(prefix="branchline-bench-sync-")
     procs = []
     try:
-        cloud_dir, edge_dir = os.path.join(tmp, "cloud"), os.path.join(tmp, "edge")
-        cloud_db, summary, code = seed_cloud(cloud_dir)
-        wrapper = os.path.join(tmp, "server.py")
-        with open(wrapper, "w") as fh:
-            fh.write(SERVER % {"root": ROOT})
-
-        def server_cmd(role, data_dir, port):
-            profile = os.path.join(os.path.abspath(args.profile), role) if args.profile else ""
-            return [sys.executable, wrapper, role, profile, "--data-dir", data_dir,
-                    "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-
-        if args.profile:
-            os.makedirs(args.profile, exist_ok=True)
-        cloud_port, edge_port = free_port(), free_port()
-        cloud_url, edge_url = ("http://127.0.0.1:%d" % cloud_port,
-                               "http://127.0.0.1:%d" % edge_port)
-        cloud = subprocess.Popen(server_cmd("cloud", cloud_dir, cloud_port) + ["--node-id", "1"],
-                                 cwd=ROOT, stdout=subprocess.DEVNULL)
-        procs.append(cloud)
-        wait_ready(cloud_port, cloud)
-        identity = enroll_edge(cloud_url, code, edge_dir)
-        node_id = identity["node_id"]
-
-        items = summary["items"][BRANCH]
-        queued, last_seq, per_order, fill_seconds = make_backlog(
-            edge_dir, node_id, summary["branches"][BRANCH],
-            [items[ITEM], items["Garlic Bread"]], args.changes)
-        print("queued %d changes at the edge (pickup orders of %d rows) in %.1f s"
-              % (queued, per_order, fill_seconds), flush=True)
-
-        cloud_file = CloudFile(cloud_db)
-        seconds, ready = catch_up(server_cmd("edge", edge_dir, edge_port), cloud_file, node_id, last_seq, procs,
-                                  timeout=max(120, args.changes / 100))
-        rate = queued / seconds
-        since_ready = queued / (seconds - ready) if ready and seconds > ready else None
-
-        waiter = login(edge_port, "waiter@demo.test")
-        orders = order_latencies(edge_url, waiter, cloud_file, items["Espresso"],
-                                 args.orders) if args.orders else []
-        prices = price_latencies(cloud_url, edge_url, waiter, items[ITEM],
-                                 args.prices) if args.prices else []
+        ours = run_branchline(args, tmp, procs)
         stop(procs)
-
-        print("running PouchDB -> express-pouchdb with %d docs ..." % queued, flush=True)
-        pouch = pouchdb_push(queued, args.pouch_batch_size)
-
-        print()
-        print("catch-up: %d changes queued at the edge, pushed to the cloud" % queued)
-        print("  %-30s %8.0f changes/s  %6.2f s from the edge's start%s" % (
-            "branchline edge -> cloud", rate, seconds,
-            " (serving after %.2f s; %.0f changes/s from then)" % (ready, since_ready)
-            if since_ready else ""))
-        print("  %-30s %8.0f docs/s     %6.2f s (batch_size %d, %d-byte docs)" % (
-            "pouchdb -> express-pouchdb", pouch["docs_per_second"], pouch["seconds"],
-            pouch["batch_size"], pouch["doc_bytes"]))
-        print("  branchline / pouchdb: %.1fx (target >= 5x)" % (rate / pouch["docs_per_second"]))
-        if orders or prices:
-            print("propagation, online, one at a time:")
-        if orders:
-            print("  order, edge -> cloud          p50 %6.1f ms  p99 %6.1f ms  (%d orders, "
-                  "from the POST until the cloud has the row)" % (*percentiles(orders),
-                                                                 len(orders)))
-        if prices:
-            print("  price, cloud -> edge          p50 %6.1f ms  p99 %6.1f ms  (%d changes, "
-                  "until the edge serves it)" % (*percentiles(prices), len(prices)))
-        if orders or prices:
-            print("  target: p99 < 1000 ms")
+        print("running PouchDB -> express-pouchdb with %d docs ..." % ours["changes"], flush=True)
+        report(ours, pouchdb_push(ours["changes"], args.pouch_batch_size))
     finally:
         stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,8 +14,10 @@ a seeded RNG, one of:
   newer requests, throwing that answer away;
 - ``cut``: forward it, then close the connection partway through the answer.
 
-``counts`` says how often each happened. ``faults = False`` makes it a plain
-proxy (held requests are let go at once).
+``force(path, action)`` makes the next request for a path meet a given
+fault. ``counts`` says how often each happened, in all (``counts["cut"]``) and by
+path (``counts["cut", "/sync/push"]``). ``await set_faults(False)`` makes it a
+plain proxy (held requests go at once; replays already planned still happen).
 """
 
 import asyncio
@@ -39,6 +41,7 @@ class FaultProxy:
         self._forwarded = 0
         self._moved = asyncio.Condition()
         self._tasks = set()
+        self._forced = collections.defaultdict(collections.deque)
 
     async def start(self):
         self._server = await asyncio.start_server(self._serve, self.host, 0)
@@ -61,6 +64,10 @@ class FaultProxy:
         async with self._moved:
             self._moved.notify_all()           # held requests go now
 
+    def force(self, path, *actions):
+        """Do ``actions`` to the next requests for ``path``, whether faults are on or not."""
+        self._forced[path].extend(actions)
+
     def _pick(self):
         if not self.faults:
             return "forward"
@@ -80,8 +87,10 @@ class FaultProxy:
             request = await _read_request(reader)
             if request is None:
                 return
-            action = self._pick()
+            path = _path(request)
+            action = self._forced[path].popleft() if self._forced[path] else self._pick()
             self.counts[action] += 1
+            self.counts[action, path] += 1
             answer = await self._handle(action, request, reader)
             if answer is None:
                 return
@@ -177,6 +186,11 @@ async def _read_request(reader):
     kept.append(b"Connection: close")
     body = await reader.readexactly(length) if length else b""
     return b"\r\n".join(kept) + b"\r\n\r\n" + body
+
+
+def _path(request):
+    """The path of a request, without its query."""
+    return request.split(b" ", 2)[1].split(b"?")[0].decode("latin-1")
 
 
 def _cut_point(answer, rng):
