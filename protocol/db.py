@@ -134,8 +134,12 @@ class Store:
             job.future.set_exception(exc)
 
     def _run_batch(self, batch):
+        # SQLite: take the write lock at BEGIN (IMMEDIATE), so another process
+        # writing the same file (a CLI command) makes us wait, not fail mid-way.
+        outer = (self.db.atomic("IMMEDIATE") if isinstance(self.db, peewee.SqliteDatabase)
+                 else self.db.atomic())
         try:
-            with self.db.atomic():
+            with outer:
                 for job in batch:
                     try:
                         with self.db.atomic():
