@@ -69,6 +69,18 @@ def wait_ready(port, proc, timeout=30):
     raise SystemExit("server on port %d did not start" % port)
 
 
+def stop(procs):
+    """Terminate the servers a benchmark started (kill those that do not stop)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def seed_edge(data_dir):
     from cloud import demo_data
     from protocol import config
@@ -184,13 +196,7 @@ def main():
         print("edge / baseline throughput: %.2f (target >= 0.50); edge p99 %.1f ms "
               "(target < 50 ms)" % (ratio, result["p99_ms"]))
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -38,7 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_orders import ROOT, free_port, seed_edge, wait_ready  # noqa: E402
+from bench_orders import ROOT, free_port, seed_edge, stop, wait_ready  # noqa: E402
 
 RAISE_FD_LIMIT = """
 import resource
@@ -381,13 +381,7 @@ def main():
               % (edge_result["rate"] / floor_result["rate"], edge_result["p99"],
                  edge_result["rss_connected"], args.clients))
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

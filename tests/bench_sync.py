@@ -49,7 +49,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_orders import ROOT, free_port, login, wait_ready  # noqa: E402
+from bench_orders import ROOT, free_port, login, stop, wait_ready  # noqa: E402
 
 NODE_DIR = os.path.join(ROOT, "tests", "bench_node")
 API = "/api/application-integration"
@@ -324,17 +324,6 @@ def pouchdb_push(docs, batch_size):
     if result["at_remote"] != docs:
         raise SystemExit("PouchDB's remote holds %s of %d docs" % (result["at_remote"], docs))
     return result
-
-
-def stop(procs):
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def run_branchline(args, tmp, procs):
