@@ -183,7 +183,8 @@ def load_actor(auth):
     if hit is not None and hit[1] > now:
         return hit[0]
     user = models.User.get_or_none(models.User.id == auth.user_id)
-    if user is None or not user.is_active:
+    if (user is None or not user.is_active or user.restaurant_id != auth.restaurant_id
+            or auth.branch_id not in branch_ids(user)):
         cache.pop(key, None)
         raise Unauthenticated()
     actor = Actor(user, role_names(user), auth.branch_id)

@@ -64,6 +64,14 @@ def data_paths(settings):
     }
 
 
+def revocations(store, jtis=()):
+    """The node's set of revoked token ids: kept in the store's cache, where sync
+    adds revocations made on other nodes as they arrive (sync/capture.py)."""
+    revoked = store.cache.setdefault("revoked", set())
+    revoked.update(jtis)
+    return revoked
+
+
 def _load_revoked(now):
     return {r.jti for r in models.RevokedToken.select(models.RevokedToken.jti)
             .where(models.RevokedToken.expires_at > now)}
@@ -97,7 +105,7 @@ def build_node(settings, *, clock=None, database=None, on_open=()):
     node = Node(
         role=settings.role, settings=settings, store=store, keyring=keyring, clock=clock,
         login_limiter=RateLimiter(clock, settings.login_attempts_per_minute, 60),
-        revoked=store.call(_load_revoked, clock.now()),
+        revoked=revocations(store, store.call(_load_revoked, clock.now())),
     )
     if settings.role == EDGE:
         branch = store.call(_edge_branch, settings.branch_id)

@@ -55,6 +55,7 @@ class KeyRing:
         # Signature checks cost more than the rest of a request: a token whose
         # signature was verified is remembered (expiry is still checked each time).
         self._verified = collections.OrderedDict()
+        self.bound = {}          # kid -> the only branch its tokens may be scoped to
         self.node_id = node_id
         self.private_key = private_key
         self.trusted = {str(node_id): private_key.public_key()}
@@ -74,16 +75,20 @@ class KeyRing:
                         trusted[name[:-4]] = pub
         return cls(node_id, key, trusted)
 
-    def trust_pem(self, node_id, pem):
-        """Accept tokens signed by node_id's key (PEM), from now on."""
+    def trust_pem(self, node_id, pem, branch_id=None):
+        """Accept tokens signed by node_id's key (PEM), from now on; an edge's key
+        (``branch_id``) only for tokens scoped to that branch."""
         key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("not an Ed25519 public key")
         self.trusted[str(node_id)] = key
+        if branch_id is not None:
+            self.bound[str(node_id)] = branch_id
 
     def distrust(self, node_id):
         """Stop accepting tokens of node_id (a retired box), including remembered ones."""
         self.trusted.pop(str(node_id), None)
+        self.bound.pop(str(node_id), None)
         self._verified.clear()
 
     def public_pem(self):
@@ -119,6 +124,9 @@ class KeyRing:
                 self._verified.popitem(last=False)
         if claims["exp"] <= now:
             raise InvalidToken("expired")
+        bound = self.bound.get(claims["kid"])
+        if bound is not None and claims["bid"] != bound:
+            raise InvalidToken("an edge's token for another branch")
         return dict(claims)
 
     def _check_signature(self, token):
@@ -132,6 +140,7 @@ class KeyRing:
                                          "verify_exp": False, "verify_iat": False})
             claims["sub"] = int(claims["sub"])
             claims["exp"] = int(claims["exp"])
+            claims["kid"] = str(header.get("kid"))
             return claims
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidToken(str(exc)) from None

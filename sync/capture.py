@@ -207,6 +207,18 @@ def apply_change(change):
         upsert(change["table"], change["row"])
 
 
+def remember_revocations(changes):
+    """Tokens revoked on another node stop working here at once (protocol.node)."""
+    from protocol.db import current_store
+    from protocol.node import revocations
+    jtis = [c["row"]["jti"] for c in changes
+            if c.get("table") == "revoked_tokens" and c.get("op") == "upsert"
+            and isinstance(c.get("row"), dict) and c["row"].get("jti")]
+    store = current_store()
+    if jtis and store is not None:
+        revocations(store, jtis)
+
+
 def in_apply_order(changes):
     """Deletes children first, then upserts parents first. Deletes go first so a
     row that replaced a deleted one under a unique key (a table's lock, freed

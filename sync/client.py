@@ -40,8 +40,23 @@ class EdgeSync:
         self._tasks = []
 
     def start(self):
-        self._tasks = [asyncio.ensure_future(self._push_loop()),
-                       asyncio.ensure_future(self._pull_loop())]
+        self._tasks = [asyncio.ensure_future(self._supervise(self._push_loop, "push")),
+                       asyncio.ensure_future(self._supervise(self._pull_loop, "pull"))]
+
+    async def _supervise(self, loop, name):
+        """Run a loop for ever: an unexpected error (a strange answer, a database
+        error) is logged and the loop starts again after a backoff, never dies."""
+        backoff = Backoff()
+        while True:
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:         # noqa: BLE001 - logged; the loop must go on
+                delay = backoff.failure()
+                log.exception("%s loop [%s] failed; restarting in %.1f s", name, self.base,
+                              delay)
+                await asyncio.sleep(delay)
 
     async def stop(self):
         for task in self._tasks:

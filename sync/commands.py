@@ -16,6 +16,7 @@ a command the edge gets after COMMAND_TTL is answered "expired", not run late.
 
 import asyncio
 import datetime
+import logging
 
 import peewee
 
@@ -24,6 +25,8 @@ from protocol.db import database
 from protocol.errors import APIError, ServiceUnavailable
 
 from .models import Command, CommandResult, SyncNode
+
+log = logging.getLogger("branchline.sync")
 
 WAIT_SECONDS = 8.0
 COMMAND_TTL = datetime.timedelta(minutes=10)
@@ -128,3 +131,6 @@ def _execute(command, branch_id, now):
     except (ValueError, TypeError, KeyError) as exc:
         return 422, {"success": False, "message": "The branch could not carry this out: %s"
                                                   % exc}
+    except Exception:       # noqa: BLE001 - every command gets an answer, even a failure
+        log.exception("command %d (%s) failed", command.id, command.kind)
+        return 500, {"success": False, "message": "The branch could not carry this out."}

@@ -17,6 +17,9 @@ import json
 import os
 import secrets
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from protocol import ids, models
 from protocol.errors import APIError, ValidationFailed
 
@@ -51,7 +54,11 @@ def enroll(code, public_key_pem, name, now):
     if found.expires_at <= now:
         raise ValidationFailed.field("code", "This enrollment code has expired; ask head "
                                              "office for a new one.")
-    if not public_key_pem.startswith("-----BEGIN PUBLIC KEY-----"):
+    try:
+        key = serialization.load_pem_public_key(public_key_pem.encode())
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, Ed25519PublicKey):
         raise ValidationFailed.field("public_key", "The public key must be a PEM Ed25519 key.")
     taken = SyncNode.select(SyncNode.node_id).order_by(SyncNode.node_id.desc()).limit(1).scalar()
     node_id = max(taken or ids.CLOUD_NODE_ID, ids.CLOUD_NODE_ID) + 1

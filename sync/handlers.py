@@ -2,6 +2,7 @@
 and the edge's status page. Mounted at the server root by cloud/ and edge/."""
 
 import asyncio
+from typing import Literal, Optional
 
 import pydantic
 
@@ -22,10 +23,30 @@ class EnrollBody(validation.Body):
     name: str = pydantic.Field("", max_length=255)
 
 
+class Change(pydantic.BaseModel):
+    seq: int = pydantic.Field(ge=1)
+    table: str = pydantic.Field(max_length=64)
+    id: int
+    op: Literal["upsert", "delete"]
+    row: Optional[dict] = None
+
+    @pydantic.model_validator(mode="after")
+    def _row_for_upsert(self):
+        if self.op == "upsert" and self.row is None:
+            raise ValueError("an upsert needs its row")
+        return self
+
+
 class PushBody(validation.Body):
     after: int = pydantic.Field(ge=0)
     upto: int = pydantic.Field(ge=0)
-    changes: list[dict] = pydantic.Field(max_length=5000)
+    changes: list[Change] = pydantic.Field(max_length=5000)
+
+    @pydantic.model_validator(mode="after")
+    def _after_the_position(self):
+        if self.upto < self.after or any(c.seq <= self.after for c in self.changes):
+            raise ValueError("changes must come after the batch's position")
+        return self
 
 
 class SyncHandler(APIHandler):
@@ -61,7 +82,8 @@ class EnrollHandler(APIHandler):
         body = self.body()
         identity = await self.run(enrollment.enroll, body.code, body.public_key, body.name,
                                   self.node.clock.now())
-        sync.admit(identity["node_id"], body.public_key, identity.pop("retired"))
+        sync.admit(identity["node_id"], body.public_key, identity.pop("retired"),
+                   identity["branch_id"])
         self.write_json(dict(identity, cloud_node_id=self.node.node_id,
                              cloud_public_key=self.node.keyring.public_pem()))
 
@@ -72,7 +94,8 @@ class PushHandler(SyncHandler):
     async def post(self):
         """Apply a batch of the edge's changes; answers its high-water mark."""
         body = self.body()
-        batch = {"after": body.after, "upto": body.upto, "changes": body.changes}
+        batch = {"after": body.after, "upto": body.upto,
+                 "changes": [c.model_dump(exclude_none=True) for c in body.changes]}
         answer = await self.run(ingest.apply_batch, self.edge_node_id, batch,
                                 self.node.clock.now())
         self.write_json(answer)
@@ -134,26 +157,34 @@ class SnapshotHandler(SyncHandler):
         self.write_json({"table": table, "rows": rows})
 
 
+def _require_manager(actor):
+    if not permissions.is_manager(actor.roles):
+        raise Forbidden("Only managers and owners see sync status.")
+
+
 class CloudStatusHandler(APIHandler):
     tags = ("sync",)
 
     async def get(self):
         """Sync health of every edge of the caller's restaurant."""
         def read(actor):
-            if not permissions.is_manager(actor.roles):
-                raise Forbidden("Only managers and owners see sync status.")
+            _require_manager(actor)
             return status.cloud_status(self.node.clock.now(), actor.restaurant_id)
         self.write_json(await self.actor_run(read))
 
 
 class EdgeStatusHandler(APIHandler):
-    public = True
     tags = ("sync",)
 
     async def get(self):
-        """This edge's outbox depth, oldest unsent change, last push and pull, dead letters."""
+        """This edge's outbox depth, oldest unsent change, last push and pull, dead
+        letters (managers and owners: it names rows and reasons)."""
         cloud_url = self.node.settings.values.get("cloud_url", "")
-        self.write_json(await self.run(status.edge_status, self.node.clock.now(), cloud_url))
+
+        def read(actor):
+            _require_manager(actor)
+            return status.edge_status(self.node.clock.now(), cloud_url)
+        self.write_json(await self.actor_run(read))
 
 
 class CloudSync:
@@ -167,15 +198,16 @@ class CloudSync:
         node.authority = commands.Authority(node, self.committed)
         self.public_keys = {}
         for edge in node.store.call(enrollment.active_edges):
-            self.admit(edge.node_id, edge.public_key, [])
+            self.admit(edge.node_id, edge.public_key, [], edge.branch_id)
 
-    def admit(self, node_id, pem, retired):
-        """Accept node_id's sync requests and tokens; forget the boxes it replaced."""
+    def admit(self, node_id, pem, retired, branch_id):
+        """Accept node_id's sync requests, and its tokens for its own branch only;
+        forget the boxes it replaced."""
         for old in retired:
             self.public_keys.pop(old, None)
             self.node.keyring.distrust(old)
         self.public_keys[node_id] = pem
-        self.node.keyring.trust_pem(node_id, pem)
+        self.node.keyring.trust_pem(node_id, pem, branch_id)
 
 
 def cloud_routes():

@@ -52,6 +52,7 @@ def apply_feed(batch, now):
                                       table_name=str(change.get("table")),
                                       row_id=int(change.get("id") or 0),
                                       reason="could not apply: %s" % exc, created_at=now)
+    capture.remember_revocations(changes)
     state.put(state.CURSOR, max(state.get_int(state.CURSOR), int(batch["upto"])))
     state.put(state.LAST_PULL, now.isoformat())
     if changes:

@@ -49,8 +49,9 @@ def _apply_one(change, node, restaurant_id):
     table = change["table"]
     if table not in ownership.OWNERS:
         raise Refused("%s is not replicated" % table)
-    if not ownership.edge_may_write(table):
-        raise Refused("%s is owned by head office; an edge cannot change it" % table)
+    if not ownership.edge_may_write(table, change["op"]):
+        raise Refused("%s is owned by head office; an edge cannot %s it"
+                      % (table, "delete from" if change["op"] == "delete" else "change"))
     if change["op"] != "delete" and change["row"].get("id") != change["id"]:
         raise Refused("the row's id is not the change's (%s)" % change["id"])
     _check_scope(table, change["id"], node, restaurant_id)      # as it was
@@ -114,6 +115,7 @@ def apply_batch(node_id, batch, now):
                                       table_name=str(change.get("table")),
                                       row_id=int(change.get("id") or 0), reason=reason,
                                       payload=wire.dumps(change), created_at=now)
+    capture.remember_revocations(fresh)
     SyncNode.update(high_water_mark=upto, last_push_at=now).where(
         SyncNode.node_id == node_id).execute()
     return {"high_water_mark": upto, "rejected": rejected}

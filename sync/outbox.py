@@ -18,18 +18,27 @@ BATCH_BYTES = 512 * 1024          # and its JSON well under the cloud's body lim
 def next_batch(after=None, limit=BATCH_SIZE, max_bytes=BATCH_BYTES):
     """{"after", "upto", "changes"} of unsent changes after ``after`` (default: the
     acknowledged position), or None when all are sent. A batch whose JSON would
-    pass ``max_bytes`` ends earlier: ``upto`` is then its last change's seq, and
-    the rows it leaves out come in the next batch, at their latest state."""
+    pass ``max_bytes`` covers a shorter run of the log: it ends before the first
+    entry of a row that does not fit, so every row it includes was first written
+    inside it (a parent is never left behind by its child), and rows it includes
+    at a state newer than ``upto`` come again in the next batch (harmless)."""
     after = state.get_int(state.ACKED) if after is None else after
     entries = capture.log_entries(ChangeLog.select().where(
         (ChangeLog.origin == 0) & (ChangeLog.seq > after)).order_by(ChangeLog.seq).limit(limit))
     if not entries:
         return None
-    changes, size = capture.coalesce(entries), 0
-    for n, change in enumerate(changes):
-        size += len(wire.dumps_bytes(change)) + 1
-        if size > max_bytes and n > 0:
-            return {"after": after, "upto": changes[n - 1]["seq"], "changes": changes[:n]}
+    changes = capture.coalesce(entries)
+    size_of = {(c["table"], c["id"]): len(wire.dumps_bytes(c)) + 1 for c in changes}
+    included, size = set(), 0
+    for n, (_, table, row_id, _) in enumerate(entries):
+        key = (table, row_id)
+        if key in included:
+            continue
+        if size + size_of[key] > max_bytes and n > 0:
+            return {"after": after, "upto": entries[n - 1][0],
+                    "changes": [c for c in changes if (c["table"], c["id"]) in included]}
+        included.add(key)
+        size += size_of[key]
     return {"after": after, "upto": entries[-1][0], "changes": changes}
 
 

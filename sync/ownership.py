@@ -89,7 +89,13 @@ REPLICATED = tuple(OWNERS)
 assert set(SCOPES) == set(OWNERS), set(SCOPES) ^ set(OWNERS)
 
 
-def edge_may_write(table):
+# Shared tables an edge may add to but never delete from (a revocation stays).
+INSERT_ONLY = {"revoked_tokens"}
+
+
+def edge_may_write(table, op="upsert"):
+    if op == "delete" and table in INSERT_ONLY:
+        return False
     return OWNERS.get(table) in (BRANCH, SHARED)
 
 

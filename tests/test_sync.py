@@ -144,7 +144,8 @@ async def test_a_change_the_edge_may_not_make_is_parked_and_the_rest_goes_on(enr
     assert "head office" in parked[0].reason
     assert cloud.node.store.call(lambda: models.MenuItem.get_by_id(salmon).item_name) \
         == "Grilled Salmon"
-    status = await edge.fetch("GET", "/sync/status", prefix=False)
+    manager = await edge.login("manager@demo.test")
+    status = await edge.fetch("GET", "/sync/status", prefix=False, token=manager)
     assert status.body["dead_letters"] == 1 and status.body["outbox_depth"] == 0
 
 
@@ -162,7 +163,10 @@ async def test_sync_status_on_both_sides(enrolled, demo):
 
 
 async def _edge_status(edge):
-    resp = await edge.fetch("GET", "/sync/status", prefix=False)
+    """The edge's status once it has been online (a manager's view)."""
+    manager = getattr(edge, "manager_token", None) or await edge.login("manager@demo.test")
+    edge.manager_token = manager
+    resp = await edge.fetch("GET", "/sync/status", prefix=False, token=manager)
     return resp.body if resp.body.get("online") else None
 
 
@@ -283,3 +287,44 @@ async def test_one_customer_edited_on_both_sides_keeps_both_edits(enrolled, demo
     cloud.node.store.call(edit(name="Emily Lee"))
     await eventually(lambda: edge.node.store.call(
         lambda: models.Customer.get_by_id(customer_id).name) == "Emily Lee", 3.0)
+
+
+async def test_an_edge_key_signs_tokens_for_its_own_branch_only(enrolled, demo):
+    cloud, edge = enrolled
+    forged = edge.node.keyring.issue(
+        user_id=demo["users"]["owner@demo.test"], restaurant_id=demo["restaurant_id"],
+        branch_id=demo["branches"]["Airport"], ttl_seconds=600)
+    assert (await cloud.fetch("GET", "/auth/me", token=forged)).status == 401
+    assert (await cloud.fetch("GET", "/pos/orders", token=forged)).status == 401
+
+
+async def test_a_logout_at_the_edge_revokes_the_token_at_the_cloud(enrolled):
+    cloud, edge = enrolled
+    token = await edge.login("waiter@demo.test")
+    assert (await cloud.fetch("GET", "/auth/me", token=token)).status == 200
+    assert (await edge.fetch("POST", "/auth/logout", token=token)).status == 200
+
+    async def refused():
+        return (await cloud.fetch("GET", "/auth/me", token=token)).status == 401
+    await eventually(refused, 2.0)
+
+
+async def test_enrollment_refuses_a_bad_key_without_using_the_code(start_node, tmp_path, demo):
+    cloud = await start_node("cloud")
+    code = new_code(cloud, demo["branches"][D])
+    bad = await cloud.fetch("POST", "/sync/enroll", {
+        "code": code, "public_key": "-----BEGIN PUBLIC KEY-----\nnonsense\n", "name": "x"},
+        prefix=False)
+    assert bad.status == 422 and "public_key" in bad.body["errors"]
+    await enroll_box(cloud, tmp_path, "box", code)        # the code still works
+
+
+async def test_a_malformed_push_is_a_422_not_a_stuck_queue(enrolled):
+    cloud, edge = enrolled
+    from sync import auth
+    import json
+    body = json.dumps({"after": 0, "upto": 5, "changes": [{"table": "orders"}]}).encode()
+    headers = auth.sign(edge.node.keyring.private_key, edge.node.node_id, "POST", "/sync/push",
+                        body)
+    resp = await cloud.fetch("POST", "/sync/push", raw=body, headers=headers, prefix=False)
+    assert resp.status == 422 and "changes.0.seq" in resp.body["errors"]

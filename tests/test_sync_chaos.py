@@ -258,7 +258,8 @@ class Cluster:
     # --- watching sync -----------------------------------------------------------
 
     async def edge_status(self):
-        code, answer = await self.http.call(self.edge.port, "GET", "/sync/status")
+        code, answer = await self.http.call(self.edge.port, "GET", "/sync/status",
+                                            token=self.owner)
         return answer if code == 200 else None
 
     async def cloud_status(self):
