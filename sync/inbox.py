@@ -2,8 +2,9 @@
 
 Pulled changes are written as the cloud's (origin 1), so they are not pushed
 back, and the cursor moves in the same transaction. A row this edge changed
-that has not reached the cloud yet is left as it is (the local change goes up
-and comes back settled), except shared rows, which merge field by field. Caches that read the catalog are told to forget it.
+that has not reached the cloud yet is left as it is: its local state goes up
+and becomes the cloud's (such rows are the branch's own, which the cloud only
+changes through commands run here); shared rows merge field by field instead. Caches that read the catalog are told to forget it.
 """
 
 from protocol import accounts, ids, pricing

@@ -117,6 +117,7 @@ class APIHandler(tornado.web.RequestHandler):
             kind = commands.kind_of(fn)
             if kind is None:
                 raise Conflict(await authority.where(self.auth.branch_id))
+            await self.run(accounts.load_actor, self.auth)     # still active, still here
             code, body = await authority.send(self.auth, kind, commands.encode(args), key,
                                               status)
             self.write_json(body, code)
