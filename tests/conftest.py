@@ -171,3 +171,9 @@ async def edge(start_node):
 @pytest.fixture
 async def cloud(start_node):
     return await start_node("cloud")
+
+
+@pytest.fixture
+async def waiter(edge):
+    """A token of the Downtown waiter at the Downtown edge."""
+    return await edge.login("waiter@demo.test")

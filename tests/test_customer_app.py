@@ -10,9 +10,6 @@ D = "Downtown"
 EMILY = {"name": "Emily Carter", "phone": "2125550198"}
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 def item_lines(demo, **quantities):

@@ -12,9 +12,6 @@ ROW_KEYS = {"id", "name", "phone_code", "phone", "email", "addresses_count", "or
 ADDRESS_KEYS = {"id", "customer_id", "label", "address", "lat", "lng"}
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 def other_restaurant(server):

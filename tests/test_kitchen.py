@@ -13,9 +13,6 @@ from protocol.clock import FakeClock
 D = "Downtown"
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 @pytest.fixture

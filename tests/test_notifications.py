@@ -12,9 +12,6 @@ D = "Downtown"
 ROW_KEYS = {"id", "type", "title", "body", "data", "read_at", "created_at"}
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 def device_tokens(server):

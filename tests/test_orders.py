@@ -24,9 +24,6 @@ def catalog_ids(edge, item_name):
     return edge.node.store.call(read)
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 async def create(edge, token, body, **kwargs):

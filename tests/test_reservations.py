@@ -23,9 +23,6 @@ async def edge(start_node):
     return await start_node("edge", D, clock=FakeClock(start=T0))
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 async def reserve(server, token, table_id, when, party_size=2, **extra):

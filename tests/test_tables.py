@@ -16,9 +16,6 @@ ROW_KEYS = {"id", "table_code", "status", "available_status", "area_id", "area_n
             "is_running", "active_order_id"}
 
 
-@pytest.fixture
-async def waiter(edge):
-    return await edge.login("waiter@demo.test")
 
 
 @pytest.fixture
