@@ -2,7 +2,6 @@
 via the app (pickup or delivery, for a named customer, managers notified) and a
 customer's orders, scoped to the caller's restaurant and branch."""
 
-import pytest
 
 from protocol import models
 

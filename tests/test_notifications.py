@@ -3,7 +3,6 @@ moves to the user who registers it last), the list (newest first, unread count,
 both title shapes), marking read, the test notification and its broadcast, and
 a KOT that becomes food_ready notifying the order's waiter."""
 
-import pytest
 
 from protocol import events, models
 from protocol.clock import FakeClock
