@@ -156,9 +156,9 @@ async def test_first_action_decides_status_and_table(edge, waiter, demo, action,
         status, order_status)
     assert bool(resp.body["kot_ids"]) == (action == "kot")
     tables = await edge.fetch("GET", "/pos/tables", token=waiter)
-    if tables.status == 200:
-        row = next(t for t in tables.body["tables"] if t["id"] == table)
-        assert row["available_status"] == table_status
+    assert tables.status == 200
+    row = next(t for t in tables.body["tables"] if t["id"] == table)
+    assert row["available_status"] == table_status
 
 
 async def test_idempotency_key_returns_the_first_answer(edge, waiter, demo):
