@@ -40,13 +40,6 @@ def _by(rows, attr):
     return grouped
 
 
-def _in_branch(model, actor, row_id, what):
-    row = model.get_or_none((model.id == row_id) & (model.branch == actor.branch_id))
-    if row is None:
-        raise NotFound("%s not found." % what)
-    return row
-
-
 def _order_type_id(actor, wanted):
     """The id of the order type a price is asked for (id or slug), None if none is."""
     if wanted is None or str(wanted).strip() == "":
@@ -165,15 +158,16 @@ def items(actor, order_type=None, *, menu_id=None, category_id=None):
              .where(model.branch == actor.branch_id)
              .order_by(category.sort_order, model.sort_order, model.id))
     if menu_id is not None:
-        query = query.where(model.menu == _in_branch(models.Menu, actor, menu_id, "Menu").id)
+        menu = models.in_branch(models.Menu, actor.branch_id, menu_id, "Menu")
+        query = query.where(model.menu == menu.id)
     if category_id is not None:
-        query = query.where(model.item_category ==
-                            _in_branch(category, actor, category_id, "Category").id)
+        found = models.in_branch(category, actor.branch_id, category_id, "Category")
+        query = query.where(model.item_category == found.id)
     return _item_rows(list(query), _order_type_id(actor, order_type))
 
 
 def _item(actor, item_id):
-    return _in_branch(models.MenuItem, actor, item_id, "Item")
+    return models.in_branch(models.MenuItem, actor.branch_id, item_id, "Item")
 
 
 def item(actor, item_id, order_type=None):

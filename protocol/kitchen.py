@@ -113,11 +113,7 @@ def _kots():
 
 
 def _get_kot(actor, kot_id):
-    kot = models.Kot.get_or_none((models.Kot.id == kot_id) &
-                                 (models.Kot.branch == actor.branch_id))
-    if kot is None:
-        raise NotFound("KOT not found.")
-    return kot
+    return models.in_branch(models.Kot, actor.branch_id, kot_id, "KOT")
 
 
 def _items_by_kot(kot_ids, prices=False):

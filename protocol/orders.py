@@ -21,7 +21,7 @@ import peewee
 from . import (commands, customers, events, kitchen, models, numbering, permissions, pricing,
                tables)
 from .db import database
-from .errors import APIError, Conflict, NotFound, Unprocessable, ValidationFailed
+from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 
 STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready",
@@ -63,11 +63,7 @@ def resolve_order_type(branch_id, value=None, order_type_id=None):
 
 
 def get_order(actor, order_id):
-    order = models.Order.get_or_none((models.Order.id == order_id) &
-                                     (models.Order.branch == actor.branch_id))
-    if order is None:
-        raise NotFound("Order not found.")
-    return order
+    return models.in_branch(models.Order, actor.branch_id, order_id, "Order")
 
 
 def _branch_row(model, branch_id, row_id, field, message):

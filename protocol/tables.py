@@ -105,15 +105,12 @@ def free_table(table_id, exclude_order_id=None):
 
 def get_table(branch_id, table_id, field=None):
     """The branch's table, or 404 (422 on ``field`` when it came in a body)."""
-    table = None
-    if 0 < table_id < 2 ** 63:           # beyond SQLite's integers: no such table
-        table = models.Table.get_or_none((models.Table.id == table_id) &
-                                         (models.Table.branch == branch_id))
-    if table is None:
+    try:
+        return models.in_branch(models.Table, branch_id, table_id, "Table")
+    except NotFound:
         if field:
-            raise ValidationFailed.field(field, "The selected table id is invalid.")
-        raise NotFound("Table not found.")
-    return table
+            raise ValidationFailed.field(field, "The selected table id is invalid.") from None
+        raise
 
 
 def unlock(actor, table_id, now):
