@@ -78,8 +78,7 @@ class Authority:
         is still queued after WAIT_SECONDS."""
         store, now = self.node.store, self.node.clock.now()
         edge, branch, cutoff = await store.run(_edge_of, auth.branch_id)
-        seen = max([t for t in (edge.last_pull_at, edge.last_push_at) if t] or [None],
-                   key=lambda t: t or datetime.datetime.min)
+        seen = edge.last_seen
         if seen is None or (now - seen).total_seconds() > cutoff * 60:
             raise ServiceUnavailable(
                 "%s's branch server cannot be reached right now, so it cannot take this. "

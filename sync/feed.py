@@ -7,17 +7,12 @@ credentials left out. A snapshot is the same view of the tables themselves,
 page by page, for a box that enrolls.
 """
 
-from protocol import models
 from protocol.db import database
 
 from . import capture, ownership
 from .models import ChangeLog, SyncNode
 
 BATCH_SIZE = 500
-
-
-def _restaurant_of(branch_id):
-    return models.Branch.get_by_id(branch_id).restaurant_id
 
 
 def head():
@@ -30,7 +25,7 @@ def changes_for(node_id, after, now, limit=BATCH_SIZE, record=True):
     records that the edge has everything up to ``after`` and asked now (``record``:
     a long poll looking again after a commit has nothing new to record)."""
     node = SyncNode.get(SyncNode.node_id == node_id)
-    restaurant_id = _restaurant_of(node.branch_id)
+    restaurant_id = node.restaurant_id
     # A pull that arrives late (delayed, replayed) must not move the cursor back.
     if record:
         SyncNode.update(feed_cursor=max(node.feed_cursor, after), last_pull_at=now).where(
@@ -53,7 +48,7 @@ def snapshot_page(node_id, table, after_id, limit=1000):
     if table not in ownership.OWNERS:
         raise KeyError(table)
     node = SyncNode.get(SyncNode.node_id == node_id)
-    where = ownership.visible_sql(table, "t", node.branch_id, _restaurant_of(node.branch_id))
+    where = ownership.visible_sql(table, "t", node.branch_id, node.restaurant_id)
     ids = [r[0] for r in database.execute_sql(
         "SELECT t.id FROM %s t WHERE %s AND t.id > %s ORDER BY t.id LIMIT %d"
         % (table, where, database.param, limit), (after_id,))]
@@ -64,7 +59,7 @@ def snapshot_page(node_id, table, after_id, limit=1000):
 def snapshot_tables(node_id):
     """[{table, rows}] of what a snapshot holds for the edge, parents first."""
     node = SyncNode.get(SyncNode.node_id == node_id)
-    restaurant_id = _restaurant_of(node.branch_id)
+    restaurant_id = node.restaurant_id
     tables = sorted(ownership.REPLICATED, key=lambda t: capture.RANK.get(t, 999))
     return [{"table": table, "rows": database.execute_sql(
         "SELECT COUNT(*) FROM %s t WHERE %s" % (

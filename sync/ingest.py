@@ -83,7 +83,6 @@ def _stored_refusals(node_id, after, upto):
 def apply_batch(node_id, batch, now):
     """Apply a pushed batch for enrolled edge ``node_id``; answers
     {"high_water_mark", "rejected": [{seq, table, id, reason}]}."""
-    from protocol import models
     node = SyncNode.get(SyncNode.node_id == node_id)
     after, upto = int(batch["after"]), int(batch["upto"])
     mark = node.high_water_mark
@@ -92,7 +91,7 @@ def apply_batch(node_id, batch, now):
                        % (mark, mark), high_water_mark=mark)
     if upto <= mark:
         return {"high_water_mark": mark, "rejected": _stored_refusals(node_id, after, upto)}
-    restaurant_id = models.Branch.get_by_id(node.branch_id).restaurant_id
+    restaurant_id = node.restaurant_id
     # The part applied before is answered as it was then (its answer may be what
     # the edge never got), so the edge parks every refusal, once.
     rejected = _stored_refusals(node_id, after, mark)

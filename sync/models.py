@@ -88,6 +88,17 @@ class SyncNode(SyncModel):
     class Meta:
         table_name = "sync_nodes"
 
+    @property
+    def last_seen(self):
+        """When the cloud last heard from this edge (push or pull), or None."""
+        heard = [t for t in (self.last_push_at, self.last_pull_at) if t]
+        return max(heard) if heard else None
+
+    @property
+    def restaurant_id(self):
+        from protocol import models
+        return models.Branch.get_by_id(self.branch_id).restaurant_id
+
 
 class EnrollmentCode(SyncModel):
     id = AutoField()

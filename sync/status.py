@@ -1,7 +1,5 @@
 """Sync health, as the edge's status page and the cloud's head office see it."""
 
-import datetime
-
 from protocol import models
 
 from . import feed, state
@@ -50,8 +48,7 @@ def cloud_status(now, restaurant_id):
     rows = []
     for node in SyncNode.select().where(SyncNode.branch_id.in_(list(branches)))\
             .order_by(SyncNode.branch_id, SyncNode.node_id):
-        last_seen = max([t for t in (node.last_push_at, node.last_pull_at) if t] or [None],
-                        key=lambda t: t or datetime.datetime.min)
+        last_seen = node.last_seen
         rows.append({
             "branch_id": node.branch_id, "branch": branches[node.branch_id].name,
             "node_id": node.node_id, "name": node.name, "retired": node.retired,
