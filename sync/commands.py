@@ -22,7 +22,7 @@ import peewee
 
 from protocol import accounts, commands, ids, models, wire
 from protocol.db import database
-from protocol.errors import APIError, ServiceUnavailable
+from protocol.errors import APIError, ServiceUnavailable, ValidationFailed
 
 from .models import Command, CommandResult, SyncNode
 
@@ -44,13 +44,21 @@ def _edge_of(branch_id):
 
 
 def _queue(branch_id, user_id, kind, args, key, status, now):
+    """The command's id: a new one, or the one queued before under the same
+    Idempotency-Key (which must then be the same request, as protocol.idempotency
+    requires of local writes)."""
     request_key = "%d:%s" % (user_id, key) if key else None
+    payload = wire.dumps(args)
     if request_key:
         found = Command.get_or_none(Command.request_key == request_key)
         if found is not None:
+            if (found.kind, found.payload) != (kind, payload):
+                raise ValidationFailed.field(
+                    "Idempotency-Key", "This Idempotency-Key was already used for a "
+                    "different request.")
             return found.id
     return Command.create(id=ids.new_id(), branch_id=branch_id, user_id=user_id, kind=kind,
-                          payload=wire.dumps(args), success_status=status,
+                          payload=payload, success_status=status,
                           request_key=request_key, expires_at=now + COMMAND_TTL,
                           created_at=now).id
 

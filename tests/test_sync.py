@@ -228,6 +228,10 @@ async def test_a_customer_app_order_at_the_cloud_is_cooked_by_the_edge(enrolled,
                               headers={"Idempotency-Key": "app-order-1"})
     assert again.status == 201 and again.body["order"]["id"] == order["id"]
     assert count(edge, models.Order) == 1
+    # ...and the same key for another order is refused, as on the edge itself.
+    other = await cloud.fetch("POST", "/customer/orders", dict(body, note="more sugar"),
+                              token=staff, headers={"Idempotency-Key": "app-order-1"})
+    assert other.status == 422 and "Idempotency-Key" in other.body["errors"]
 
 
 async def test_head_office_cancels_through_the_edge(enrolled, demo):
