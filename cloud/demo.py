@@ -20,10 +20,10 @@ import urllib.error
 import urllib.request
 
 from protocol import config, realtime
-from protocol.db import Store, open_sqlite
 from protocol.ids import CLOUD_NODE_ID
 from protocol.node import data_paths
-from sync import capture, enrollment
+from sync import enrollment
+from sync.startup import open_store
 
 from . import demo_data
 
@@ -103,8 +103,7 @@ def set_up(data_dir):
     cloud = data_paths(settings_for("cloud", os.path.join(data_dir, "cloud"), CLOUD_NODE_ID))
     os.makedirs(cloud["data_dir"], exist_ok=True)
     print("Seeding the demo restaurant into %s ..." % cloud["database"], flush=True)
-    store = Store(open_sqlite(cloud["database"]), node_id=CLOUD_NODE_ID).open(
-        [capture.install_triggers])
+    store = open_store(cloud["database"], CLOUD_NODE_ID)
     try:
         summary = store.call(demo_data.seed)
     finally:

@@ -1,57 +1,41 @@
-"""Start the cloud node: ``branchline-cloud --help`` lists every option."""
+"""The cloud's composition root: ``branchline-cloud --help`` lists every option.
 
-import argparse
-import asyncio
-import gc
+It opens the node (store, keys, realtime hub: sync/startup.py), the sync
+endpoints' shared state, and the authority that sends writes for a branch an edge
+runs to that edge as commands (sync/commands.py), and builds the app from
+protocol's route table plus the sync and Pusher routes.
+"""
+
 import logging
-import sys
 
-from protocol import config, realtime
+from protocol import process, realtime
 from protocol.app import make_app
-from protocol.node import build_node
-from protocol.process import http_server, serve_until_stopped, setup_logging
-from sync import capture, handlers
+from sync import commands, handlers, startup
+
+from . import cli
 
 log = logging.getLogger("branchline.cloud")
 
-
-def parser():
-    p = argparse.ArgumentParser(prog="branchline-cloud", description='Run the Branchline cloud node: every branch, head office and sync.')
-    config.add_arguments(p, "cloud")
-    return p
+DESCRIPTION = "Run the Branchline cloud node: every branch, head office and sync."
 
 
-def open_cloud(settings, **kwargs):
-    return build_node(settings, on_open=[capture.install_triggers], **kwargs)
+def open_cloud(settings, *, clock=None):
+    return startup.open_node(settings, clock=clock)
 
 
 def make_cloud_app(node):
-    return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(),
-                    sync=handlers.CloudSync(node))
+    sync = handlers.CloudSync(node)
+    node.authority = commands.Authority(node, sync.committed)
+    return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(), sync=sync)
 
 
 async def serve(settings):
     node = open_cloud(settings)
-    server = http_server(make_cloud_app(node), settings)
-    server.listen(settings.port, settings.host)
-    gc.freeze()    # start-up's objects: full collections skip them, so no long pauses
-    log.info("cloud node %d listening on %s%s", node.node_id, settings.base_url,
-             " for branch %s" % node.branch_name if node.branch_name else "")
-    await serve_until_stopped(server, node, log, "cloud")
+    await process.serve(node, make_cloud_app(node), log, "cloud")
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "enroll-code":
-        from cloud import commands
-        return commands.main(argv)
-    args = parser().parse_args(argv)
-    try:
-        settings = config.load("cloud", args)
-    except config.ConfigError as exc:
-        sys.exit("branchline-cloud: %s" % exc)
-    setup_logging(settings.log_level)
-    asyncio.run(serve(settings))
+    process.main("cloud", argv, DESCRIPTION, serve, commands={"enroll-code": cli.main})
 
 
 if __name__ == "__main__":

@@ -3,10 +3,8 @@
 Plain functions run in a Store thread (``await handler.run(fn, ...)``).
 """
 
-import time
-
 from . import models
-from .db import current_store
+from .store import current_store
 from .errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from .passwords import DUMMY_HASH, verify_password
 
@@ -164,9 +162,7 @@ ACTOR_TTL_SECONDS = 10.0
 
 def forget_actors():
     """Drop this node's remembered actors (users or roles changed)."""
-    store = current_store()
-    if store is not None:
-        store.cache.pop("actors", None)
+    current_store().memo.pop("actors", None)
 
 
 def load_actor(auth):
@@ -176,9 +172,9 @@ def load_actor(auth):
     its user and roles on every request; a deactivated user or a changed role
     takes effect within that time."""
     store = current_store()
-    cache = store.cache.setdefault("actors", {}) if store is not None else {}
+    cache = store.memo.setdefault("actors", {})
     key = (auth.user_id, auth.branch_id)
-    now = time.monotonic()
+    now = store.clock.monotonic()
     hit = cache.get(key)
     if hit is not None and hit[1] > now:
         return hit[0]

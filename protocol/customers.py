@@ -14,7 +14,7 @@ import peewee
 import phonenumbers
 
 from . import models, permissions
-from .db import database
+from .database import database
 from .errors import Conflict, NotFound, ValidationFailed
 
 SEARCH_MIN_LENGTH = 2

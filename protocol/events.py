@@ -62,53 +62,6 @@ def table_event(name, table, user_id=None):
          {"table_id": table.id, "table_code": table.table_code, "user_id": user_id})
 
 
-def _replicated_order(order):
-    order_event("order.created" if order.created_at == order.updated_at else "order.updated",
-                order)
-
-
-def _replicated_kot(kot):
-    kot_event("kot.updated", kot)
-
-
-def _replicated_lock(lock):
-    from . import models
-    if lock.locked_at == lock.refreshed_at:                                   # a new lock
-        table_event("table.locked", models.Table.get_by_id(lock.table_id), lock.user_id)
-
-
-def _replicated_notification(note):
-    if note.created_at == note.updated_at:                                    # a new one
-        emit(user_channel(note.user_id), NOTIFICATION_EVENT, {
-            "title": note.title, "body": note.body, "data": note.data or {},
-            "id": note.id, "type": note.type})
-
-
-_REPLICATED = {"orders": ("Order", _replicated_order), "kots": ("Kot", _replicated_kot),
-               "table_locks": ("TableLock", _replicated_lock),
-               "notifications": ("Notification", _replicated_notification)}
-
-
-def replicated(changes):
-    """Changes of the branch that arrived by sync (at the cloud, from an edge): the events
-    they mean to the subscribers there, as if they had been made here (orders, KOTs, table
-    locks, notifications), in the changes' order; one query per table and 500 rows."""
-    from . import models
-    wanted = {}
-    for change in changes:
-        if change["op"] == "upsert" and change["table"] in _REPLICATED:
-            wanted.setdefault(change["table"], []).append(change["id"])
-    for table, row_ids in wanted.items():
-        model_name, announce = _REPLICATED[table]
-        model = getattr(models, model_name)
-        for start in range(0, len(row_ids), 500):
-            chunk = row_ids[start:start + 500]
-            rows = {row.id: row for row in model.select().where(model.id.in_(chunk))}
-            for row_id in chunk:
-                if row_id in rows:
-                    announce(rows[row_id])
-
-
 def emit(channel, name, data):
     pending = getattr(_local, "pending", None)
     if pending is not None:

@@ -8,30 +8,17 @@ gets the node's next stamp (``stamp``); a node that sees a stamp from another
 than anything it has seen. sync/merge.py keeps, field by field, the value with
 the later stamp. A stamp more than MAX_DRIFT_SECONDS ahead of this node's clock
 is refused: one box with a wrong clock cannot win every merge for ever.
+
+Each node's Store owns one ``HybridClock`` and binds it to its worker threads
+(``bind``), as it does the id allocator; ``stamp()`` and ``observe()`` use the
+clock of the node whose thread calls them.
 """
 
 import threading
-import time
 
 MAX_DRIFT_SECONDS = 300
 
-_lock = threading.Lock()
-
-
-def _state():
-    from .db import current_store
-    store = current_store()
-    cache = store.cache if store is not None else _fallback
-    return cache.setdefault("hlc", [0, 0])
-
-
-_fallback = {}
-
-
-def _node_id():
-    from .db import current_store
-    store = current_store()
-    return store.node_id if store is not None else 0
+_local = threading.local()
 
 
 def encode(ms, counter, node):
@@ -43,29 +30,60 @@ def decode(stamp):
     return int(ms), int(counter), int(node)
 
 
-def stamp(now=None):
-    """This node's next stamp."""
-    physical = int((now if now is not None else time.time()) * 1000)
-    with _lock:
-        state = _state()
-        if physical > state[0]:
-            state[0], state[1] = physical, 0
-        else:
-            state[1] += 1
-        return encode(state[0], state[1], _node_id())
-
-
 class ClockDrift(ValueError):
     pass
 
 
-def observe(remote, now=None):
-    """Move this node's clock past a stamp it received (refused if too far ahead)."""
-    ms, counter, _ = decode(remote)
-    physical = int((now if now is not None else time.time()) * 1000)
-    if ms - physical > MAX_DRIFT_SECONDS * 1000:
-        raise ClockDrift("a clock %.0f s ahead of this node's" % ((ms - physical) / 1000))
-    with _lock:
-        state = _state()
-        if (ms, counter) > tuple(state):
-            state[0], state[1] = ms, counter
+class HybridClock:
+    """One node's hybrid logical clock, reading physical time from ``clock``
+    (protocol.clock.Clock)."""
+
+    def __init__(self, node_id, clock):
+        self.node_id = node_id
+        self.clock = clock
+        self._ms = self._counter = 0
+        self._lock = threading.Lock()
+
+    def _physical_ms(self):
+        return int(self.clock.time() * 1000)
+
+    def stamp(self):
+        """This node's next stamp."""
+        physical = self._physical_ms()
+        with self._lock:
+            if physical > self._ms:
+                self._ms, self._counter = physical, 0
+            else:
+                self._counter += 1
+            return encode(self._ms, self._counter, self.node_id)
+
+    def observe(self, remote):
+        """Move this clock past a stamp received (refused if too far ahead)."""
+        ms, counter, _ = decode(remote)
+        physical = self._physical_ms()
+        if ms - physical > MAX_DRIFT_SECONDS * 1000:
+            raise ClockDrift("a clock %.0f s ahead of this node's" % ((ms - physical) / 1000))
+        with self._lock:
+            if (ms, counter) > (self._ms, self._counter):
+                self._ms, self._counter = ms, counter
+
+
+def bind(clock):
+    _local.clock = clock
+
+
+def _bound():
+    clock = getattr(_local, "clock", None)
+    if clock is None:
+        raise RuntimeError("hybrid clock used outside a Store worker thread")
+    return clock
+
+
+def stamp():
+    """The next stamp of the node whose Store thread is running."""
+    return _bound().stamp()
+
+
+def observe(remote):
+    """Move the running node's clock past ``remote`` (ClockDrift if too far ahead)."""
+    _bound().observe(remote)

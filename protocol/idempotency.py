@@ -9,7 +9,7 @@ transaction rolled back), so a retry runs it again.
 import hashlib
 
 from . import models, wire
-from .db import database
+from .database import database
 from .errors import ValidationFailed
 
 MAX_KEY_LENGTH = 255

@@ -7,7 +7,8 @@ JavaScript and Dart-on-web clients read it exactly, and two nodes can never
 mint the same id while offline.
 
 The counter is shared by all tables of a node. On start-up it resumes after the
-highest id of the node's range found in any table (one index probe per table),
+highest id of the node's range found in any table, sync's included (one index
+probe per table, when the node's Store opens),
 so a restart never reuses an id, and no counter row has to be written inside
 every transaction.
 """
@@ -36,18 +37,13 @@ class IdAllocator:
         self._last = self.low
         self._lock = threading.Lock()
 
-    def resume(self, db):
-        """Continue after the highest id this node has stored in any table."""
-        from . import models
-        last = self.low
-        for model in models.ALL_MODELS:
-            pk = model._meta.primary_key
-            if not isinstance(pk, models.IdField):
-                continue
-            found = (model.select(pk).where(pk.between(self.low, self.high))
-                     .order_by(pk.desc()).limit(1).scalar())
-            if found and found > last:
-                last = found
+    def resume(self, last):
+        """Continue after ``last``, the highest id this node has stored (found by
+        ``protocol.store.highest_id`` when the node's Store opens), or None."""
+        if last is None:
+            return
+        if not self.low <= last <= self.high:
+            raise ValueError("id %d is not in node %d's range" % (last, self.node_id))
         with self._lock:
             self._last = max(self._last, last)
 

@@ -19,7 +19,7 @@ import zoneinfo
 import peewee
 
 from . import events, models, notifications, numbering, orders, permissions
-from .db import database
+from .database import database
 from .errors import NotFound, Unprocessable, ValidationFailed
 
 KOT_STATUSES = ["pending_confirmation", "in_kitchen", "food_ready", "served", "cancelled"]

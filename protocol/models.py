@@ -20,8 +20,9 @@ import peewee
 from peewee import (BooleanField, CharField, DateField, DateTimeField,
                     ForeignKeyField, IntegerField, TextField)
 
-from . import ids
-from .db import database
+from . import hlc, ids, wire
+from .database import database
+from .errors import NotFound
 from .money import FixedPointField, MoneyField, PercentField
 
 
@@ -44,14 +45,12 @@ class JSONField(TextField):
     def db_value(self, value):
         if value is None:
             return None
-        from .wire import dumps
-        return dumps(value)
+        return wire.dumps(value)
 
     def python_value(self, value):
         if value is None:
             return None
-        from .wire import loads
-        return loads(value)
+        return wire.loads(value)
 
 
 class BaseModel(peewee.Model):
@@ -105,7 +104,6 @@ def insert_all(rows):
 def in_branch(model, branch_id, row_id, what):
     """The row of ``model`` with ``row_id`` in the branch, else 404 "<what> not found."
     (another branch's row is not found either: scoping by branch in one place)."""
-    from .errors import NotFound
     row = None
     if isinstance(row_id, int) and 0 < row_id < 2 ** 63:
         row = model.get_or_none((model.id == row_id) & (model.branch == branch_id))
@@ -545,7 +543,6 @@ class SharedModel(BaseModel):
     UNSTAMPED = ("id", "clocks", "created_at", "updated_at")
 
     def save(self, *args, **kwargs):
-        from . import hlc
         changed = ({f.name for f in self._meta.sorted_fields} if kwargs.get("force_insert")
                    else set(self._dirty))
         clocks = dict(self.clocks or {})

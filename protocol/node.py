@@ -1,10 +1,11 @@
 """What a running node hands its handlers: the one place an edge and a cloud differ.
 
-Handlers read ``self.node`` and nothing global. The edge builds a Node that
-serves one branch over its SQLite file; the cloud builds one that serves every
-branch. ``publish`` is what "an event happened" means on that node (the
-WebSocket hub, later also the outbox); it defaults to doing nothing. ``hub`` is the
-node's realtime hub (protocol.realtime).
+Handlers read ``self.node`` and nothing global. The edge's Node serves one
+branch over its SQLite file; the cloud's serves every branch. ``build_node``
+puts one together from parts its composition root opened and passes in (the
+store, the realtime hub: sync/startup.py); ``publish`` is what "an event
+happened" means on that node (the hub's fan-out). ``authority`` is set by the
+cloud's composition root (sync/commands.py) and is None on an edge.
 """
 
 import dataclasses
@@ -12,11 +13,11 @@ import logging
 import os
 from typing import Callable, Optional
 
-from . import models, realtime
+from . import models
 from .clock import Clock
 from .config import Settings
-from .db import Store, open_sqlite
 from .ratelimit import RateLimiter
+from .store import Store
 from .tokens import KeyRing
 
 log = logging.getLogger("branchline.node")
@@ -34,12 +35,16 @@ class Node:
     login_limiter: RateLimiter
     branch_id: Optional[int] = None          # the edge's branch; None at the cloud
     branch_name: str = ""
-    revoked: set = dataclasses.field(default_factory=set)
     publish: Callable = lambda *event: None
     # Where a branch's writes are made when this node is not its authority (the
-    # cloud, for branches run by an edge): sync/commands.py sets it at the cloud.
+    # cloud, for branches run by an edge): cloud/server.py sets it.
     authority: object = None
     hub: Optional[object] = None
+
+    @property
+    def revoked(self):
+        """Token ids revoked here or on any node this one syncs with."""
+        return self.store.revoked
 
     @property
     def node_id(self):
@@ -64,14 +69,6 @@ def data_paths(settings):
     }
 
 
-def revocations(store, jtis=()):
-    """The node's set of revoked token ids: kept in the store's cache, where sync
-    adds revocations made on other nodes as they arrive (sync/capture.py)."""
-    revoked = store.cache.setdefault("revoked", set())
-    revoked.update(jtis)
-    return revoked
-
-
 def _load_revoked(now):
     return {r.jti for r in models.RevokedToken.select(models.RevokedToken.jti)
             .where(models.RevokedToken.expires_at > now)}
@@ -93,23 +90,19 @@ def _edge_branch(branch_id):
     return branches[0]
 
 
-def build_node(settings, *, clock=None, database=None, on_open=()):
-    """Open the node's database (migrating it, then ``on_open`` hooks) and keys;
-    nothing listens yet."""
-    clock = clock or Clock()
+def build_node(settings, *, store, hub):
+    """The Node of an opened ``store`` and its realtime ``hub``: its keys, login
+    limiter, the revocations still in force and, at an edge, its branch."""
+    clock = store.clock
     paths = data_paths(settings)
-    os.makedirs(paths["data_dir"], exist_ok=True)
-    db = database or open_sqlite(paths["database"])
-    store = Store(db, node_id=settings.node_id).open(on_open)
     keyring = KeyRing.from_dir(paths["keys"], settings.node_id)
+    store.revoked.update(store.call(_load_revoked, clock.now()))
     node = Node(
         role=settings.role, settings=settings, store=store, keyring=keyring, clock=clock,
-        login_limiter=RateLimiter(clock, settings.login_attempts_per_minute, 60),
-        revoked=revocations(store, store.call(_load_revoked, clock.now())),
+        login_limiter=RateLimiter(clock, settings.login_attempts_per_minute, 60), hub=hub,
     )
     if settings.role == EDGE:
         branch = store.call(_edge_branch, settings.branch_id)
         node.branch_id, node.branch_name = branch.id, branch.name
-    node.hub = realtime.make_hub(settings, paths["keys"])
-    node.publish = store.publish = node.hub.publish_events
+    node.publish = store.publish = hub.publish_events
     return node

@@ -14,7 +14,7 @@ another user moves with it). Plain functions run in a Store thread.
 """
 
 from . import events, models, orders, permissions
-from .db import database
+from .database import database
 from .errors import NotFound
 
 

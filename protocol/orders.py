@@ -20,7 +20,7 @@ import peewee
 
 from . import (commands, customers, events, kitchen, models, numbering, permissions, pricing,
                tables)
-from .db import database
+from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 

@@ -11,7 +11,7 @@ a paid split is a payment. Retries are made safe by Idempotency-Key
 from decimal import Decimal
 
 from . import events, models, orders, permissions, tables
-from .db import database
+from .database import database
 from .errors import Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 

@@ -24,12 +24,11 @@ Two steps:
 """
 
 import dataclasses
-import time
 from decimal import Decimal
 from typing import Optional
 
 from . import models
-from .db import current_store
+from .store import current_store
 from .errors import ValidationFailed
 from .money import ZERO, to_money
 
@@ -318,8 +317,8 @@ class PriceBook:
 def book(branch_id):
     """The branch's PriceBook, from the node's cache while it is fresh."""
     store = current_store()
-    cache = store.cache.setdefault("pricebooks", {}) if store is not None else {}
-    now = time.monotonic()
+    cache = store.memo.setdefault("pricebooks", {})
+    now = store.clock.monotonic()
     entry = cache.get(branch_id)
     if entry is None or entry[1] <= now:
         entry = (PriceBook(branch_id), now + BOOK_TTL_SECONDS)
@@ -329,9 +328,7 @@ def book(branch_id):
 
 def invalidate():
     """Forget every cached price book of this node (call after catalog writes)."""
-    store = current_store()
-    if store is not None:
-        store.cache.pop("pricebooks", None)
+    current_store().memo.pop("pricebooks", None)
 
 
 def item_price(item, variation, order_type_id):

@@ -18,7 +18,7 @@ import peewee
 
 from . import (commands, customers, events, models, notifications, numbering, orders, permissions,
                tables)
-from .db import database
+from .database import database
 from .errors import Conflict, NotFound, Unprocessable, ValidationFailed
 
 PENDING, CONFIRMED, CHECKED_IN, CANCELLED, NO_SHOW = STATUSES = (

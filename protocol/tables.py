@@ -16,7 +16,7 @@ import zoneinfo
 import peewee
 
 from . import events, models, permissions, reservations
-from .db import database
+from .database import database
 from .errors import Forbidden, NotFound, ValidationFailed
 
 OPEN_STATUSES = ("kot", "billed", "payment_due")

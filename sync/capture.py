@@ -20,7 +20,8 @@ from decimal import Decimal
 import peewee
 
 from protocol import models
-from protocol.db import database
+from protocol.database import database
+from protocol.store import current_store
 from protocol.money import FixedPointField
 
 from . import ownership
@@ -208,15 +209,11 @@ def apply_change(change):
 
 
 def remember_revocations(changes):
-    """Tokens revoked on another node stop working here at once (protocol.node)."""
-    from protocol.db import current_store
-    from protocol.node import revocations
+    """Tokens revoked on another node stop working here at once (Store.revoked)."""
     jtis = [c["row"]["jti"] for c in changes
             if c.get("table") == "revoked_tokens" and c.get("op") == "upsert"
             and isinstance(c.get("row"), dict) and c["row"].get("jti")]
-    store = current_store()
-    if jtis and store is not None:
-        revocations(store, jtis)
+    current_store().revoked.update(jtis)
 
 
 def in_apply_order(changes):

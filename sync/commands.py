@@ -21,7 +21,7 @@ import logging
 import peewee
 
 from protocol import accounts, commands, ids, models, wire
-from protocol.db import database
+from protocol.database import database
 from protocol.errors import APIError, ServiceUnavailable, ValidationFailed
 
 from .models import Command, CommandResult, SyncNode

@@ -7,7 +7,7 @@ credentials left out. A snapshot is the same view of the tables themselves,
 page by page, for a box that enrolls.
 """
 
-from protocol.db import database
+from protocol.database import database
 
 from . import capture, ownership
 from .models import ChangeLog, SyncNode

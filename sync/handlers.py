@@ -195,7 +195,6 @@ class CloudSync:
         self.committed = Signal()
         node.store.commit_listeners.append(self.committed.ring)
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
-        node.authority = commands.Authority(node, self.committed)
         self.public_keys = {}
         for edge in node.store.call(enrollment.active_edges):
             self.admit(edge.node_id, edge.public_key, [], edge.branch_id)

@@ -8,7 +8,7 @@ changes through commands run here); shared rows merge field by field instead. Ca
 """
 
 from protocol import accounts, ids, pricing
-from protocol.db import database
+from protocol.database import database
 
 from . import capture, merge, state
 from .models import ChangeLog, DeadLetter

@@ -17,11 +17,12 @@ which refuses exactly the ones at fault.
 
 import peewee
 
-from protocol import events, wire
-from protocol.db import database
+from protocol import wire
+from protocol.database import database
 from protocol.errors import Conflict
 
 from . import capture, ownership
+from .announce import announce
 from .models import DeadLetter, SyncNode
 
 
@@ -69,7 +70,7 @@ def _apply_run(run, node, restaurant_id):
         return False
     if not capture.apply_run(run, all_ours):
         return False
-    events.replicated(run)          # head office's subscribers see them live
+    announce(run)          # head office's subscribers see them live
     return True
 
 
@@ -104,7 +105,7 @@ def apply_batch(node_id, batch, now):
                 try:
                     with database.atomic():
                         _apply_one(change, node, restaurant_id)
-                        events.replicated([change])
+                        announce([change])
                 except (Refused, ValueError, KeyError, TypeError, AttributeError,
                         peewee.IntegrityError, peewee.DataError) as exc:
                     reason = str(exc) or exc.__class__.__name__

@@ -16,7 +16,8 @@ import peewee
 from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DateTimeField,
                     IntegerField, TextField)
 
-from protocol.db import database
+from protocol import models
+from protocol.database import database
 
 
 def utcnow():
@@ -96,7 +97,6 @@ class SyncNode(SyncModel):
 
     @property
     def restaurant_id(self):
-        from protocol import models
         return models.Branch.get_by_id(self.branch_id).restaurant_id
 
 

@@ -84,11 +84,13 @@ def stop(procs):
 def seed_edge(data_dir):
     from cloud import demo_data
     from protocol import config
-    from protocol.db import Store, open_sqlite
+    from protocol.database import open_sqlite
     from protocol.node import data_paths
+    from protocol.store import Store
+    from sync.startup import SCHEMA
     settings = config.load("edge", {"data_dir": data_dir}, environ={})
     path = data_paths(settings)["database"]
-    store = Store(open_sqlite(path), node_id=1).open()
+    store = Store(open_sqlite(path), node_id=1).open(SCHEMA)
     try:
         summary = store.call(demo_data.seed)
     finally:

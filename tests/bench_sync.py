@@ -67,7 +67,7 @@ sys.path.insert(0, %(root)r)
 import tornado.web
 from cloud import server as cloud_server
 from edge import server as edge_server
-from protocol import db, models
+from protocol import models, store
 
 role, profile, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
 
@@ -91,7 +91,7 @@ def with_price_route(node):
 
 cloud_server.make_cloud_app = with_price_route
 profiles = {"": cProfile.Profile(), "-db": cProfile.Profile()}
-work = db.Store._work
+work = store.Store._work
 
 def profiled_work(store):
     profiles["-db"].enable()
@@ -101,7 +101,7 @@ def profiled_work(store):
         profiles["-db"].disable()
 
 if profile:
-    db.Store._work = profiled_work
+    store.Store._work = profiled_work
     profiles[""].enable()
 (cloud_server if role == "cloud" else edge_server).main(argv)
 if profile:
@@ -115,13 +115,14 @@ if profile:
 
 def open_store(role, data_dir, node_id, triggers=False):
     from protocol import config
-    from protocol.db import Store, open_sqlite
+    from protocol.database import open_sqlite
     from protocol.node import data_paths
-    from sync import capture
+    from protocol.store import Store
+    from sync import capture, startup
     settings = config.load(role, {"data_dir": data_dir}, environ={})
     path = data_paths(settings)["database"]
     return path, Store(open_sqlite(path), node_id=node_id).open(
-        [capture.install_triggers] if triggers else [])
+        startup.SCHEMA, [capture.install_triggers] if triggers else [])
 
 
 def seed_cloud(data_dir):

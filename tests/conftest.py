@@ -25,9 +25,11 @@ from cloud import demo_data  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
 from protocol import config  # noqa: E402
-from protocol.db import Store, open_sqlite  # noqa: E402
+from protocol.database import open_sqlite  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
 from protocol.routes import PREFIX  # noqa: E402
+from protocol.store import Store  # noqa: E402
+from sync.startup import SCHEMA  # noqa: E402
 
 PASSWORD = "demo12345"
 
@@ -36,7 +38,7 @@ PASSWORD = "demo12345"
 def seeded(tmp_path_factory):
     """(path of a seeded database, the seed's summary of ids)."""
     path = str(tmp_path_factory.mktemp("template") / "seed.db")
-    store = Store(open_sqlite(path), node_id=1).open()
+    store = Store(open_sqlite(path), node_id=1).open(SCHEMA)   # no capture: a template
     try:
         summary = store.call(demo_data.seed, PASSWORD)
     finally:

@@ -10,7 +10,9 @@ import pytest
 
 from cloud import demo_data
 from protocol import models
-from protocol.db import Store, open_sqlite
+from protocol.database import open_sqlite
+from protocol.store import Store
+from sync.startup import SCHEMA
 from protocol.passwords import hash_password, verify_password
 
 BRANCHES = ("Downtown", "Airport")
@@ -32,7 +34,7 @@ FAST_HASH = hash_password("not-the-demo-password")
 
 @pytest.fixture
 def fresh_store(tmp_path):
-    store = Store(open_sqlite(str(tmp_path / "demo.db")), node_id=1).open()
+    store = Store(open_sqlite(str(tmp_path / "demo.db")), node_id=1).open(SCHEMA)
     yield store
     store.close()
 

@@ -4,8 +4,10 @@ and the migrated schema matching the models."""
 import pytest
 
 from protocol import migrations, models
-from protocol.db import Store, open_sqlite
+from protocol.database import open_sqlite
+from protocol.store import Store
 from sync.models import SYNC_MODELS
+from sync.startup import SCHEMA
 
 
 def open_store(path, node_id=1):
@@ -61,7 +63,7 @@ def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, previous):
                    "(7, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'Kept', 'kept', "
                    "'EUR', 'E', 2, 'UTC', 'order', 0, 10, 'Pending', 120, 5)")
         store.call(migrations.migrate, store.db)
-        store.call(store.allocator.resume, store.db)
+        store.call(store.resume_ids, SCHEMA)
         row = store.call(lambda: models.Restaurant.get_by_id(7))
         assert (row.name, row.currency_code) == ("Kept", "EUR")
     finally:
@@ -70,15 +72,35 @@ def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, previous):
 
 def test_ids_resume_after_a_restart_and_stay_below_2_53(tmp_path):
     path = tmp_path / "ids.db"
-    store = Store(open_sqlite(str(path)), node_id=8191).open()
+    store = Store(open_sqlite(str(path)), node_id=8191).open(SCHEMA)
     try:
         first = store.call(lambda: models.Language.create(code="xx", name="X").id)
     finally:
         store.close()
-    store = Store(open_sqlite(str(path)), node_id=8191).open()
+    store = Store(open_sqlite(str(path)), node_id=8191).open(SCHEMA)
     try:
         second = store.call(lambda: models.Language.create(code="yy", name="Y").id)
     finally:
         store.close()
     assert second == first + 1
     assert first >> 40 == 8191 and second < 2 ** 53
+
+
+def test_ids_resume_after_the_highest_id_in_sync_tables_too(tmp_path):
+    """The cloud mints command ids (sync_commands) from the same counter: after a
+    restart the next id of any table lies beyond them."""
+    from sync.models import Command
+    path = tmp_path / "commands.db"
+    store = Store(open_sqlite(str(path)), node_id=1).open(SCHEMA)
+    try:
+        command_id = store.call(lambda: Command.create(
+            id=(1 << 40) + 5000, branch_id=1, user_id=1, kind="noop", payload="{}",
+            expires_at=models.utcnow()).id)
+    finally:
+        store.close()
+    store = Store(open_sqlite(str(path)), node_id=1).open(SCHEMA)
+    try:
+        next_id = store.call(lambda: models.Language.create(code="zz", name="Z").id)
+    finally:
+        store.close()
+    assert next_id == command_id + 1

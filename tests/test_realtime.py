@@ -20,7 +20,7 @@ import time
 import pytest
 import tornado.websocket
 
-from edge import commands
+from edge import cli
 from protocol import events, notifications
 from protocol.clock import Clock
 from protocol.realtime import auth as channel_auth
@@ -449,7 +449,7 @@ async def test_head_office_at_the_cloud_sees_an_edge_order_as_it_syncs(start_nod
                                                                         demo):
     cloud = await start_node("cloud")
     code = cloud.node.store.call(enrollment.create_code, demo["branches"][D], Clock().now())
-    await asyncio.to_thread(commands.enroll, argparse.Namespace(
+    await asyncio.to_thread(cli.enroll, argparse.Namespace(
         cloud_url=cloud.url, code=code, data_dir=str(tmp_path / "box"), name="box",
         force=False))
     edge = await start_node("edge", name="box", sync=True)

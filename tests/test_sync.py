@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from edge import commands
+from edge import cli
 from protocol import models
 from protocol.clock import Clock
 from sync import enrollment, state
@@ -36,7 +36,7 @@ def new_code(cloud, branch_id, **kwargs):
 async def enroll_box(cloud, tmp_path, name, code, force=False):
     args = argparse.Namespace(cloud_url=cloud.url, code=code, data_dir=str(tmp_path / name),
                               name=name, force=force)
-    await asyncio.to_thread(commands.enroll, args)
+    await asyncio.to_thread(cli.enroll, args)
 
 
 @pytest.fixture
@@ -74,12 +74,12 @@ async def test_a_code_works_once_and_only_before_it_expires(start_node, tmp_path
     cloud = await start_node("cloud")
     code = new_code(cloud, demo["branches"][D])
     await enroll_box(cloud, tmp_path, "first", code)
-    with pytest.raises(commands.CommandError, match="already been used"):
+    with pytest.raises(cli.CommandError, match="already been used"):
         await enroll_box(cloud, tmp_path, "second", code)
-    with pytest.raises(commands.CommandError, match="not valid"):
+    with pytest.raises(cli.CommandError, match="not valid"):
         await enroll_box(cloud, tmp_path, "third", "AAAA-BBBB-CCCC")
     expired = new_code(cloud, demo["branches"][D], ttl_minutes=-1)
-    with pytest.raises(commands.CommandError, match="expired"):
+    with pytest.raises(cli.CommandError, match="expired"):
         await enroll_box(cloud, tmp_path, "fourth", expired)
 
 

@@ -523,8 +523,7 @@ def _tomorrow_evening():
 
 async def test_an_outage_of_the_cloud_then_reconnection(cluster):
     from protocol import models
-    from protocol.db import Store, open_sqlite
-    from sync import capture
+    from sync.startup import open_store
 
     waiter = await cluster.start()
     demo, http = cluster.demo, cluster.http
@@ -551,8 +550,7 @@ async def test_an_outage_of_the_cloud_then_reconnection(cluster):
     assert (await cluster.edge_status())["outbox_depth"] > 0
 
     # Head office raises a price at the cloud while it is down.
-    store = Store(open_sqlite(os.path.join(cluster.cloud.data_dir, "cloud.db")),
-                  node_id=1).open([capture.install_triggers])
+    store = open_store(os.path.join(cluster.cloud.data_dir, "cloud.db"), 1)
     try:
         store.call(lambda: (
             models.MenuItemPrice.update(final_price=31.5).where(

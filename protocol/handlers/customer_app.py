@@ -10,7 +10,7 @@ within the caller's restaurant and their orders within the caller's branch.
 import pydantic
 
 from .. import catalog, commands, models, notifications, orders
-from ..db import database
+from ..database import database
 from ..errors import NotFound, ValidationFailed
 from ..validation import Body
 from .orders import OrderBody

@@ -7,8 +7,9 @@
 
 The settings routes (``/pusher/...`` under the API prefix) are in
 ``protocol.handlers.pusher``. A server mounts ``routes()`` with
-``make_app(node, extra_routes=realtime.routes())``; ``build_node`` makes the hub and
-hands it the Store's committed events.
+``make_app(node, extra_routes=realtime.routes())``; its composition root makes the
+hub (``make_hub``, sync/startup.py) and ``build_node`` hands it the Store's committed
+events.
 """
 
 import json
@@ -16,15 +17,15 @@ import os
 import secrets
 
 from .auth import Credentials
+from .http import root_handlers
 from .hub import Hub
+from .pusher import PusherSocket
 
 CREDENTIALS_FILE = "pusher.json"
 
 
 def routes():
     """The root routes of a node's realtime server (handlers find the hub on the node)."""
-    from .http import root_handlers
-    from .pusher import PusherSocket
     return [(r"/app/(?P<key>[^/]{1,100})", PusherSocket)] + root_handlers
 
 
@@ -52,7 +53,7 @@ def credentials(settings, keys_dir):
                          in zip(configured, ("app_id", "key", "secret"))))
 
 
-def make_hub(settings, keys_dir):
-    return Hub(credentials(settings, keys_dir), max_connections=settings.max_connections,
+def make_hub(settings, keys_dir, clock):
+    return Hub(credentials(settings, keys_dir), clock=clock, max_connections=settings.max_connections,
                activity_timeout=settings.activity_timeout,
                replay_history=settings.replay_history)

@@ -12,7 +12,6 @@
 
 import hashlib
 import hmac
-import time
 from typing import Optional, Union
 
 import pydantic
@@ -95,7 +94,7 @@ class SignedHandler(APIHandler):
             stamp = int(query.get("auth_timestamp", ""))
         except ValueError:
             raise APIError("auth_timestamp is missing.", status=401)
-        if abs(time.time() - stamp) > TIMESTAMP_WINDOW:
+        if abs(hub.clock.time() - stamp) > TIMESTAMP_WINDOW:
             raise APIError("auth_timestamp is more than %d s away from this server's clock."
                            % TIMESTAMP_WINDOW, status=401)
         if self.request.body and query.get("body_md5") != hashlib.md5(

@@ -25,12 +25,12 @@ import json
 import logging
 import secrets
 import threading
-import time
 
 import orjson
 import tornado.ioloop
 
 from .. import wire
+from ..clock import Clock
 
 log = logging.getLogger("branchline.realtime")
 
@@ -79,7 +79,7 @@ class Connection:
     """What the hub keeps of a client (mixed into the WebSocket handler)."""
     socket_id = None
     channels = None          # channel -> presence member key (None on other channels)
-    last_seen = 0.0          # time.monotonic() of the client's last message
+    last_seen = 0.0          # self.clock.monotonic() of the client's last message
     ping_sent = None         # when we pinged and still wait for an answer
 
 
@@ -100,16 +100,17 @@ class _History:
 
 
 class Hub:
-    def __init__(self, credentials, *, max_connections=5000, activity_timeout=120,
+    def __init__(self, credentials, *, clock=None, max_connections=5000, activity_timeout=120,
                  replay_history=200):
         self.credentials = credentials
+        self.clock = clock or Clock()
         self.max_connections = max_connections
         self.activity_timeout = activity_timeout
         self.replay_history = max(1, replay_history)
         self.connections = {}
         self.channels = {}
         self.histories = collections.OrderedDict()
-        self.seq = int(time.time() * 1_000_000)
+        self.seq = int(self.clock.time() * 1_000_000)
         self.forgotten = self.seq      # newest seq of any history dropped whole (or the start)
         self._loop = self._loop_thread = self._sweeper = None
         self._bind_loop()
@@ -145,7 +146,7 @@ class Hub:
         while socket_id is None or socket_id in self.connections:
             socket_id = "%d.%d" % (secrets.randbelow(10 ** 9), secrets.randbelow(10 ** 9))
         conn.socket_id, conn.channels = socket_id, {}
-        conn.last_seen, conn.ping_sent = time.monotonic(), None
+        conn.last_seen, conn.ping_sent = self.clock.monotonic(), None
         self.connections[socket_id] = conn
         return socket_id
 
@@ -157,10 +158,10 @@ class Hub:
             self.unsubscribe(conn, channel)
 
     def heard(self, conn):
-        conn.last_seen, conn.ping_sent = time.monotonic(), None
+        conn.last_seen, conn.ping_sent = self.clock.monotonic(), None
 
     def _sweep(self):
-        now = time.monotonic()
+        now = self.clock.monotonic()
         pong_timeout = min(PONG_TIMEOUT, self.activity_timeout)
         for conn in tuple(self.connections.values()):
             if conn.ping_sent is None:

@@ -12,7 +12,6 @@ slow), 42xx reconnect now (shutting down, no pong). Channels and fan-out: ``hub`
 """
 
 import json
-import time
 
 import tornado.iostream
 import tornado.websocket
@@ -164,7 +163,7 @@ class PusherSocket(Connection, tornado.websocket.WebSocketHandler):
                                     "channels take client events")
         if len(event) > 200 or size > MAX_CLIENT_EVENT_BYTES + 512:
             return self.error(4301, "Client event rejected: too large")
-        now = time.monotonic()
+        now = self.hub.clock.monotonic()
         window = self._events_window
         if now - window[0] >= 1:
             window[0], window[1] = now, 0

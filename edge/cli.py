@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protocol import config, tokens, wire
-from protocol.db import Store, open_sqlite
+from protocol.clock import Clock
 from protocol.node import data_paths
-from sync import auth, capture, enrollment, inbox, state, status
+from sync import auth, enrollment, inbox, state, status
+from sync.startup import open_store
 
 
 class CommandError(Exception):
@@ -92,7 +93,7 @@ def enroll(args):
 
     start = signed("/sync/snapshot")
     total = sum(t["rows"] for t in start["tables"]) or 1
-    store = Store(open_sqlite(paths["database"]), node_id=node_id).open([capture.install_triggers])
+    store = open_store(paths["database"], node_id)
     done = 0
     try:
         for entry in start["tables"]:
@@ -123,9 +124,8 @@ def sync_status(args):
     if record is None:
         raise CommandError("%s holds no enrolled edge" % data_dir)
     settings = config.load("edge", {"data_dir": data_dir}, environ={})
-    store = Store(open_sqlite(data_paths(settings)["database"]), node_id=record["node_id"]).open()
+    store = open_store(data_paths(settings)["database"], record["node_id"])
     try:
-        from protocol.clock import Clock
         report = store.call(status.edge_status, Clock().now(), record["cloud_url"])
     finally:
         store.close()

@@ -6,15 +6,14 @@ import sys
 
 from protocol import config, ids
 from protocol.clock import Clock
-from protocol.db import Store, open_sqlite
 from protocol.node import data_paths
-from sync import capture, enrollment
+from sync import enrollment
+from sync.startup import open_store
 
 
 def enroll_code(args):
     settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir)}, environ={})
-    store = Store(open_sqlite(data_paths(settings)["database"]),
-                  node_id=ids.CLOUD_NODE_ID).open([capture.install_triggers])
+    store = open_store(data_paths(settings)["database"], ids.CLOUD_NODE_ID)
     try:
         code = store.call(enrollment.create_code, args.branch_id, Clock().now(),
                           args.ttl_minutes)

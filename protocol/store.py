@@ -1,63 +1,25 @@
-"""The database handle and the one path for blocking work.
+"""The one path for blocking work: a node's Store runs every database job.
 
-Every model is bound to ``database``, a proxy that resolves, per thread, to the
-database of the node whose worker thread is running. A node owns a ``Store``: a
-small thread pool whose threads are bound to that node's database and id
-allocator. Handlers never query on the event loop; they ``await store.run(fn,
-...)``. Binding per thread (instead of one process-wide database) lets a test
-run an edge and a cloud in one process, each with its own file.
-
-SQLite runs in WAL mode with ``synchronous=FULL`` (a committed payment survives
-a power cut), foreign keys on, and one worker thread: SQLite has one writer, and
-a single thread keeps transactions serial without lock errors.
+Handlers never query on the event loop; they ``await store.run(fn, ...)``. A
+Store is a small pool of worker threads bound to one node's database
+(protocol/database.py), id allocator (protocol/ids.py) and hybrid clock
+(protocol/hlc.py), and holds that node's in-process state that domain code
+running in those threads may need: the set of revoked token ids and a memo of
+hot lookups (price books, actors). SQLite has one writer, so a node runs one
+worker thread: transactions stay serial without lock errors.
 """
 
 import asyncio
 import concurrent.futures
-import os
 import queue
 import threading
 
 import peewee
 
-from . import events, ids
+from . import database, events, hlc, ids, migrations
+from .clock import Clock
 
 _bound = threading.local()
-
-
-class ThreadBoundDatabase(peewee.DatabaseProxy):
-    """A DatabaseProxy whose target is chosen by the calling thread."""
-
-    @property
-    def obj(self):
-        db = getattr(_bound, "database", None)
-        if db is None:
-            raise RuntimeError(
-                "database used outside a Store worker thread; use store.run()")
-        return db
-
-    @obj.setter
-    def obj(self, value):
-        # DatabaseProxy.__init__ initialises to None; binding happens per thread.
-        if value is not None:
-            raise RuntimeError("bind a database with Store, not initialize()")
-
-
-database = ThreadBoundDatabase()
-
-SQLITE_PRAGMAS = {
-    "journal_mode": "wal",
-    "synchronous": "full",
-    "foreign_keys": 1,
-    "busy_timeout": 10000,
-    "cache_size": -16000,
-}
-
-
-def open_sqlite(path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS,
-                                 check_same_thread=False)
 
 
 class _Job:
@@ -82,11 +44,14 @@ class Store:
 
     MAX_BATCH = 64
 
-    def __init__(self, db, *, node_id, workers=1):
+    def __init__(self, db, *, node_id, clock=None, workers=1):
         self.db = db
         self.node_id = node_id
+        self.clock = clock or Clock()
         self.allocator = ids.IdAllocator(node_id)
-        self.cache = {}          # per-node memo for hot lookups (see protocol.pricebook)
+        self.hlc = hlc.HybridClock(node_id, self.clock)
+        self.revoked = set()     # token ids revoked here or on any node we sync with
+        self.memo = {}           # hot lookups of this node (pricing.book, accounts.load_actor)
         self.publish = lambda events: None
         # Called (from the worker thread) after every commit: sync wakes its
         # sender and its long-polling feed readers with it.
@@ -99,9 +64,10 @@ class Store:
             thread.start()
 
     def _bind(self):
-        _bound.database = self.db
-        _bound.store = self
+        database.bind(self.db)
         ids.bind(self.allocator)
+        hlc.bind(self.hlc)
+        _bound.store = self
 
     def _work(self):
         self._bind()
@@ -136,7 +102,7 @@ class Store:
     def _run_batch(self, batch):
         # SQLite: take the write lock at BEGIN (IMMEDIATE), so another process
         # writing the same file (a CLI command) makes us wait, not fail mid-way.
-        outer = (self.db.atomic("IMMEDIATE") if isinstance(self.db, peewee.SqliteDatabase)
+        outer = (self.db.atomic("IMMEDIATE") if database.is_sqlite(self.db)
                  else self.db.atomic())
         try:
             with outer:
@@ -186,19 +152,24 @@ class Store:
     def call_outside_transaction(self, fn, *args):
         return self._submit(fn, args, {}, transaction=False).result()[0]
 
-    def open(self, on_open=()):
+    def open(self, schema, on_open=()):
         """Apply migrations, run ``on_open`` hooks (fn(db): sync installs its
-        capture triggers) and seed the id allocator; call once at start-up."""
-        from . import migrations
-
+        capture triggers) and resume the id allocator after the highest id of
+        this node found in any table of ``schema`` (every model whose ids the
+        node mints: the domain's and sync's); call once at start-up."""
         def _open():
             self.db.connect(reuse_if_open=True)
             migrations.migrate(self.db)
             for hook in on_open:
                 hook(self.db)
-            self.allocator.resume(self.db)
+            self.resume_ids(schema)
         self.call_outside_transaction(_open)
         return self
+
+    def resume_ids(self, schema):
+        """(Worker thread) Continue the id counter after the node's highest id in
+        ``schema``."""
+        self.allocator.resume(highest_id(schema, self.allocator.low, self.allocator.high))
 
     def close(self):
         if self._closed:
@@ -206,7 +177,7 @@ class Store:
 
         def _close():
             if not self.db.is_closed():
-                if isinstance(self.db, peewee.SqliteDatabase):
+                if database.is_sqlite(self.db):
                     self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 self.db.close()
         try:
@@ -219,6 +190,21 @@ class Store:
                 thread.join()
 
 
+def highest_id(schema, low, high):
+    """The highest integer primary key between low and high in any model of
+    ``schema`` (one index probe per table), or None."""
+    last = None
+    for model in schema:
+        pk = model._meta.primary_key
+        if not isinstance(pk, peewee.BigIntegerField):
+            continue
+        found = (model.select(pk).where(pk.between(low, high))
+                 .order_by(pk.desc()).limit(1).scalar())
+        if found is not None and (last is None or found > last):
+            last = found
+    return last
+
+
 def current_store():
-    """The Store whose worker thread is running (for per-node caches)."""
+    """The Store whose worker thread is running (its memo and revocations)."""
     return getattr(_bound, "store", None)
