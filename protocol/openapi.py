@@ -1,16 +1,16 @@
 """The OpenAPI 3.1 document, generated from the route table.
 
 Paths and methods come from the handlers mounted; summaries from each method's
-docstring; request bodies from the pydantic models the handlers validate with;
-security from ``public``. Nothing here is written by hand per route.
+docstring; request bodies and query parameters from the pydantic models the
+handlers validate with (``bodies``, ``queries``); security from ``public``. Nothing here is written by hand per route.
 """
 
 import re
 
-from .handlers.base import APIHandler
+from .handlers.base import ID, APIHandler
 
 METHODS = ("get", "post", "put", "patch", "delete")
-_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+_GROUP = re.compile(r"\(\?P<(\w+)>([^)]*)\)")
 
 ERROR_SCHEMAS = {
     "Unauthenticated": {"type": "object", "properties": {"message": {"type": "string"}},
@@ -27,6 +27,19 @@ ERROR_SCHEMAS = {
 def _path(pattern):
     path = _GROUP.sub(lambda m: "{%s}" % m.group(1), pattern)
     return path.replace("\\", "").rstrip("$")
+
+
+def _path_schema(group):
+    if group == ID:
+        return {"type": "string", "pattern": "^[0-9]{1,18}$"}
+    return {"type": "string"}
+
+
+def _query_parameters(model):
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    return [{"name": name, "in": "query", "required": name in required, "schema": field}
+            for name, field in schema["properties"].items()]
 
 
 def _doc(fn):
@@ -46,8 +59,8 @@ def document(routes, *, title="Branchline API", version="1"):
         if not (isinstance(handler, type) and issubclass(handler, APIHandler)):
             continue
         path = _path(pattern)
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in _GROUP.findall(pattern)]
+        params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(inner)}
+                  for name, inner in _GROUP.findall(pattern)]
         item = paths.setdefault(path, {})
         for method in METHODS:
             fn = getattr(handler, method, None)
@@ -66,8 +79,10 @@ def document(routes, *, title="Branchline API", version="1"):
                     "404": _error("Failure", "Not found"),
                 },
             }
-            if params:
-                op["parameters"] = params
+            query = handler.queries.get(method)
+            parameters = params + (_query_parameters(query) if query is not None else [])
+            if parameters:
+                op["parameters"] = parameters
             model = handler.bodies.get(method)
             if model is not None:
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

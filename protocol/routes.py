@@ -10,10 +10,6 @@ from .handlers import (auth, catalog, customer_app, customers, kitchen, notifica
 
 PREFIX = "/api/application-integration"
 
-# Ids in paths are written ``\d+`` by the handler modules; they are mounted as at
-# most 18 digits, so an id no database column can hold is a plain 404.
-ANY_DIGITS, ID_DIGITS = r"\d+)", r"\d{1,18})"
-
 HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, reservations, customers,
                    staff, notifications, customer_app, pusher, openapi]
 
@@ -23,5 +19,5 @@ def api_routes():
     routes = []
     for module in HANDLER_MODULES:
         for pattern, handler in module.default_handlers:
-            routes.append((PREFIX + pattern.replace(ANY_DIGITS, ID_DIGITS), handler))
+            routes.append((PREFIX + pattern, handler))
     return routes

@@ -32,6 +32,9 @@ def _check_email(value):
 
 Email = Annotated[str, pydantic.AfterValidator(_check_email)]
 Money = Annotated[Decimal, pydantic.Field(ge=0, max_digits=12, decimal_places=2)]
+# An id in a body or a query: every id is below 2**53 (protocol/ids.py), so a larger
+# number is a 422, never an out-of-range integer reaching the database.
+Id = Annotated[int, pydantic.Field(ge=1, le=2 ** 53)]
 
 
 def _attribute(loc):

@@ -1,9 +1,11 @@
 """The base of every API handler: body parsing, authentication, errors.
 
 A handler subclass declares, per HTTP method, the pydantic model of its body
-(``bodies = {"post": LoginBody}``), says whether it needs no token
-(``public = True``), and documents each method with its docstring; the OpenAPI
-document is generated from exactly these. Blocking work goes through
+(``bodies = {"post": LoginBody}``) and of its query string (``queries = {"get":
+PageQuery}``), says whether it needs no token (``public = True``), and documents
+each method with its docstring; the OpenAPI document is generated from exactly
+these. Ids in paths are written ``path_id("order_id")``: at most 18 digits, so an
+id no database column can hold is a plain 404. Blocking work goes through
 ``await self.run(fn, ...)`` (the node's Store threads). Errors are raised, and
 rendered by ``write_error`` only.
 """
@@ -17,6 +19,14 @@ from ..errors import APIError, Conflict, Forbidden, Unauthenticated, ValidationF
 from ..tokens import InvalidToken
 
 log = logging.getLogger("branchline.api")
+
+ID = r"\d{1,18}"
+
+
+def path_id(name):
+    """A path segment that captures an id as the keyword argument ``name``."""
+    return r"(?P<%s>%s)" % (name, ID)
+
 
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -37,6 +47,7 @@ class Auth:
 class APIHandler(tornado.web.RequestHandler):
     public = False          # True: no token needed
     bodies = {}             # method name -> validation.Body subclass
+    queries = {}            # method name -> validation.Body subclass of the query string
     tags = ()
 
     @property
@@ -94,6 +105,19 @@ class APIHandler(tornado.web.RequestHandler):
         """The body validated against ``model`` (default: this method's declared model)."""
         model = model or self.bodies[self.request.method.lower()]
         return validation.parse(model, self.json_body())
+
+    def query(self, model=None):
+        """The query string validated against ``model`` (default: this method's declared
+        one): the arguments its fields name, blank ones left out, with the same 422
+        field errors as a body."""
+        model = model or self.queries[self.request.method.lower()]
+        return validation.parse(model, {
+            name: self.get_query_argument(name) for name in model.model_fields
+            if self.get_query_argument(name, "").strip()})
+
+    def page_path(self):
+        """The URL a paginator's links are built on."""
+        return self.request.protocol + "://" + self.request.host + self.request.path
 
     async def run(self, fn, *args, **kwargs):
         return await self.node.store.run(fn, *args, **kwargs)

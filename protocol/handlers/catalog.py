@@ -1,9 +1,19 @@
 """The catalog and order configuration a POS reads (menus, items, order types,
 charges, taxes, branches, the next order number), scoped to the token's branch."""
 
-from .. import catalog
-from .base import APIHandler
+from typing import Optional
 
+import pydantic
+
+from .. import catalog
+from ..validation import Body
+from .base import APIHandler, path_id
+
+
+class PriceQuery(Body):
+    """The order type prices are asked for: an id, or a slug or name."""
+    order_type_id: Optional[str] = pydantic.Field(None, max_length=50)
+    order_type: Optional[str] = pydantic.Field(None, max_length=50)
 
 
 class CatalogHandler(APIHandler):
@@ -14,8 +24,12 @@ class CatalogHandler(APIHandler):
 
     def order_type(self):
         """The order type a price is asked for: ?order_type_id= or ?order_type= (a slug)."""
-        return (self.get_query_argument("order_type_id", None) or
-                self.get_query_argument("order_type", None))
+        query = self.query(PriceQuery)
+        return query.order_type_id or query.order_type
+
+
+class PricedHandler(CatalogHandler):
+    queries = {"get": PriceQuery}
 
 
 class MenusHandler(CatalogHandler):
@@ -31,7 +45,7 @@ class CategoriesHandler(CatalogHandler):
         await self.answer(catalog.categories)
 
 
-class ItemsHandler(CatalogHandler):
+class ItemsHandler(PricedHandler):
     async def get(self):
         """The branch's items, each with prices[{order_type_id, final_price}], variations,
         modifier_groups and their counts; ?order_type_id= (or order_type slug) adds
@@ -39,32 +53,32 @@ class ItemsHandler(CatalogHandler):
         await self.answer(catalog.items, self.order_type())
 
 
-class CategoryItemsHandler(CatalogHandler):
+class CategoryItemsHandler(PricedHandler):
     async def get(self, category_id):
         """The items of one category (as /pos/items); 404 for another branch's category."""
         await self.answer(catalog.items, self.order_type(), category_id=int(category_id))
 
 
-class MenuItemsHandler(CatalogHandler):
+class MenuItemsHandler(PricedHandler):
     async def get(self, menu_id):
         """The items of one menu (as /pos/items); 404 for another branch's menu."""
         await self.answer(catalog.items, self.order_type(), menu_id=int(menu_id))
 
 
-class ItemHandler(CatalogHandler):
+class ItemHandler(PricedHandler):
     async def get(self, item_id):
         """One item (as a row of /pos/items); 404 for another branch's item."""
         await self.answer(catalog.item, int(item_id), self.order_type())
 
 
-class ItemVariationsHandler(CatalogHandler):
+class ItemVariationsHandler(PricedHandler):
     async def get(self, item_id):
         """An item's variations: [{id, variation, price, menu_item_id}]; with
         ?order_type_id= the price is that order type's."""
         await self.answer(catalog.variations, int(item_id), self.order_type())
 
 
-class ItemModifierGroupsHandler(CatalogHandler):
+class ItemModifierGroupsHandler(PricedHandler):
     async def get(self, item_id):
         """An item's modifier groups: [{id, name, description, pivot{is_required,
         allow_multiple_selection}, options[{id, name, price, is_available, is_preselected,
@@ -126,11 +140,11 @@ default_handlers = [
     (r"/pos/menus", MenusHandler),
     (r"/pos/categories", CategoriesHandler),
     (r"/pos/items", ItemsHandler),
-    (r"/pos/items/category/(?P<category_id>\d+)", CategoryItemsHandler),
-    (r"/pos/items/menu/(?P<menu_id>\d+)", MenuItemsHandler),
-    (r"/pos/items/(?P<item_id>\d+)", ItemHandler),
-    (r"/pos/items/(?P<item_id>\d+)/variations", ItemVariationsHandler),
-    (r"/pos/items/(?P<item_id>\d+)/modifier-groups", ItemModifierGroupsHandler),
+    (r"/pos/items/category/%s" % path_id("category_id"), CategoryItemsHandler),
+    (r"/pos/items/menu/%s" % path_id("menu_id"), MenuItemsHandler),
+    (r"/pos/items/%s" % path_id("item_id"), ItemHandler),
+    (r"/pos/items/%s/variations" % path_id("item_id"), ItemVariationsHandler),
+    (r"/pos/items/%s/modifier-groups" % path_id("item_id"), ItemModifierGroupsHandler),
     (r"/pos/order-types", OrderTypesHandler),
     (r"/pos/extra-charges/(?P<order_type>[^/]+)", ExtraChargesHandler),
     (r"/pos/delivery-platforms", DeliveryPlatformsHandler),

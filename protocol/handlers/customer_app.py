@@ -13,8 +13,8 @@ from .. import catalog, commands, models, notifications, orders
 from ..database import database
 from ..errors import NotFound, ValidationFailed
 from ..validation import Body
+from .base import APIHandler
 from .orders import OrderBody
-from .staff import QueryHandler
 
 APP_DEFAULT_ORDER_TYPE = "pickup"
 
@@ -103,25 +103,27 @@ class OrdersQuery(Body):
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
-class CustomerCatalogHandler(QueryHandler):
+class CustomerCatalogHandler(APIHandler):
+    queries = {"get": CatalogQuery}
     tags = ("customer app",)
 
     async def get(self):
         """The catalog for the app: {order_type, menus[{id, name, categories[{id,
         category_name, sort_order, items[...]}]}]}, available items only, priced for
         ?order_type= (pickup by default, or delivery; dine-in is a 422)."""
-        query = self.query(CatalogQuery)
+        query = self.query()
         self.write_json(await self.actor_run(app_catalog, query.order_type))
 
 
-class CustomerOrdersHandler(QueryHandler):
+class CustomerOrdersHandler(APIHandler):
     bodies = {"post": OrderBody}
+    queries = {"get": OrdersQuery}
     tags = ("customer app",)
 
     async def get(self):
         """A customer's orders, newest first, 20 a page (Laravel paginator);
         ?customer_id= is required, a customer of another restaurant is 404."""
-        query = self.query(OrdersQuery)
+        query = self.query()
         self.write_json(await self.actor_run(customer_orders, query.customer_id, query.page,
                                              self.page_path()))
 

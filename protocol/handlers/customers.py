@@ -6,9 +6,8 @@ from typing import Annotated, Optional
 import pydantic
 
 from .. import customers
-from ..errors import ValidationFailed
 from ..validation import Body, Email
-from .base import APIHandler
+from .base import APIHandler, path_id
 
 
 class FormBody(Body):
@@ -58,16 +57,24 @@ class AddressUpdateBody(FormBody):
     lng: Optional[Longitude] = None
 
 
+class SearchQuery(Body):
+    search: Optional[str] = pydantic.Field(None, max_length=255)
+
+
+class AddressesQuery(Body):
+    customer_id: int
+
+
 class CustomersHandler(APIHandler):
     bodies = {"post": CustomerBody}
+    queries = {"get": SearchQuery}
     tags = ("customers",)
 
     async def get(self):
         """Up to 10 customers of the restaurant matching search (2+ characters over name,
         phone and email; 422 when shorter), or the 10 newest: [{id, name, phone_code,
         phone, email, addresses_count, orders_count, created_at}]."""
-        search = self.get_query_argument("search", None)
-        self.write_json(await self.actor_run(customers.search, search))
+        self.write_json(await self.actor_run(customers.search, self.query().search))
 
     async def post(self):
         """Create or update a customer, matched by email, then phone; an address given
@@ -89,28 +96,25 @@ class CustomerHandler(APIHandler):
 
 
 class PhoneCodesHandler(APIHandler):
+    queries = {"get": SearchQuery}
     tags = ("customers",)
 
     async def get(self):
         """Calling codes ["+1", "+7", ...] from the phonenumbers metadata; search by digits
         ("44"), region code ("GB") or region name ("united")."""
-        self.write_json(customers.phone_codes(self.get_query_argument("search", None)))
+        self.write_json(customers.phone_codes(self.query().search))
 
 
 class AddressesHandler(APIHandler):
     bodies = {"post": AddressBody}
+    queries = {"get": AddressesQuery}
     tags = ("customers",)
 
     async def get(self):
         """A customer's addresses: [{id, customer_id, label, address, lat, lng}];
         customer_id is required; another restaurant's customer is not found."""
-        value = self.get_query_argument("customer_id", "").strip()
-        if not value:
-            raise ValidationFailed.field("customer_id", "The customer id field is required.")
-        if not value.isdigit():
-            raise ValidationFailed.field("customer_id",
-                                         "The customer id field must be an integer.")
-        self.write_json(await self.actor_run(customers.addresses, int(value)))
+        customer_id = self.query().customer_id
+        self.write_json(await self.actor_run(customers.addresses, customer_id))
 
     async def post(self):
         """Add an address (max 500 characters; lat −90..90, lng −180..180) to a customer:
@@ -137,8 +141,8 @@ class AddressHandler(APIHandler):
 default_handlers = [
     (r"/pos/customers", CustomersHandler),
     (r"/customer/customers", CustomerAppCustomersHandler),
-    (r"/pos/customers/(?P<customer_id>\d+)", CustomerHandler),
+    (r"/pos/customers/%s" % path_id("customer_id"), CustomerHandler),
     (r"/pos/phone-codes", PhoneCodesHandler),
     (r"/customer-addresses", AddressesHandler),
-    (r"/customer-addresses/(?P<address_id>\d+)", AddressHandler),
+    (r"/customer-addresses/%s" % path_id("address_id"), AddressHandler),
 ]

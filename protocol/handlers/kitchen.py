@@ -8,14 +8,8 @@ from typing import Annotated, Literal, Optional
 import pydantic
 
 from .. import kitchen
-from ..validation import Body, parse
-from .base import APIHandler
-
-# Ids in paths have at most 18 digits and ids in bodies and queries stay below
-# 2**53 (as every id does), so a longer number is a 404 or a 422, never an
-# out-of-range integer reaching the database.
-ID = r"\d{1,18}"
-Id = Annotated[int, pydantic.Field(ge=1, le=2 ** 53)]
+from ..validation import Body, Id
+from .base import APIHandler, path_id
 
 
 class KotFilters(Body):
@@ -46,15 +40,13 @@ class OrderKotsHandler(APIHandler):
 
 
 class KotsHandler(APIHandler):
+    queries = {"get": KotFilters}
     tags = ("kitchen",)
 
     async def get(self):
         """The kitchen display: the branch's KOTs of one local day (date=YYYY-MM-DD, default
         today), oldest first; filters status and kitchen_place_id; limit 1-100 (50), offset."""
-        names = KotFilters.model_fields
-        filters = parse(KotFilters, {name: self.get_query_argument(name) for name in names
-                                     if self.get_query_argument(name, "").strip()})
-        self.write_json(await self.actor_run(kitchen.kitchen_display, filters, self.now()))
+        self.write_json(await self.actor_run(kitchen.kitchen_display, self.query(), self.now()))
 
 
 class KotHandler(APIHandler):
@@ -105,11 +97,11 @@ class CancelReasonsHandler(APIHandler):
 
 
 default_handlers = [
-    (r"/pos/orders/(?P<order_id>%s)/kots" % ID, OrderKotsHandler),
+    (r"/pos/orders/%s/kots" % path_id("order_id"), OrderKotsHandler),
     (r"/pos/kots", KotsHandler),
-    (r"/pos/kots/(?P<kot_id>%s)" % ID, KotHandler),
-    (r"/pos/kots/(?P<kot_id>%s)/status" % ID, KotStatusHandler),
-    (r"/pos/kot-items/(?P<item_id>%s)/status" % ID, KotItemStatusHandler),
+    (r"/pos/kots/%s" % path_id("kot_id"), KotHandler),
+    (r"/pos/kots/%s/status" % path_id("kot_id"), KotStatusHandler),
+    (r"/pos/kot-items/%s/status" % path_id("item_id"), KotItemStatusHandler),
     (r"/pos/kot-places", KotPlacesHandler),
     (r"/pos/kot-cancel-reasons", CancelReasonsHandler),
 ]

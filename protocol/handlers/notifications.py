@@ -6,7 +6,7 @@ import pydantic
 
 from .. import notifications
 from ..validation import Body
-from .staff import QueryHandler
+from .base import APIHandler, path_id
 
 
 class RegisterTokenBody(Body):
@@ -34,18 +34,19 @@ class PageQuery(Body):
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
-class NotificationsHandler(QueryHandler):
+class NotificationsHandler(APIHandler):
+    queries = {"get": PageQuery}
     tags = ("notifications",)
 
     async def get(self):
         """The user's notifications, newest first, 20 a page (Laravel paginator) plus
         unread_count; each {id, type, title, body, data{title, body, data}, read_at,
         created_at}."""
-        page = self.query(PageQuery).page
+        page = self.query().page
         self.write_json(await self.actor_run(notifications.list_for, page, self.page_path()))
 
 
-class ReadHandler(QueryHandler):
+class ReadHandler(APIHandler):
     tags = ("notifications",)
 
     async def post(self, notification_id):
@@ -54,7 +55,7 @@ class ReadHandler(QueryHandler):
         await self.write_once(notifications.mark_read, int(notification_id), self.now())
 
 
-class RegisterTokenHandler(QueryHandler):
+class RegisterTokenHandler(APIHandler):
     bodies = {"post": RegisterTokenBody}
     tags = ("notifications",)
 
@@ -66,7 +67,7 @@ class RegisterTokenHandler(QueryHandler):
         await self.write_once(notifications.register_token, body, self.now())
 
 
-class TestNotificationHandler(QueryHandler):
+class TestNotificationHandler(APIHandler):
     bodies = {"post": TestNotificationBody}
     tags = ("notifications",)
 
@@ -80,5 +81,5 @@ default_handlers = [
     (r"/pos/notifications", NotificationsHandler),
     (r"/pos/notifications/register-token", RegisterTokenHandler),
     (r"/pos/notifications/test", TestNotificationHandler),
-    (r"/pos/notifications/(?P<notification_id>\d+)/read", ReadHandler),
+    (r"/pos/notifications/%s/read" % path_id("notification_id"), ReadHandler),
 ]

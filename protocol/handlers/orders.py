@@ -9,9 +9,9 @@ import pydantic
 from .. import orders, payments
 from ..errors import ValidationFailed
 from ..validation import Body, Email, Money
-from .base import APIHandler
+from .base import APIHandler, path_id
 
-ID = r"(?P<order_id>\d+)"
+ID = path_id("order_id")
 
 
 class ModifierIn(Body):
@@ -173,42 +173,28 @@ class KotBody(Body):
     kitchen_place_id: Optional[int] = None
 
 
-def _date(value, name):
-    if not value:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed.field(name, "The %s field must be a valid date." %
-                                     name.replace("_", " "))
+class OrdersQuery(Body):
+    status: Optional[str] = pydantic.Field(None, max_length=50)
+    date_from: Optional[datetime.datetime] = None
+    date_to: Optional[datetime.datetime] = None
+    search: Optional[str] = pydantic.Field(None, max_length=255)
+    page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
 class OrdersHandler(APIHandler):
     bodies = {"post": OrderBody}
+    queries = {"get": OrdersQuery}
     tags = ("orders",)
     placed_via = "pos"
 
     async def get(self):
         """Orders of the branch, newest first, 20 a page (Laravel paginator); filters
         status, date_from, date_to (ISO dates), search (number, customer), page."""
-        try:
-            page = int(self.get_query_argument("page", "1"))
-        except ValueError:
-            raise ValidationFailed.field("page", "The page field must be an integer.")
-        if not 1 <= page <= 1_000_000:
-            raise ValidationFailed.field("page", "The page field must be between 1 and 1000000.")
-        date_to = _date(self.get_query_argument("date_to", None), "date_to")
+        filters = self.query().model_dump()
+        date_to = filters["date_to"]
         if date_to is not None and date_to.time() == datetime.time(0):
-            date_to += datetime.timedelta(days=1)
-        filters = {
-            "status": self.get_query_argument("status", None),
-            "date_from": _date(self.get_query_argument("date_from", None), "date_from"),
-            "date_to": date_to,
-            "search": self.get_query_argument("search", None),
-            "page": page,
-        }
-        path = self.request.protocol + "://" + self.request.host + self.request.path
-        self.write_json(await self.actor_run(orders.list_orders, filters, path))
+            filters["date_to"] = date_to + datetime.timedelta(days=1)   # the whole day
+        self.write_json(await self.actor_run(orders.list_orders, filters, self.page_path()))
 
     async def post(self):
         """Create an order (the contract's body). The server prices it from the catalog;

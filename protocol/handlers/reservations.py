@@ -6,12 +6,10 @@ from typing import Optional
 import pydantic
 
 from .. import reservations
-from ..errors import ValidationFailed
 from ..validation import Body, Email
-from .base import APIHandler
+from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
 
-MAX_PAGE = 10 ** 6
 
 
 class ReservationBody(FormBody):
@@ -46,22 +44,24 @@ class TodayHandler(APIHandler):
         self.write_json(await self.actor_run(reservations.today, self.now()))
 
 
+class ReservationsQuery(Body):
+    status: Optional[str] = pydantic.Field(None, max_length=50)
+    date: Optional[str] = pydantic.Field(None, max_length=50)
+    page: int = pydantic.Field(1, ge=1, le=1_000_000)
+
+
 class ReservationsHandler(APIHandler):
     bodies = {"post": ReservationBody}
+    queries = {"get": ReservationsQuery}
     tags = ("reservations",)
 
     async def get(self):
         """The branch's reservations with their table, latest first, 20 a page (Laravel
         paginator); filters status (any case; 422 with allowed otherwise), date (local
         YYYY-MM-DD), page."""
-        page = self.get_query_argument("page", "1")
-        if not (page.isdigit() and 1 <= int(page) <= MAX_PAGE):
-            raise ValidationFailed.field("page", "The page field must be an integer from 1 "
-                                                 "to %d." % MAX_PAGE)
-        filters = {"status": self.get_query_argument("status", None),
-                   "date": self.get_query_argument("date", None), "page": int(page)}
-        path = self.request.protocol + "://" + self.request.host + self.request.path
-        self.write_json(await self.actor_run(reservations.list_reservations, filters, path))
+        filters = self.query().model_dump()
+        self.write_json(await self.actor_run(reservations.list_reservations, filters,
+                                             self.page_path()))
 
     async def post(self):
         """Reserve a table: reservation_date_time is the branch's local time unless it
@@ -88,5 +88,5 @@ class ReservationStatusHandler(APIHandler):
 default_handlers = [
     (r"/pos/reservations/today", TodayHandler),
     (r"/pos/reservations", ReservationsHandler),
-    (r"/pos/reservations/(?P<reservation_id>\d+)/status", ReservationStatusHandler),
+    (r"/pos/reservations/%s/status" % path_id("reservation_id"), ReservationStatusHandler),
 ]

@@ -1,28 +1,13 @@
 """Staff and platform settings (waiters by role, delivery executives, roles, staff,
-permissions, languages, currencies, payment gateways, printers, receipt settings),
-and ``QueryHandler``: a handler whose query string is validated like a body."""
+permissions, languages, currencies, payment gateways, printers, receipt settings)."""
 
 from typing import Optional
 
 import pydantic
 
 from .. import staff
-from ..validation import Body, parse
+from ..validation import Body
 from .base import APIHandler
-
-
-class QueryHandler(APIHandler):
-    """An APIHandler that validates its query string against a Body model."""
-
-    def query(self, model):
-        """The query arguments named by model's fields (blank ones left out), validated
-        with the same 422 field errors as a body."""
-        return parse(model, {name: self.get_query_argument(name) for name in model.model_fields
-                             if self.get_query_argument(name, "").strip()})
-
-    def page_path(self):
-        """The URL a paginator's links are built on."""
-        return self.request.protocol + "://" + self.request.host + self.request.path
 
 
 class WaitersQuery(Body):
@@ -35,7 +20,7 @@ class ExecutivesQuery(Body):
     search: Optional[str] = pydantic.Field(None, max_length=100)
 
 
-class StaffHandler(QueryHandler):
+class StaffHandler(APIHandler):
     tags = ("staff",)
 
     async def answer(self, fn, *args):
@@ -43,21 +28,25 @@ class StaffHandler(QueryHandler):
 
 
 class WaitersHandler(StaffHandler):
+    queries = {"get": WaitersQuery}
+
     async def get(self):
         """The branch's users with a role (?role=, default waiter; 422 with allowed for a
         role the restaurant does not have): [{id, name, email, phone, phone_code, roles,
         branch_id}], plus permissions with ?include_permissions=true; role=delivery also
         lists the branch's delivery executives (is_delivery_staff: true)."""
-        query = self.query(WaitersQuery)
+        query = self.query()
         await self.answer(staff.waiters, query.role, query.include_permissions)
 
 
 class DeliveryExecutivesHandler(StaffHandler):
+    queries = {"get": ExecutivesQuery}
+
     async def get(self):
         """The branch's delivery executives: [{id, branch_id, name, phone, phone_code,
         status, is_delivery_staff}]; filters status (available, on_delivery, inactive) and
         search (name, phone)."""
-        query = self.query(ExecutivesQuery)
+        query = self.query()
         await self.answer(staff.delivery_executives, query.status, query.search)
 
 

@@ -1,17 +1,27 @@
 """Tables, their locks and the branch's areas (POS)."""
 
+from typing import Optional
+
+import pydantic
+
 from .. import tables
-from .base import APIHandler
+from ..validation import Body
+from .base import APIHandler, path_id
+
+
+class TablesQuery(Body):
+    status: Optional[str] = pydantic.Field(None, max_length=50)
 
 
 class TablesHandler(APIHandler):
+    queries = {"get": TablesQuery}
     tags = ("tables",)
 
     async def get(self):
         """The branch's tables with lock, running state and open order, a summary and
         is_admin; status filters all, available, running, locked, locked_by_me,
         locked_by_other (422 with allowed otherwise). Expired locks show as unlocked."""
-        status = self.get_query_argument("status", None)
+        status = self.query().status
         self.write_json(await self.actor_run(tables.list_tables, status, self.now()))
 
 
@@ -33,6 +43,6 @@ class AreasHandler(APIHandler):
 
 default_handlers = [
     (r"/pos/tables", TablesHandler),
-    (r"/pos/tables/(?P<table_id>\d+)/unlock", UnlockHandler),
+    (r"/pos/tables/%s/unlock" % path_id("table_id"), UnlockHandler),
     (r"/areas", AreasHandler),
 ]
