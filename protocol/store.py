@@ -53,9 +53,11 @@ class Store:
         self.revoked = set()     # token ids revoked here or on any node we sync with
         self.memo = {}           # hot lookups of this node (pricing.book, accounts.load_actor)
         self.publish = lambda events: None
-        # Called (from the worker thread) after every commit: sync wakes its
-        # sender and its long-polling feed readers with it.
+        # Called (from the worker thread) after every commit that wrote a row: sync
+        # wakes its sender and its long-polling feed readers with it. A read rings
+        # nothing, so an idle node rests.
         self.commit_listeners = []
+        self.jobs_run = 0        # transactions run so far (the idle test watches it)
         self._closed = False
         self._queue = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._work, name="store-%d-%d" % (node_id, n),
@@ -104,6 +106,8 @@ class Store:
         # writing the same file (a CLI command) makes us wait, not fail mid-way.
         outer = (self.db.atomic("IMMEDIATE") if database.is_sqlite(self.db)
                  else self.db.atomic())
+        changes_before = self._changes()
+        self.jobs_run += len(batch)
         try:
             with outer:
                 for job in batch:
@@ -124,8 +128,17 @@ class Store:
                 job.future.set_exception(job.error)
             else:
                 job.future.set_result((job.result, job.events))
+        if changes_before is not None and self._changes() == changes_before:
+            return                  # nothing written: nobody needs waking
         for listener in self.commit_listeners:
             listener()
+
+    def _changes(self):
+        """Rows written through this node's connection so far (SQLite counts them);
+        None where the database does not say, and every commit rings."""
+        if database.is_sqlite(self.db):
+            return self.db.connection().total_changes
+        return None
 
     def _submit(self, fn, args, kwargs, transaction=True):
         if self._closed:
