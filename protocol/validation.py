@@ -32,9 +32,20 @@ def _check_email(value):
 
 Email = Annotated[str, pydantic.AfterValidator(_check_email)]
 Money = Annotated[Decimal, pydantic.Field(ge=0, max_digits=12, decimal_places=2)]
-# An id in a body or a query: every id is below 2**53 (protocol/ids.py), so a larger
-# number is a 422, never an out-of-range integer reaching the database.
-Id = Annotated[int, pydantic.Field(ge=1, le=2 ** 53)]
+MAX_ID = 2 ** 53
+
+
+def _check_id(value):
+    if not 1 <= value <= MAX_ID:
+        raise PydanticCustomError("id_range", "not an id")
+    return value
+
+
+# An id in a body or a query: every id is below 2**53 (protocol/ids.py), so another
+# number is "The selected ... is invalid." (as Laravel's exists rule words it), never
+# an out-of-range integer reaching the database.
+Id = Annotated[int, pydantic.AfterValidator(_check_id),
+               pydantic.WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID})]
 
 
 def _attribute(loc):
@@ -75,6 +86,7 @@ _MESSAGES = {
     "too_long": "The {attr} field must not have more than {max_length} items.",
     "email": "The {attr} field must be a valid email address.",
     "literal_error": "The selected {attr} is invalid.",
+    "id_range": "The selected {attr} is invalid.",
     "enum": "The selected {attr} is invalid.",
     "datetime_parsing": "The {attr} field must be a valid date.",
     "datetime_type": "The {attr} field must be a valid date.",

@@ -1,7 +1,10 @@
 """JSON on the wire: numbers in become Decimal, Decimal and datetimes go out.
 
 Money never passes through a float in our arithmetic: request bodies are parsed
-with ``parse_float=Decimal``. On the way out a Decimal amount is written as a
+with ``parse_float=Decimal``. Every number parsed is bounded here, the one place
+JSON is read: a whole number beyond 64 bits, or a decimal beyond 10**18 or with
+more than 30 decimal places (``1e999999999`` would take minutes to turn into an
+integer), is ``NumberOutOfRange``, which a handler answers with a 422. On the way out a Decimal amount is written as a
 JSON number with the same digits (``63.36``): amounts have at most 15
 significant digits, which a double's shortest representation reproduces
 exactly, and every client reads them as numbers. Datetimes are UTC, ``...Z``.
@@ -37,17 +40,28 @@ def _reject_constant(name):
     raise ValueError("%s is not a number JSON allows" % name)
 
 
-class NumberTooLarge(ValueError):
-    """An integer no database column can hold (beyond 64 bits)."""
+class NumberOutOfRange(ValueError):
+    """A number no column or amount can hold (see the module's docstring)."""
+
+
+MAX_ADJUSTED_EXPONENT = 18        # below 10**19
+MIN_ADJUSTED_EXPONENT = -30       # 30 decimal places
 
 
 def _bounded_int(text):
     value = int(text)
     if not -2 ** 63 <= value < 2 ** 63:
-        raise NumberTooLarge(text)
+        raise NumberOutOfRange(text[:40])
+    return value
+
+
+def _bounded_decimal(text):
+    value = decimal.Decimal(text)
+    if value and not MIN_ADJUSTED_EXPONENT <= value.adjusted() <= MAX_ADJUSTED_EXPONENT:
+        raise NumberOutOfRange(text[:40])
     return value
 
 
 def loads(text):
-    return json.loads(text, parse_float=decimal.Decimal, parse_int=_bounded_int,
+    return json.loads(text, parse_float=_bounded_decimal, parse_int=_bounded_int,
                       parse_constant=_reject_constant)

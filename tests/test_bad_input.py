@@ -1,5 +1,9 @@
 """Bad input gets a clear 4xx in the contract's shape, never a 500 or a trace."""
 
+import asyncio
+
+import pytest
+
 
 async def test_malformed_json_is_a_400_with_a_message(edge):
     resp = await edge.fetch("POST", "/auth/login", raw=b'{"email": "waiter@demo.test", ')
@@ -59,3 +63,35 @@ async def test_unknown_route_and_wrong_method_answer_json(edge):
     resp = await edge.fetch("DELETE", "/auth/login")
     assert resp.status == 405 and resp.body["success"] is False
     assert "Traceback" not in resp.text
+
+
+async def _timed(edge, *args, **kwargs):
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    resp = await edge.fetch(*args, **kwargs)
+    return resp, loop.time() - started
+
+
+@pytest.mark.parametrize("number", [b"1e999999999", b"-1e999999999", b"1e-999999999",
+                                    b"12345678901234567890.5", b"1" + b"0" * 30])
+async def test_a_number_out_of_range_is_a_quick_422(edge, waiter, demo, number):
+    garlic = str(demo["items"]["Downtown"]["Garlic Bread"]).encode()
+    raw = b'{"order_type": "pickup", "items": [{"id": ' + garlic + b', "quantity": ' + \
+        number + b'}]}'
+    resp, took = await _timed(edge, "POST", "/pos/orders", raw=raw, token=waiter)
+    assert resp.status == 422, resp
+    assert "errors" in resp.body and "Traceback" not in resp.text
+    assert took < 0.5
+    assert (await edge.fetch("GET", "/pos/orders", token=waiter)).body["total"] == 0
+
+
+@pytest.mark.parametrize("field, value", [("customer_id", 1e19), ("customer_id", 2 ** 63),
+                                          ("waiter_id", 9.3e18), ("table_id", 2 ** 53 + 1),
+                                          ("customer_id", 0)])
+async def test_an_id_beyond_every_id_is_a_422(edge, waiter, demo, field, value):
+    garlic = demo["items"]["Downtown"]["Garlic Bread"]
+    resp = await edge.fetch("POST", "/pos/orders", {"order_type": "pickup", field: value,
+                                                    "items": [{"id": garlic}]}, token=waiter)
+    assert resp.status == 422, resp
+    # beyond 64 bits or 10**19 the number itself is refused where the body is read
+    assert list(resp.body["errors"]) in ([field], ["body"])

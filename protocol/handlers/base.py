@@ -96,8 +96,8 @@ class APIHandler(tornado.web.RequestHandler):
                            status=415)
         try:
             return wire.loads(self.request.body.decode("utf-8"))
-        except wire.NumberTooLarge:
-            raise ValidationFailed.field("body", "A number in the request body is too large.")
+        except wire.NumberOutOfRange:
+            raise ValidationFailed.field("body", "A number in the request body is out of range.")
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise APIError("The request body is not valid JSON.", status=400)
 

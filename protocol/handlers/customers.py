@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import pydantic
 
 from .. import customers
-from ..validation import Body, Email
+from ..validation import Body, Email, Id
 from .base import APIHandler, path_id
 
 
@@ -43,7 +43,7 @@ class CustomerBody(FormBody):
 
 
 class AddressBody(FormBody):
-    customer_id: int
+    customer_id: Id
     address: str = pydantic.Field(max_length=500)
     label: Optional[str] = pydantic.Field(None, max_length=255)
     lat: Optional[Latitude] = None
@@ -62,7 +62,7 @@ class SearchQuery(Body):
 
 
 class AddressesQuery(Body):
-    customer_id: int
+    customer_id: Id
 
 
 class CustomersHandler(APIHandler):

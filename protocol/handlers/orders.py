@@ -8,24 +8,24 @@ import pydantic
 
 from .. import orders, payments
 from ..errors import ValidationFailed
-from ..validation import Body, Email, Money
+from ..validation import Body, Email, Id, Money
 from .base import APIHandler, path_id
 
 ID = path_id("order_id")
 
 
 class ModifierIn(Body):
-    id: int
+    id: Id
     price: Optional[Decimal] = None      # ignored: the catalog decides
 
 
 class ItemIn(Body):
-    id: Optional[int] = None
-    menu_item_id: Optional[int] = None
+    id: Optional[Id] = None
+    menu_item_id: Optional[Id] = None
     quantity: int = pydantic.Field(1, ge=1, le=1000)
     price: Optional[Decimal] = None      # ignored: the catalog decides
-    variation_id: Optional[int] = None
-    modifiers: list[Union[ModifierIn, int]] = []
+    variation_id: Optional[Id] = None
+    modifiers: list[Union[ModifierIn, Id]] = []
     note: Optional[str] = pydantic.Field(None, max_length=500)
 
     @pydantic.model_validator(mode="after")
@@ -59,23 +59,23 @@ DiscountType = Optional[Literal["percent", "percentage", "fixed", "flat", "amoun
 class OrderBody(Body):
     items: list[ItemIn] = pydantic.Field(min_length=1, max_length=500)
     customer: Optional[CustomerIn] = None
-    customer_id: Optional[int] = None
+    customer_id: Optional[Id] = None
     order_type: Optional[Union[str, int]] = None
-    order_type_id: Optional[int] = None
-    table_id: Optional[int] = None
+    order_type_id: Optional[Id] = None
+    table_id: Optional[Id] = None
     pax: int = pydantic.Field(1, ge=1, le=500)
-    waiter_id: Optional[int] = None
+    waiter_id: Optional[Id] = None
     delivery_address: Optional[str] = pydantic.Field(None, max_length=1000)
     delivery_time: Optional[datetime.datetime] = None
     delivery_fee: Money = Decimal(0)
-    delivery_executive_id: Optional[int] = None
-    delivery_app_id: Optional[int] = None
-    customer_address_id: Optional[int] = None
+    delivery_executive_id: Optional[Id] = None
+    delivery_app_id: Optional[Id] = None
+    customer_address_id: Optional[Id] = None
     discount_type: DiscountType = None
     discount_value: Money = Decimal(0)
     discount_amount: Money = Decimal(0)
     tip_amount: Money = Decimal(0)
-    extra_charges: Optional[list[Union[int, dict]]] = None
+    extra_charges: Optional[list[Union[Id, dict]]] = None
     actions: list[str] = []
     note: Optional[str] = pydantic.Field(None, max_length=2000)
     placed_via: Optional[str] = None
@@ -84,10 +84,10 @@ class OrderBody(Body):
 
 
 class OrderUpdateBody(Body):
-    table_id: Optional[int] = None
+    table_id: Optional[Id] = None
     customer: Optional[CustomerIn] = None
-    customer_id: Optional[int] = None
-    waiter_id: Optional[int] = None
+    customer_id: Optional[Id] = None
+    waiter_id: Optional[Id] = None
     pax: int = pydantic.Field(1, ge=1, le=500)
     note: Optional[str] = pydantic.Field(None, max_length=2000)
     delivery_address: Optional[str] = pydantic.Field(None, max_length=1000)
@@ -107,14 +107,14 @@ class OrderUpdateBody(Body):
 
 class ItemChange(Body):
     action: Literal["add", "update", "remove"]
-    id: Optional[int] = None
-    menu_item_id: Optional[int] = None
-    order_item_id: Optional[int] = None
+    id: Optional[Id] = None
+    menu_item_id: Optional[Id] = None
+    order_item_id: Optional[Id] = None
     quantity: Optional[int] = pydantic.Field(None, ge=1, le=1000)
     price: Optional[Decimal] = None
     note: Optional[str] = pydantic.Field(None, max_length=500)
-    variation_id: Optional[int] = None
-    modifiers: list[Union[ModifierIn, int]] = []
+    variation_id: Optional[Id] = None
+    modifiers: list[Union[ModifierIn, Id]] = []
 
     @pydantic.model_validator(mode="after")
     def _target(self):
@@ -150,7 +150,7 @@ class PayBody(Body):
 
 
 class SplitItem(Body):
-    order_item_id: int
+    order_item_id: Id
     quantity: Optional[int] = pydantic.Field(None, ge=1)
 
 
@@ -168,9 +168,9 @@ class TipBody(Body):
 
 
 class KotBody(Body):
-    order_item_ids: Optional[list[int]] = None
+    order_item_ids: Optional[list[Id]] = None
     note: Optional[str] = pydantic.Field(None, max_length=500)
-    kitchen_place_id: Optional[int] = None
+    kitchen_place_id: Optional[Id] = None
 
 
 class OrdersQuery(Body):

@@ -1,12 +1,12 @@
 """Branch context: switching branch, the platform configuration."""
 
 from .. import accounts
-from ..validation import Body
+from ..validation import Body, Id
 from .base import APIHandler
 
 
 class SwitchBranchBody(Body):
-    branch_id: int
+    branch_id: Id
 
 
 class SwitchBranchHandler(APIHandler):

@@ -6,14 +6,14 @@ from typing import Optional
 import pydantic
 
 from .. import reservations
-from ..validation import Body, Email
+from ..validation import Body, Email, Id
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
 
 
 
 class ReservationBody(FormBody):
-    table_id: int
+    table_id: Id
     reservation_date_time: datetime.datetime
     party_size: int = pydantic.Field(ge=1, le=1000)
     name: Optional[str] = pydantic.Field(None, max_length=255)
