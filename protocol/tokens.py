@@ -55,7 +55,7 @@ class KeyRing:
         # Signature checks cost more than the rest of a request: a token whose
         # signature was verified is remembered (expiry is still checked each time).
         self._verified = collections.OrderedDict()
-        self.bound = {}          # kid -> the only branch its tokens may be scoped to
+        self.bound = {}          # kid -> (the only branch, restaurant) its tokens may name
         self.node_id = node_id
         self.private_key = private_key
         self.trusted = {str(node_id): private_key.public_key()}
@@ -75,15 +75,15 @@ class KeyRing:
                         trusted[name[:-4]] = pub
         return cls(node_id, key, trusted)
 
-    def trust_pem(self, node_id, pem, branch_id=None):
+    def trust_pem(self, node_id, pem, branch_id=None, restaurant_id=None):
         """Accept tokens signed by node_id's key (PEM), from now on; an edge's key
-        (``branch_id``) only for tokens scoped to that branch."""
+        (``branch_id``) only for tokens scoped to that branch and its restaurant."""
         key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("not an Ed25519 public key")
         self.trusted[str(node_id)] = key
         if branch_id is not None:
-            self.bound[str(node_id)] = branch_id
+            self.bound[str(node_id)] = (branch_id, restaurant_id)
 
     def distrust(self, node_id):
         """Stop accepting tokens of node_id (a retired box), including remembered ones."""
@@ -125,8 +125,8 @@ class KeyRing:
         if claims["exp"] <= now:
             raise InvalidToken("expired")
         bound = self.bound.get(claims["kid"])
-        if bound is not None and claims["bid"] != bound:
-            raise InvalidToken("an edge's token for another branch")
+        if bound is not None and (claims["bid"], claims["rid"]) != bound:
+            raise InvalidToken("an edge's token for another branch or restaurant")
         return dict(claims)
 
     def _check_signature(self, token):

@@ -85,7 +85,12 @@ def public_key_of(node_id):
 
 
 def active_edges():
-    return list(SyncNode.select().where(SyncNode.retired == False))  # noqa: E712
+    """[{node_id, public_key, branch_id, restaurant_id}] of every edge not retired."""
+    query = (SyncNode.select(SyncNode.node_id, SyncNode.public_key, SyncNode.branch_id,
+                             models.Branch.restaurant.alias("restaurant_id"))
+             .join(models.Branch, on=(models.Branch.id == SyncNode.branch_id))
+             .where(SyncNode.retired == False))  # noqa: E712
+    return list(query.dicts())
 
 
 # --- The edge's record of its enrollment ------------------------------------------

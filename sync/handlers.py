@@ -83,7 +83,7 @@ class EnrollHandler(APIHandler):
         identity = await self.run(enrollment.enroll, body.code, body.public_key, body.name,
                                   self.node.clock.now())
         sync.admit(identity["node_id"], body.public_key, identity.pop("retired"),
-                   identity["branch_id"])
+                   identity["branch_id"], identity["restaurant_id"])
         self.write_json(dict(identity, cloud_node_id=self.node.node_id,
                              cloud_public_key=self.node.keyring.public_pem()))
 
@@ -197,16 +197,17 @@ class CloudSync:
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
         self.public_keys = {}
         for edge in node.store.call(enrollment.active_edges):
-            self.admit(edge.node_id, edge.public_key, [], edge.branch_id)
+            self.admit(edge["node_id"], edge["public_key"], [], edge["branch_id"],
+                       edge["restaurant_id"])
 
-    def admit(self, node_id, pem, retired, branch_id):
-        """Accept node_id's sync requests, and its tokens for its own branch only;
-        forget the boxes it replaced."""
+    def admit(self, node_id, pem, retired, branch_id, restaurant_id):
+        """Accept node_id's sync requests, and its tokens for its own branch (and that
+        branch's restaurant) only; forget the boxes it replaced."""
         for old in retired:
             self.public_keys.pop(old, None)
             self.node.keyring.distrust(old)
         self.public_keys[node_id] = pem
-        self.node.keyring.trust_pem(node_id, pem, branch_id)
+        self.node.keyring.trust_pem(node_id, pem, branch_id, restaurant_id)
 
 
 def cloud_routes():

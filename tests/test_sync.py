@@ -302,6 +302,15 @@ async def test_an_edge_key_signs_tokens_for_its_own_branch_only(enrolled, demo):
     assert (await cloud.fetch("GET", "/pos/orders", token=forged)).status == 401
 
 
+async def test_an_edge_key_signs_tokens_for_its_own_restaurant_only(enrolled, demo):
+    cloud, edge = enrolled
+    forged = edge.node.keyring.issue(
+        user_id=demo["users"]["owner@demo.test"], restaurant_id=demo["restaurant_id"] + 1,
+        branch_id=demo["branches"]["Downtown"], ttl_seconds=600)
+    for path in ("/auth/me", "/pos/orders", "/pusher/broadcast-settings", "/platform/config"):
+        assert (await cloud.fetch("GET", path, token=forged)).status == 401, path
+
+
 async def test_a_logout_at_the_edge_revokes_the_token_at_the_cloud(enrolled):
     cloud, edge = enrolled
     token = await edge.login("waiter@demo.test")
