@@ -105,4 +105,5 @@ def build_node(settings, *, store, hub):
         branch = store.call(_edge_branch, settings.branch_id)
         node.branch_id, node.branch_name = branch.id, branch.name
     node.publish = store.publish = hub.publish_events
+    store.revocation_listeners.append(hub.revoke)
     return node

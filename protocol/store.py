@@ -51,6 +51,7 @@ class Store:
         self.allocator = ids.IdAllocator(node_id)
         self.hlc = hlc.HybridClock(node_id, self.clock)
         self.revoked = set()     # token ids revoked here or on any node we sync with
+        self.revocation_listeners = []   # fn(jtis), from any thread: the hub ends subscriptions
         self.memo = {}           # hot lookups of this node (pricing.book, accounts.load_actor)
         self.publish = lambda events: None
         # Called (from the worker thread) after every commit that wrote a row: sync
@@ -139,6 +140,16 @@ class Store:
         if database.is_sqlite(self.db):
             return self.db.connection().total_changes
         return None
+
+    def revoke(self, jtis):
+        """Token ids revoked (a logout here, or one that arrived by sync): refused from
+        now on, and their listeners told. Safe from any thread."""
+        jtis = set(jtis) - self.revoked
+        if not jtis:
+            return
+        self.revoked.update(jtis)
+        for listener in self.revocation_listeners:
+            listener(jtis)
 
     def _submit(self, fn, args, kwargs, transaction=True):
         if self._closed:

@@ -213,7 +213,7 @@ def remember_revocations(changes):
     jtis = [c["row"]["jti"] for c in changes
             if c.get("table") == "revoked_tokens" and c.get("op") == "upsert"
             and isinstance(c.get("row"), dict) and c["row"].get("jti")]
-    current_store().revoked.update(jtis)
+    current_store().revoke(jtis)
 
 
 def in_apply_order(changes):

@@ -463,3 +463,53 @@ async def test_head_office_at_the_cloud_sees_an_edge_order_as_it_syncs(start_nod
     event = await office.expect("order.created", timeout=15)
     assert event["data"]["order_id"] == created.body["order"]["id"]
     office.close()
+
+
+async def test_a_logout_ends_the_subscriptions_its_token_authorised(edge, demo):
+    waiter = await edge.login("waiter@demo.test")
+    other = await edge.login("waiter2@demo.test")
+    channel = events.branch_channel("orders", demo["branches"][D])
+    revoked = await socket_for(edge, channel, waiter)
+    kept = await socket_for(edge, channel, other)
+    started = asyncio.get_running_loop().time()
+    assert (await edge.fetch("POST", "/auth/logout", token=waiter)).status == 200
+    ended = await revoked.expect("pusher:error", timeout=1)
+    assert ended["data"]["code"] == 4009
+    assert asyncio.get_running_loop().time() - started < 1
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": pickup_item(demo)}]}, token=other)
+    assert created.status == 201, created
+    assert (await kept.expect("order.created"))["data"]["order_id"] == created.body["order"]["id"]
+    with pytest.raises(asyncio.TimeoutError):
+        await revoked.expect("order.created", timeout=0.5)
+    # The signature it was given no longer subscribes that socket either.
+    signed = await edge.fetch("POST", "/broadcasting/auth", {
+        "socket_id": revoked.socket_id, "channel_name": channel}, token=other, prefix=False)
+    assert signed.status == 200
+    revoked.send("pusher:subscribe", {"channel": channel, "auth": "x"})
+    assert (await revoked.expect("pusher:subscription_error"))["data"]["status"] == 401
+    revoked.close()
+    kept.close()
+
+
+async def test_a_lone_surrogate_is_refused_and_the_connection_stays(edge):
+    sock = await socket_for(edge)
+    sock.conn.write_message('{"event": "client-\\ud800", "channel": "private-x", "data": {}}')
+    assert (await sock.expect("pusher:error"))["data"]["code"] == 4300
+    sock.conn.write_message('{"event": "pusher:subscribe", "data": {"channel": "a\\udfff"}}')
+    assert (await sock.expect("pusher:error"))["data"]["code"] == 4300
+    sock.send("pusher:ping")
+    assert (await sock.expect("pusher:pong"))["data"] == {}
+    sock.close()
+
+
+async def test_one_connection_holds_a_bounded_number_of_subscriptions(edge):
+    from protocol.realtime.pusher import MAX_CHANNELS
+    sock = await socket_for(edge)
+    for n in range(MAX_CHANNELS):
+        sock.send("pusher:subscribe", {"channel": "public-%d" % n})
+        await sock.expect("pusher_internal:subscription_succeeded")
+    sock.send("pusher:subscribe", {"channel": "public-one-more"})
+    refused = await sock.expect("pusher:subscription_error")
+    assert refused["data"]["status"] == 400 and refused["channel"] == "public-one-more"
+    sock.close()

@@ -11,6 +11,7 @@ from protocol import models
 from protocol.clock import Clock
 from sync import enrollment, state
 from sync.models import DeadLetter, SyncNode
+from test_realtime import socket_for
 
 D = "Downtown"
 
@@ -311,15 +312,20 @@ async def test_an_edge_key_signs_tokens_for_its_own_restaurant_only(enrolled, de
         assert (await cloud.fetch("GET", path, token=forged)).status == 401, path
 
 
-async def test_a_logout_at_the_edge_revokes_the_token_at_the_cloud(enrolled):
+async def test_a_logout_at_the_edge_revokes_the_token_at_the_cloud(enrolled, demo):
     cloud, edge = enrolled
     token = await edge.login("waiter@demo.test")
     assert (await cloud.fetch("GET", "/auth/me", token=token)).status == 200
+    channel = "private-orders.branch.%d" % demo["branches"][D]
+    at_head_office = await socket_for(cloud, channel, token)
     assert (await edge.fetch("POST", "/auth/logout", token=token)).status == 200
 
     async def refused():
         return (await cloud.fetch("GET", "/auth/me", token=token)).status == 401
     await eventually(refused, 2.0)
+    # the subscription it authorised at the cloud ends as the revocation arrives
+    assert (await at_head_office.expect("pusher:error", timeout=1))["data"]["code"] == 4009
+    at_head_office.close()
 
 
 async def test_enrollment_refuses_a_bad_key_without_using_the_code(start_node, tmp_path, demo):

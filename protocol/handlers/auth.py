@@ -62,7 +62,7 @@ class LogoutHandler(APIHandler):
         """Revoke the token this request carries; it stops working at once."""
         expires = datetime.datetime.fromtimestamp(self.auth.claims["exp"], datetime.timezone.utc)
         await self.run(accounts.revoke, self.auth.jti, expires.replace(tzinfo=None))
-        self.node.revoked.add(self.auth.jti)
+        self.node.store.revoke([self.auth.jti])
         self.write_json({"success": True, "message": "Logged out."})
 
 

@@ -47,9 +47,11 @@ class BroadcastAuthHandler(APIHandler):
         {name}}). last_seq, the newest seq the client saw, asks for the events it missed
         to be replayed on subscribe. 403 for a channel the user may not join."""
         body = self.body()
-        self.write_json(await self.actor_run(
-            auth.authorize, self.node.hub.credentials, body.socket_id, body.channel_name,
-            body.last_seq))
+        hub = self.node.hub
+        answer = await self.actor_run(auth.authorize, hub.credentials, body.socket_id,
+                                      body.channel_name, body.last_seq)
+        hub.grant(body.socket_id, body.channel_name, self.auth.jti)
+        self.write_json(answer)
 
 
 # --- The publishing API ----------------------------------------------------------------

@@ -79,6 +79,7 @@ class Connection:
     """What the hub keeps of a client (mixed into the WebSocket handler)."""
     socket_id = None
     channels = None          # channel -> presence member key (None on other channels)
+    grants = None            # channel -> id of the token that authorised it (None: revoked)
     last_seen = 0.0          # self.clock.monotonic() of the client's last message
     ping_sent = None         # when we pinged and still wait for an answer
 
@@ -145,7 +146,7 @@ class Hub:
         socket_id = None
         while socket_id is None or socket_id in self.connections:
             socket_id = "%d.%d" % (secrets.randbelow(10 ** 9), secrets.randbelow(10 ** 9))
-        conn.socket_id, conn.channels = socket_id, {}
+        conn.socket_id, conn.channels, conn.grants = socket_id, {}, {}
         conn.last_seen, conn.ping_sent = self.clock.monotonic(), None
         self.connections[socket_id] = conn
         return socket_id
@@ -239,6 +240,33 @@ class Hub:
         ch = self.channels.get(channel)
         return [{"id": e[0], "info": e[1]} for e in ch.members.values()] if ch else []
 
+    def grant(self, socket_id, channel, jti):
+        """Channel auth signed channel for socket_id with the token jti: a revocation of
+        that token ends the subscription (``revoke``)."""
+        conn = self.connections.get(socket_id)
+        if conn is not None:
+            conn.grants[channel] = jti
+
+    def revoked(self, conn, channel):
+        """Whether conn's grant for channel was revoked (its signature no longer serves)."""
+        return channel in conn.grants and conn.grants[channel] is None
+
+    def revoke(self, jtis):
+        """Tokens were revoked (a logout here or on any node): every subscription they
+        authorised ends at once, with a pusher:error 4009. Safe from any thread."""
+        if self._call_on_loop(self.revoke, jtis):
+            return
+        jtis = set(jtis)
+        for conn in tuple(self.connections.values()):
+            ended = [channel for channel, jti in conn.grants.items() if jti in jtis]
+            for channel in ended:
+                conn.grants[channel] = None
+                if channel in conn.channels:
+                    self.unsubscribe(conn, channel)
+                    conn.send(frame("pusher:error", data={
+                        "code": 4009, "message": "Subscription to %s ended: the token that "
+                                                 "authorised it was revoked" % channel}))
+
     def subscriber_count(self, channel):
         ch = self.channels.get(channel)
         return len(ch.subscribers) if ch else 0
@@ -257,15 +285,21 @@ class Hub:
             self._fan_out(ch, message, exclude)
         return seq
 
+    def _call_on_loop(self, fn, *args):
+        """From another thread: schedule fn(*args) on the hub's loop and answer True."""
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread:
+            return False
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:        # the loop is closed: nobody is listening
+            pass
+        return True
+
     def publish_events(self, events):
         """The Store's publish: protocol.events.Event objects of one committed operation.
         Safe from any thread."""
-        loop = self._loop
-        if loop is not None and threading.get_ident() != self._loop_thread:
-            try:
-                loop.call_soon_threadsafe(self.publish_events, events)
-            except RuntimeError:        # the loop is closed: nobody is listening
-                pass
+        if self._call_on_loop(self.publish_events, events):
             return
         for event in events:
             self.publish(event.channel, event.name, event.data)

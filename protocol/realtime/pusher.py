@@ -11,8 +11,7 @@ the other members of a private or presence channel the sender is in. Close codes
 slow), 42xx reconnect now (shutting down, no pong). Channels and fan-out: ``hub``.
 """
 
-import json
-
+import orjson
 import tornado.iostream
 import tornado.websocket
 
@@ -20,6 +19,7 @@ from . import auth
 from .hub import PONG, SEND_BUFFER_BYTES, Connection, frame
 
 MAX_MESSAGE_BYTES = 64 * 1024       # what a client may send in one message
+MAX_CHANNELS = 100                  # subscriptions one connection may hold
 MAX_CLIENT_EVENT_BYTES = 10 * 1024  # a client event's data (Pusher's limit)
 CLIENT_EVENTS_PER_SECOND = 10       # per connection (Pusher's limit)
 
@@ -110,8 +110,8 @@ class PusherSocket(Connection, tornado.websocket.WebSocketHandler):
             return
         hub.heard(self)
         try:
-            message = json.loads(text)
-        except (ValueError, RecursionError):
+            message = orjson.loads(text)     # refuses lone surrogates and deep nesting too
+        except orjson.JSONDecodeError:
             return self.error(4300, "Invalid JSON message")
         event = message.get("event") if isinstance(message, dict) else None
         if not isinstance(event, str):
@@ -135,6 +135,9 @@ class PusherSocket(Connection, tornado.websocket.WebSocketHandler):
         if not auth.valid_name(channel):
             return self.subscription_error(channel if isinstance(channel, str) else None, 400,
                                            "InvalidChannel", "Invalid channel name")
+        if channel not in self.channels and len(self.channels) >= MAX_CHANNELS:
+            return self.subscription_error(channel, 400, "LimitReached",
+                                           "A connection may hold %d subscriptions" % MAX_CHANNELS)
         channel_data = data.get("channel_data")
         signed = {}
         if auth.needs_auth(channel):
@@ -144,6 +147,10 @@ class PusherSocket(Connection, tornado.websocket.WebSocketHandler):
                                channel, channel_data):
                 return self.subscription_error(channel, 401, "AuthError",
                                                "Invalid signature for %s" % channel)
+            if self.hub.revoked(self, channel):
+                return self.subscription_error(channel, 401, "AuthError",
+                                               "The token that authorised %s was revoked"
+                                               % channel)
             signed = _as_dict(channel_data)
             if auth.is_presence(channel) and signed.get("user_id") in (None, ""):
                 return self.subscription_error(channel, 400, "AuthError",
@@ -188,7 +195,7 @@ def _as_dict(value):
     """A message's data: an object, or a JSON text of one (some clients send that)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
             return {}
     return value if isinstance(value, dict) else {}
