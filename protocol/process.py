@@ -30,10 +30,16 @@ async def wait_for_stop_signal():
     await stop.wait()
 
 
+MAX_HEADER_BYTES = 256 * 1024
+
+
 def http_server(app, settings):
     """An HTTPServer for app; the caller listens. Bodies above the API's limit are
-    refused by the handlers with a JSON 413; far larger ones by Tornado itself."""
-    return tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 1024 * 4)
+    refused by the handlers with a JSON 413, URLs over 8 KiB with a 414; a head of a
+    request over MAX_HEADER_BYTES, or a signed body far over the limit, by Tornado
+    itself."""
+    return tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 1024 * 4,
+                                         max_header_size=MAX_HEADER_BYTES)
 
 
 async def serve(node, app, log, label, *, start=None):

@@ -53,6 +53,7 @@ class SyncHandler(APIHandler):
     """A request signed by an enrolled edge (sync/auth.py)."""
     public = True
     tags = ("sync",)
+    _stream_request_body = False     # the signature covers the body: read whole first
 
     @property
     def sync(self):

@@ -14,7 +14,6 @@ import sys
 
 import pytest
 import tornado.httpclient
-import tornado.httpserver
 import tornado.netutil
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,7 +23,7 @@ if ROOT not in sys.path:
 from cloud import demo_data  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
-from protocol import config  # noqa: E402
+from protocol import config, process  # noqa: E402
 from protocol.database import open_sqlite  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
 from protocol.routes import PREFIX  # noqa: E402
@@ -154,7 +153,7 @@ async def start_node(tmp_path, seeded):
         else:
             node = cloud_server.open_cloud(settings, clock=clock)
             app = cloud_server.make_cloud_app(node)
-        server = tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 4096)
+        server = process.http_server(app, settings)
         server.add_sockets(sockets)
         srv = Server(node, server, port, edge_server.start_sync(node) if sync else None)
         started.append(srv)

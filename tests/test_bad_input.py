@@ -95,3 +95,25 @@ async def test_an_id_beyond_every_id_is_a_422(edge, waiter, demo, field, value):
     assert resp.status == 422, resp
     # beyond 64 bits or 10**19 the number itself is refused where the body is read
     assert list(resp.body["errors"]) in ([field], ["body"])
+
+
+async def test_a_body_far_over_the_limit_gets_the_json_413_before_it_is_read(edge):
+    big = b'{"email": "' + b"a" * (16 * 1024 * 1024) + b'"}'
+    resp, took = await _timed(edge, "POST", "/auth/login", raw=big)
+    assert resp.status == 413, resp
+    assert resp.body["success"] is False and "KiB" in resp.body["message"]
+
+
+async def test_a_long_query_string_gets_a_json_414(edge, waiter):
+    resp = await edge.fetch("GET", "/pos/orders?search=" + "a" * 80_000, token=waiter)
+    assert resp.status == 414, resp
+    assert resp.body["success"] is False
+
+
+async def test_a_method_no_route_answers_is_a_405_with_allow(edge):
+    for method in ("TRACE", "DELETE"):
+        resp = await edge.fetch(method, "/auth/login")
+        assert resp.status == 405, resp
+        assert resp.headers["Allow"] == "POST" and resp.body["success"] is False
+    resp = await edge.fetch("TRACE", "/pos/orders")
+    assert resp.status == 405 and resp.headers["Allow"] == "GET, POST"

@@ -12,6 +12,7 @@ rendered by ``write_error`` only.
 
 import logging
 
+import tornado.httputil
 import tornado.web
 
 from .. import accounts, commands, idempotency, validation, wire
@@ -28,6 +29,7 @@ def path_id(name):
     return r"(?P<%s>%s)" % (name, ID)
 
 
+MAX_URI_BYTES = 8 * 1024       # a longer path and query string is a 414
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -44,7 +46,11 @@ class Auth:
         self.jti = claims["jti"]
 
 
+@tornado.web.stream_request_body
 class APIHandler(tornado.web.RequestHandler):
+    """Bodies are received as they stream in (``data_received``), so one over the limit
+    is answered with a JSON 413 from its Content-Length, before it is read."""
+
     public = False          # True: no token needed
     bodies = {}             # method name -> validation.Body subclass
     queries = {}            # method name -> validation.Body subclass of the query string
@@ -61,11 +67,20 @@ class APIHandler(tornado.web.RequestHandler):
     # --- request ---------------------------------------------------------------
 
     def prepare(self):
+        if len(self.request.uri) > MAX_URI_BYTES:
+            raise APIError("The request's URL is longer than %d KiB." % (MAX_URI_BYTES // 1024),
+                           status=414)
         limit = self.node.settings.max_body_kb * 1024
-        if len(self.request.body) > limit:
-            raise APIError("The request body is larger than %d KiB." % self.node.settings.max_body_kb,
-                           status=413)
+        length = self.request.headers.get("Content-Length", "0")
+        if len(self.request.body) > limit or not length.isdigit() or int(length) > limit:
+            raise APIError("The request body is larger than %d KiB."
+                           % self.node.settings.max_body_kb, status=413)
+        if self._stream_request_body:
+            self.request.connection.set_max_body_size(limit)
         self.auth = None if self.public else self._authenticate()
+
+    def data_received(self, chunk):
+        self.request.body += chunk
 
     def _authenticate(self):
         header = self.request.headers.get("Authorization", "")
@@ -90,7 +105,12 @@ class APIHandler(tornado.web.RequestHandler):
             return {}
         ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype in FORM_TYPES:
-            return {k: self.get_body_argument(k) for k in self.request.body_arguments}
+            arguments = {}
+            tornado.httputil.parse_body_arguments(
+                self.request.headers.get("Content-Type", ""), self.request.body, arguments, {},
+                self.request.headers)
+            return {name: self.decode_argument(values[-1], name).strip()
+                    for name, values in arguments.items()}
         if ctype and ctype not in JSON_TYPES and not ctype.endswith("+json"):
             raise APIError("Send the request body as JSON (Content-Type: application/json).",
                            status=415)
@@ -170,6 +190,8 @@ class APIHandler(tornado.web.RequestHandler):
 
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         if isinstance(exc, APIError):
             for name, value in exc.headers.items():
                 self.set_header(name, value)
@@ -186,6 +208,12 @@ class APIHandler(tornado.web.RequestHandler):
             status_code = exc.status
             kwargs["reason"] = None
         super().send_error(status_code, **kwargs)
+
+    @classmethod
+    def allowed_methods(cls):
+        """The HTTP methods this route answers (OPTIONS aside)."""
+        return [name.upper() for name in ("get", "post", "put", "patch", "delete")
+                if getattr(cls, name) is not getattr(tornado.web.RequestHandler, name)]
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, APIError):

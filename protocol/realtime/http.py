@@ -83,6 +83,7 @@ class SignedHandler(APIHandler):
     """A handler of Pusher's HTTP API: no token, the request is signed with the secret."""
     public = True
     tags = ("realtime",)
+    _stream_request_body = False     # the signature covers the body: read whole first
 
     def prepare(self):
         super().prepare()
