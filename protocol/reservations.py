@@ -16,10 +16,10 @@ import zoneinfo
 
 import peewee
 
-from . import (commands, customers, events, models, notifications, numbering, orders, permissions,
-               tables)
+from . import commands, customers, events, models, notifications, numbering, permissions, tables
 from .database import database
 from .errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from .pages import paginate
 
 PENDING, CONFIRMED, CHECKED_IN, CANCELLED, NO_SHOW = STATUSES = (
     "Pending", "Confirmed", "Checked_In", "Cancelled", "No_Show")
@@ -286,4 +286,4 @@ def list_reservations(actor, filters, path):
         start, end = day_bounds(day, zone)
         query = query.where((r.reservation_date_time >= start) & (r.reservation_date_time < end))
     query = query.order_by(r.reservation_date_time.desc(), r.id.desc())
-    return orders.paginate(query, filters.get("page", 1), lambda row: shape(row, zone), path)
+    return paginate(query, filters.get("page", 1), lambda row: shape(row, zone), path)
