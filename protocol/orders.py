@@ -18,8 +18,8 @@ from decimal import Decimal
 
 import peewee
 
-from . import (commands, customers, events, kitchen, models, numbering, permissions, pricing,
-               tables)
+from . import (commands, customers, events, models, numbering, permissions, pricing, tables,
+               tickets)
 from .pages import paginate
 from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
@@ -308,7 +308,7 @@ def create_order(actor, body, now, placed_via="pos"):
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
         if action == "kot":
-            kots = kitchen.send_to_kitchen(order, now)
+            kots = tickets.send_to_kitchen(order, now)
             items = None          # kot quantities changed: read the lines back
         parts = _Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
@@ -357,7 +357,7 @@ def apply_action(order, action, actor, now):
     if action in ("kot", "bill") and table is not None:
         _occupy_table(order, table, actor, now)
     if action == "kot":
-        kots = kitchen.send_to_kitchen(order, now)
+        kots = tickets.send_to_kitchen(order, now)
         if order.status == "draft":
             order.status, order.order_status = "kot", "confirmed"
     elif action == "bill":
@@ -381,7 +381,7 @@ def cancel(order, actor, now, *, by_kitchen=False):
     order.status, order.order_status = "canceled", "cancelled"
     order.updated_at = now
     order.save()
-    kitchen.cancel_order_kots(order)
+    tickets.cancel_order_kots(order)
     if order.table_id:
         tables.free_table(order.table_id, exclude_order_id=order.id)
     return []
@@ -465,14 +465,14 @@ def update_items(actor, order_id, body, now):
                 raise ValidationFailed.field(field + ".order_item_id",
                                              "The selected order item id is invalid.")
             if change.action == "remove":
-                kitchen.require_kitchen_quantity_kept(row, 0)
+                tickets.require_kitchen_quantity_kept(row, 0)
                 models.OrderItemModifier.delete().where(
                     models.OrderItemModifier.order_item == row.id).execute()
                 row.delete_instance()
                 removed.append(row.id)
             else:
                 if change.quantity is not None:
-                    kitchen.require_kitchen_quantity_kept(row, change.quantity)
+                    tickets.require_kitchen_quantity_kept(row, change.quantity)
                     row.quantity = change.quantity
                 if "note" in change.model_fields_set:
                     row.note = change.note
@@ -485,7 +485,7 @@ def update_items(actor, order_id, body, now):
         kots = []
         if order.status in ("kot", "billed", "payment_due") and \
                 models.Kot.select().where(models.Kot.order == order.id).exists():
-            kots = kitchen.send_to_kitchen(order, now)
+            kots = tickets.send_to_kitchen(order, now)
         order = models.Order.get_by_id(order.id)
         events.order_event("order.updated", order)
         return {"success": True, "message": "Order items updated.", "data": {
@@ -534,7 +534,7 @@ def send_kot(actor, order_id, body, now):
                         "kitchen_place_id", "The selected kitchen place id is invalid.")
         if order.table_id:
             _occupy_table(order, models.Table.get_by_id(order.table_id), actor, now)
-        kots = kitchen.send_to_kitchen(order, now, order_item_ids=body.order_item_ids,
+        kots = tickets.send_to_kitchen(order, now, order_item_ids=body.order_item_ids,
                                        note=body.note, kitchen_place_id=body.kitchen_place_id)
         if not kots:
             raise Unprocessable("Nothing new to send to the kitchen for this order.")
