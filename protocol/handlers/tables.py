@@ -1,6 +1,6 @@
 """Tables, their locks and the branch's areas (POS)."""
 
-from .. import tables
+from .. import floor, tables
 from .base import APIHandler
 
 
@@ -12,7 +12,7 @@ class TablesHandler(APIHandler):
         is_admin; status filters all, available, running, locked, locked_by_me,
         locked_by_other (422 with allowed otherwise). Expired locks show as unlocked."""
         status = self.get_query_argument("status", None)
-        self.write_json(await self.actor_run(tables.list_tables, status, self.now()))
+        self.write_json(await self.actor_run(floor.list_tables, status, self.now()))
 
 
 class UnlockHandler(APIHandler):
@@ -28,7 +28,7 @@ class AreasHandler(APIHandler):
 
     async def get(self):
         """The branch's areas with how many tables each has."""
-        self.write_json(await self.actor_run(tables.list_areas))
+        self.write_json(await self.actor_run(floor.list_areas))
 
 
 default_handlers = [
