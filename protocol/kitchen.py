@@ -7,12 +7,9 @@ quantity off the order's line and re-prices the order, so the customer is never
 billed for what the kitchen will not make), and orders never use the kitchen.
 """
 
-import datetime
-import zoneinfo
-
 import peewee
 
-from . import events, models, notifications, numbering, orders, permissions
+from . import branches, events, models, notifications, orders, permissions
 from .database import database
 from .errors import NotFound, Unprocessable, ValidationFailed
 from .tickets import KOT_ITEM_STATUSES, KOT_STATUSES
@@ -99,21 +96,12 @@ def order_kots(actor, order_id):
                                    "total_kots": len(data)}}
 
 
-def _utc_day(branch, day):
-    """[start, end) in UTC of the branch's local calendar day."""
-    try:
-        tz = zoneinfo.ZoneInfo(branch.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.timezone.utc
-    return [datetime.datetime.combine(d, datetime.time(), tz).astimezone(datetime.timezone.utc)
-            .replace(tzinfo=None) for d in (day, day + datetime.timedelta(days=1))]
-
-
 def kitchen_display(actor, filters, now):
     """GET /pos/kots: the branch's KOTs of one local day (default today), oldest
     first; filters status, kitchen_place_id, date; limit and offset."""
     branch = models.Branch.get_by_id(actor.branch_id)
-    start, end = _utc_day(branch, filters.date or numbering.local_today(branch, now))
+    start, end = branches.day_bounds(filters.date or branches.local_today(branch, now),
+                                     branches.branch_zone(branch))
     kot = models.Kot
     query = _kots().where((kot.branch == branch.id) & (kot.created_at >= start) &
                           (kot.created_at < end))

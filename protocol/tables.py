@@ -11,9 +11,8 @@ The floor as the POS lists it (with reservations) is ``protocol.floor``.
 """
 
 import datetime
-import zoneinfo
 
-from . import events, models, permissions
+from . import branches, events, models, permissions
 from .database import database
 from .errors import Forbidden, NotFound, ValidationFailed
 
@@ -27,10 +26,7 @@ def branch_settings(branch_id):
                                 models.Restaurant.table_lock_timeout_minutes)
            .join(models.Restaurant).where(models.Branch.id == branch_id).first())
     minutes = row.restaurant.table_lock_timeout_minutes if row else DEFAULT_TIMEOUT_MINUTES
-    try:
-        tz = zoneinfo.ZoneInfo((row.timezone if row else None) or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.timezone.utc
+    tz = branches.branch_zone(row) if row else datetime.timezone.utc
     return datetime.timedelta(minutes=minutes), tz
 
 
