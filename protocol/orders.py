@@ -318,12 +318,7 @@ def create_order(actor, body, now, placed_via="pos"):
 
 def _customer_for(actor, body):
     if body.customer_id is not None:
-        customer = models.Customer.get_or_none(
-            (models.Customer.id == body.customer_id) &
-            (models.Customer.restaurant == actor.restaurant_id))
-        if customer is None:
-            raise ValidationFailed.field("customer_id", "The selected customer id is invalid.")
-        return customer
+        return customers.get_customer(actor, body.customer_id, "customer_id")
     c = body.customer
     if c is None or not (c.phone or c.email or c.name):
         return None

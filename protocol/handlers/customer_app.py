@@ -9,9 +9,9 @@ within the caller's restaurant and their orders within the caller's branch.
 
 import pydantic
 
-from .. import catalog, commands, models, notifications, orders
+from .. import catalog, commands, customers, models, notifications, orders
 from ..database import database
-from ..errors import NotFound, ValidationFailed
+from ..errors import ValidationFailed
 from ..validation import Body
 from .orders import OrderBody
 from .staff import QueryHandler
@@ -87,10 +87,7 @@ def place_order(actor, body, now):
 def customer_orders(actor, customer_id, page, path):
     """GET /customer/orders: the customer's orders at the caller's branch (paginator);
     a customer of another restaurant is not found."""
-    customer = models.Customer.get_or_none((models.Customer.id == customer_id) &
-                                           (models.Customer.restaurant == actor.restaurant_id))
-    if customer is None:
-        raise NotFound("Customer not found.")
+    customer = customers.get_customer(actor, customer_id)
     return orders.list_orders(actor, {"customer_id": customer.id, "page": page}, path)
 
 
