@@ -84,10 +84,15 @@ def _get(model, query, row_id, message):
     return found
 
 
-def get_customer(actor, customer_id):
-    """The restaurant's customer, or 404."""
+def get_customer(actor, customer_id, field=None):
+    """The restaurant's customer, or 404 (422 on ``field`` when the id came in a body)."""
     query = models.Customer.select().where(models.Customer.restaurant == actor.restaurant_id)
-    return _get(models.Customer, query, customer_id, "Customer not found.")
+    try:
+        return _get(models.Customer, query, customer_id, "Customer not found.")
+    except NotFound:
+        if field:
+            raise ValidationFailed.field(field, "The selected customer id is invalid.") from None
+        raise
 
 
 def get_address(actor, address_id):
@@ -184,11 +189,7 @@ def addresses(actor, customer_id):
 def add_address(actor, body, now):
     permissions.require(actor.roles, "customer.manage")
     with database.atomic():
-        customer = models.Customer.get_or_none(
-            (models.Customer.id == body.customer_id) &
-            (models.Customer.restaurant == actor.restaurant_id))
-        if customer is None:
-            raise ValidationFailed.field("customer_id", "The selected customer id is invalid.")
+        customer = get_customer(actor, body.customer_id, "customer_id")
         address = models.CustomerAddress.create(
             customer=customer.id, address=body.address, label=body.label or "",
             lat=body.lat, lng=body.lng, created_at=now, updated_at=now)

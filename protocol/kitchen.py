@@ -1,102 +1,18 @@
-"""Kitchen order tickets (KOTs): what the kitchen has been asked to make.
+"""The kitchen: its views of the tickets (an order's KOTs, the kitchen display,
+one KOT) and their status changes.
 
-Each order line remembers how much of it the kitchen has had
-(``order_items.kot_quantity``), so sending an order again only sends what is
-new and no quantity ever reaches the kitchen twice. A send makes one KOT per
-kitchen station (the item's ``kot_place``, else the branch's default),
-numbered per branch; order types that use token numbers give the order a token
-for the day, printed on its KOTs.
-
-Also here: the kitchen's views of its tickets (an order's KOTs, the kitchen
-display, one KOT) and their status changes. Cancelling a KOT or one of its
-items takes that quantity off the order's line and re-prices the order, so the
-customer is never billed for what the kitchen will not make.
+Making and cancelling an order's tickets is ``protocol.tickets``, which orders
+use; the kitchen uses orders (cancelling a KOT or one of its items takes that
+quantity off the order's line and re-prices the order, so the customer is never
+billed for what the kitchen will not make), and orders never use the kitchen.
 """
-
-import datetime
-import zoneinfo
 
 import peewee
 
-from . import events, models, notifications, numbering, orders, permissions
+from . import branches, events, models, notifications, orders, permissions
 from .database import database
 from .errors import NotFound, Unprocessable, ValidationFailed
-
-KOT_STATUSES = ["pending_confirmation", "in_kitchen", "food_ready", "served", "cancelled"]
-KOT_ITEM_STATUSES = ["pending", "cooking", "ready", "cancelled"]
-
-
-def default_place(branch_id):
-    places = list(models.KotPlace.select().where((models.KotPlace.branch == branch_id) &
-                                                 models.KotPlace.is_active)
-                  .order_by(models.KotPlace.is_default.desc(), models.KotPlace.id))
-    return places[0].id if places else None
-
-
-def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None):
-    """KOTs for every line quantity the kitchen has not had yet; returns them.
-    ``order_item_ids`` limits the send to those lines."""
-    # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
-    # without its id line.menu_item_id would read None.
-    query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
-                                     models.MenuItem.kot_place)
-             .join(models.MenuItem, peewee.JOIN.LEFT_OUTER)
-             .where((models.OrderItem.order == order.id) &
-                    (models.OrderItem.quantity > models.OrderItem.kot_quantity))
-             .order_by(models.OrderItem.id))
-    if order_item_ids is not None:
-        query = query.where(models.OrderItem.id.in_(list(order_item_ids)))
-    pending = list(query)
-    if not pending:
-        return []
-
-    fallback = default_place(order.branch_id)
-    by_place = {}
-    for line in pending:
-        place = kitchen_place_id or (line.menu_item.kot_place_id if line.menu_item else None)
-        by_place.setdefault(place or fallback, []).append(line)
-
-    branch = models.Branch.get_by_id(order.branch_id)
-    if order.token_number is None and order.order_type_id is not None:
-        order_type = models.OrderType.get_or_none(models.OrderType.id == order.order_type_id)
-        if order_type is not None and order_type.uses_token_number:
-            order.token_number = numbering.take(branch, numbering.TOKEN, now, daily=True)
-            order.save()
-
-    kots = []
-    for place, lines in by_place.items():
-        kot = models.Kot.create(
-            branch=order.branch_id, order=order.id,
-            kot_number=numbering.take(branch, numbering.KOT, now),
-            token_number=order.token_number, kitchen_place=place, status="in_kitchen",
-            note=note, created_at=now, updated_at=now)
-        for line in lines:
-            models.KotItem.create(kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
-                                  quantity=line.quantity - line.kot_quantity, status="pending",
-                                  note=line.note)
-            models.OrderItem.update(kot_quantity=line.quantity).where(
-                models.OrderItem.id == line.id).execute()
-        kots.append(kot)
-        events.kot_event("kot.created", kot)
-    return kots
-
-
-def cancel_order_kots(order):
-    """Cancel every KOT of an order that the kitchen has not finished."""
-    kot_ids = [k.id for k in models.Kot.select(models.Kot.id).where(
-        (models.Kot.order == order.id) & models.Kot.status.not_in(["served", "cancelled"]))]
-    if kot_ids:
-        models.Kot.update(status="cancelled").where(models.Kot.id.in_(kot_ids)).execute()
-        models.KotItem.update(status="cancelled").where(models.KotItem.kot.in_(kot_ids)).execute()
-        events.emit(events.branch_channel("kots", order.branch_id), "kot.updated",
-                    {"kot_ids": kot_ids, "order_id": order.id, "status": "cancelled"})
-
-
-def require_kitchen_quantity_kept(line, new_quantity):
-    if new_quantity < line.kot_quantity:
-        raise Unprocessable("%d × %s already went to the kitchen; cancel it on its KOT instead."
-                            % (line.kot_quantity, line.name))
-
+from .tickets import KOT_ITEM_STATUSES, KOT_STATUSES
 
 # --- Reading: an order's KOTs, the kitchen display, one KOT ---------------------------
 
@@ -180,21 +96,12 @@ def order_kots(actor, order_id):
                                    "total_kots": len(data)}}
 
 
-def _utc_day(branch, day):
-    """[start, end) in UTC of the branch's local calendar day."""
-    try:
-        tz = zoneinfo.ZoneInfo(branch.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.timezone.utc
-    return [datetime.datetime.combine(d, datetime.time(), tz).astimezone(datetime.timezone.utc)
-            .replace(tzinfo=None) for d in (day, day + datetime.timedelta(days=1))]
-
-
 def kitchen_display(actor, filters, now):
     """GET /pos/kots: the branch's KOTs of one local day (default today), oldest
     first; filters status, kitchen_place_id, date; limit and offset."""
     branch = models.Branch.get_by_id(actor.branch_id)
-    start, end = _utc_day(branch, filters.date or numbering.local_today(branch, now))
+    start, end = branches.day_bounds(filters.date or branches.local_today(branch, now),
+                                     branches.branch_zone(branch))
     kot = models.Kot
     query = _kots().where((kot.branch == branch.id) & (kot.created_at >= start) &
                           (kot.created_at < end))

@@ -13,7 +13,8 @@ row per user and device, and one row per token, so a token that moves to
 another user moves with it). Plain functions run in a Store thread.
 """
 
-from . import events, models, orders, permissions
+from . import events, models, permissions
+from .pages import paginate
 from .database import database
 from .errors import NotFound
 
@@ -96,7 +97,7 @@ def list_for(actor, page, path):
     """GET /pos/notifications: a Laravel paginator, newest first, plus unread_count."""
     n = models.Notification
     query = _mine(actor).order_by(n.created_at.desc(), n.id.desc())
-    answer = orders.paginate(query, page, shape, path)
+    answer = paginate(query, page, shape, path)
     answer["unread_count"] = _mine(actor).where(n.read_at.is_null()).count()
     return answer
 

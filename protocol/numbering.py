@@ -6,30 +6,18 @@ never shares it. The formatted order number follows the branch's
 order-number settings: ``ORD-20260115-001`` or ``Order #157`` when off.
 """
 
-import datetime
-import zoneinfo
-
-from . import models
+from . import branches, models
+from .pricing import book
 
 ORDER, KOT, TOKEN = "order", "kot", "token"
 
 
-def local_today(branch, now):
-    """The branch's business date for a UTC datetime."""
-    try:
-        tz = zoneinfo.ZoneInfo(branch.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.timezone.utc
-    return now.replace(tzinfo=datetime.timezone.utc).astimezone(tz).date()
-
-
 def settings_for(branch):
-    from .pricing import book
     return book(branch.id).number_setting
 
 
 def _period(name, branch, now, daily):
-    return local_today(branch, now).isoformat() if daily else ""
+    return branches.local_today(branch, now).isoformat() if daily else ""
 
 
 def peek(branch, name, now, daily=False):
@@ -70,4 +58,4 @@ def next_order_number(branch, now, *, consume):
     setting = settings_for(branch)
     fn = take if consume else peek
     number = fn(branch, ORDER, now, setting.reset_daily)
-    return number, format_order_number(setting, number, local_today(branch, now))
+    return number, format_order_number(setting, number, branches.local_today(branch, now))

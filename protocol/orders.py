@@ -1,4 +1,4 @@
-"""Orders: create, change, act on, and the shapes companion apps parse.
+"""Orders: create, change and act on them; list and show them.
 
 Every operation here runs in one transaction (``database.atomic()``) in a
 Store thread; the caller passes the Actor (who, which branch) and ``now``.
@@ -10,7 +10,8 @@ The first of ``actions`` decides what a new order becomes (RESPONSES.md):
     cancel      canceled  / cancelled  table available
 
 Prices come from ``protocol.pricing`` only; lines keep the price they were
-ordered at when the order is re-priced later.
+ordered at when the order is re-priced later. The shapes answers carry are
+``protocol.order_shapes``.
 """
 
 import re
@@ -18,11 +19,13 @@ from decimal import Decimal
 
 import peewee
 
-from . import (commands, customers, events, kitchen, models, numbering, permissions, pricing,
-               tables)
+from . import (commands, customers, events, models, numbering, permissions, pricing, tables,
+               tickets)
 from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
+from .order_shapes import Parts, created_answer, order_shape
+from .pages import paginate
 
 STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready",
             "out_for_delivery", "delivered", "pending_verification"]
@@ -35,7 +38,6 @@ ACTIONS = {
     "cancel": ("canceled", "cancelled"),
 }
 CLOSED = ("paid", "canceled")
-PAGE_SIZE = 20
 
 
 # --- Lookups ------------------------------------------------------------------------
@@ -308,9 +310,9 @@ def create_order(actor, body, now, placed_via="pos"):
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
         if action == "kot":
-            kots = kitchen.send_to_kitchen(order, now)
+            kots = tickets.send_to_kitchen(order, now)
             items = None          # kot quantities changed: read the lines back
-        parts = _Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
+        parts = Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
         events.order_event("order.created", order)
         return created_answer(order, [k.id for k in kots], parts=parts)
@@ -318,12 +320,7 @@ def create_order(actor, body, now, placed_via="pos"):
 
 def _customer_for(actor, body):
     if body.customer_id is not None:
-        customer = models.Customer.get_or_none(
-            (models.Customer.id == body.customer_id) &
-            (models.Customer.restaurant == actor.restaurant_id))
-        if customer is None:
-            raise ValidationFailed.field("customer_id", "The selected customer id is invalid.")
-        return customer
+        return customers.get_customer(actor, body.customer_id, "customer_id")
     c = body.customer
     if c is None or not (c.phone or c.email or c.name):
         return None
@@ -331,13 +328,6 @@ def _customer_for(actor, body):
         return models.Customer.create(restaurant=actor.restaurant_id, name=c.name)
     return customers.upsert(actor.restaurant_id, name=c.name, phone=c.phone,
                             phone_code=c.phone_code, email=c.email, match=("phone", "email"))
-
-
-def created_answer(order, kot_ids, replay=False, parts=None):
-    shaped = order_shape(order, parts)
-    return {"success": True,
-            "message": "Order already created." if replay else "Order created.",
-            "order": shaped, "kot_ids": kot_ids, "cart": shaped["cart"]}
 
 
 def _require_open(order):
@@ -357,7 +347,7 @@ def apply_action(order, action, actor, now):
     if action in ("kot", "bill") and table is not None:
         _occupy_table(order, table, actor, now)
     if action == "kot":
-        kots = kitchen.send_to_kitchen(order, now)
+        kots = tickets.send_to_kitchen(order, now)
         if order.status == "draft":
             order.status, order.order_status = "kot", "confirmed"
     elif action == "bill":
@@ -381,7 +371,7 @@ def cancel(order, actor, now, *, by_kitchen=False):
     order.status, order.order_status = "canceled", "cancelled"
     order.updated_at = now
     order.save()
-    kitchen.cancel_order_kots(order)
+    tickets.cancel_order_kots(order)
     if order.table_id:
         tables.free_table(order.table_id, exclude_order_id=order.id)
     return []
@@ -465,14 +455,14 @@ def update_items(actor, order_id, body, now):
                 raise ValidationFailed.field(field + ".order_item_id",
                                              "The selected order item id is invalid.")
             if change.action == "remove":
-                kitchen.require_kitchen_quantity_kept(row, 0)
+                tickets.require_kitchen_quantity_kept(row, 0)
                 models.OrderItemModifier.delete().where(
                     models.OrderItemModifier.order_item == row.id).execute()
                 row.delete_instance()
                 removed.append(row.id)
             else:
                 if change.quantity is not None:
-                    kitchen.require_kitchen_quantity_kept(row, change.quantity)
+                    tickets.require_kitchen_quantity_kept(row, change.quantity)
                     row.quantity = change.quantity
                 if "note" in change.model_fields_set:
                     row.note = change.note
@@ -485,7 +475,7 @@ def update_items(actor, order_id, body, now):
         kots = []
         if order.status in ("kot", "billed", "payment_due") and \
                 models.Kot.select().where(models.Kot.order == order.id).exists():
-            kots = kitchen.send_to_kitchen(order, now)
+            kots = tickets.send_to_kitchen(order, now)
         order = models.Order.get_by_id(order.id)
         events.order_event("order.updated", order)
         return {"success": True, "message": "Order items updated.", "data": {
@@ -534,7 +524,7 @@ def send_kot(actor, order_id, body, now):
                         "kitchen_place_id", "The selected kitchen place id is invalid.")
         if order.table_id:
             _occupy_table(order, models.Table.get_by_id(order.table_id), actor, now)
-        kots = kitchen.send_to_kitchen(order, now, order_item_ids=body.order_item_ids,
+        kots = tickets.send_to_kitchen(order, now, order_item_ids=body.order_item_ids,
                                        note=body.note, kitchen_place_id=body.kitchen_place_id)
         if not kots:
             raise Unprocessable("Nothing new to send to the kitchen for this order.")
@@ -550,123 +540,8 @@ def send_kot(actor, order_id, body, now):
             "kot_ids": [k.id for k in kots]}}
 
 
-# --- Shapes ----------------------------------------------------------------------------------
-
-class _Parts:
-    """An order's lines, modifiers, taxes, charges, customer and table: given by the
-    operation that just wrote them, or read from the database."""
-
-    def __init__(self, order, *, items=None, modifiers=None, taxes=None, charges=None,
-                 customer=None, table=None):
-        if items is None:
-            items = list(models.OrderItem.select().where(models.OrderItem.order == order.id)
-                         .order_by(models.OrderItem.id))
-            modifiers = list(models.OrderItemModifier.select().where(
-                models.OrderItemModifier.order_item.in_([r.id for r in items])))
-        if taxes is None:
-            taxes = list(models.OrderTax.select().where(models.OrderTax.order == order.id)
-                         .order_by(models.OrderTax.id))
-        if charges is None:
-            charges = list(models.OrderCharge.select().where(
-                models.OrderCharge.order == order.id).order_by(models.OrderCharge.id))
-        if customer is None and order.customer_id:
-            customer = models.Customer.get_or_none(models.Customer.id == order.customer_id)
-        if table is None and order.table_id:
-            table = models.Table.get_or_none(models.Table.id == order.table_id)
-        self.items, self.modifiers, self.taxes, self.charges = items, modifiers, taxes, charges
-        self.customer, self.table = customer, table
-
-
-def _item_shapes(order, parts):
-    mods = {}
-    for mod in parts.modifiers:
-        mods.setdefault(mod.order_item_id, []).append(
-            {"id": mod.id, "modifier_option_id": mod.modifier_option_id, "name": mod.name,
-             "price": mod.price})
-    return [{
-        "id": r.id, "order_id": order.id, "menu_item_id": r.menu_item_id,
-        "variation_id": r.variation_id, "name": r.name, "quantity": r.quantity,
-        "price": r.price, "modifiers_total": r.modifiers_total, "amount": r.amount,
-        "tax_amount": r.tax_amount, "tax_percentage": r.tax_percentage,
-        "tax_breakup": r.tax_breakup or [], "note": r.note, "kot_quantity": r.kot_quantity,
-        "modifiers": mods.get(r.id, []),
-    } for r in parts.items]
-
-
-def order_shape(order, parts=None):
-    parts = parts or _Parts(order)
-    items = _item_shapes(order, parts)
-    charges = [{"id": c.id, "charge_id": c.charge_id, "name": c.name, "amount": c.amount}
-               for c in parts.charges]
-    taxes = [{"id": t.id, "tax_id": t.tax_id, "name": t.name, "percent": t.percent,
-              "amount": t.amount} for t in parts.taxes]
-    customer, table = parts.customer, parts.table
-    restaurant_inclusive = pricing.book(order.branch_id).tax_inclusive
-    amount_due = max(ZERO, order.total - order.amount_paid)
-    summary = {
-        "sub_total": order.sub_total, "discount_amount": order.discount_amount,
-        "tax_total": order.tax_total, "tax_inclusive": bool(restaurant_inclusive),
-        "charges_total": order.charges_total, "delivery_fee": order.delivery_fee,
-        "tip_amount": order.tip_amount, "grand_total": order.total,
-    }
-    return {
-        "id": order.id, "uuid": order.uuid, "branch_id": order.branch_id,
-        "order_number": order.order_number,
-        "formatted_order_number": order.formatted_order_number,
-        "token_number": order.token_number, "status": order.status,
-        "order_status": order.order_status, "placed_via": order.placed_via,
-        "order_type": order.order_type_name, "order_type_id": order.order_type_id,
-        "date_time": order.date_time, "table_id": order.table_id,
-        "customer_id": order.customer_id, "waiter_id": order.waiter_id, "pax": order.pax,
-        "delivery_address": order.delivery_address, "delivery_time": order.delivery_time,
-        "delivery_executive_id": order.delivery_executive_id,
-        "delivery_app_id": order.delivery_app_id, "note": order.note,
-        "sub_total": order.sub_total, "tax_total": order.tax_total, "total": order.total,
-        "amount_paid": order.amount_paid, "amount_due": amount_due,
-        "tip_amount": order.tip_amount,
-        "financials": {
-            "sub_total": order.sub_total, "discount_type": order.discount_type,
-            "discount_value": order.discount_value, "discount_amount": order.discount_amount,
-            "delivery_fee": order.delivery_fee, "tax_total": order.tax_total,
-            "charges_total": order.charges_total, "tip_amount": order.tip_amount,
-            "total": order.total, "amount_paid": order.amount_paid, "amount_due": amount_due,
-        },
-        "items": items, "charges": charges, "taxes": taxes,
-        "customer": customers.shape(customer),
-        "table": {"id": table.id, "table_code": table.table_code} if table else None,
-        "cart": {"items": items, "charges": charges, "taxes": taxes, "summary": summary},
-        "created_at": order.created_at, "updated_at": order.updated_at,
-    }
-
-
 def show(actor, order_id):
     return order_shape(get_order(actor, order_id))
-
-
-def paginate(query, page, shape, path, per_page=PAGE_SIZE):
-    """A Laravel paginator of query's rows, each through shape."""
-    total = query.count()
-    last_page = max(1, -(-total // per_page))
-    page = max(1, page)
-    rows = [shape(row) for row in query.paginate(page, per_page)]
-    first = (page - 1) * per_page + 1 if rows else None
-
-    def url(n):
-        return "%s?page=%d" % (path, n)
-    links = ([{"url": url(page - 1) if page > 1 else None, "label": "&laquo; Previous",
-               "active": False}] +
-             [{"url": url(n), "label": str(n), "active": n == page}
-              for n in range(1, last_page + 1)] +
-             [{"url": url(page + 1) if page < last_page else None, "label": "Next &raquo;",
-               "active": False}])
-    return {
-        "current_page": page, "data": rows, "first_page_url": url(1),
-        "from": first, "last_page": last_page, "last_page_url": url(last_page),
-        "links": links, "next_page_url": url(page + 1) if page < last_page else None,
-        "path": path, "per_page": per_page,
-        "prev_page_url": url(page - 1) if page > 1 else None,
-        "to": first + len(rows) - 1 if rows else None, "total": total,
-    }
 
 
 def list_orders(actor, filters, path):

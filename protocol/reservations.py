@@ -12,14 +12,14 @@ only along ``TRANSITIONS``. Checking in opens the table.
 
 import datetime
 import re
-import zoneinfo
 
 import peewee
 
-from . import (commands, customers, events, models, notifications, numbering, orders, permissions,
-               tables)
+from . import commands, customers, events, models, notifications, permissions, tables
+from .branches import branch_zone, day_bounds, local_today, to_local, to_utc
 from .database import database
 from .errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from .pages import paginate
 
 PENDING, CONFIRMED, CHECKED_IN, CANCELLED, NO_SHOW = STATUSES = (
     "Pending", "Confirmed", "Checked_In", "Cancelled", "No_Show")
@@ -38,7 +38,7 @@ RESERVED_AHEAD = datetime.timedelta(minutes=30)
 DEFAULT_SITTING_MINUTES = 120
 
 
-# --- Vocabulary and time -------------------------------------------------------------
+# --- Vocabulary ---------------------------------------------------------------------------
 
 def _key(value):
     return re.sub(r"[^a-z0-9]", "", str(value).lower()).replace("canceled", "cancelled")
@@ -60,30 +60,6 @@ def canonical(value, vocabulary, field):
 
 def _words(status):
     return status.replace("_", " ").lower()
-
-
-def _zone(branch):
-    try:
-        return zoneinfo.ZoneInfo(branch.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return datetime.timezone.utc
-
-
-def to_utc(value, zone):
-    """A datetime from a client (naive: the branch's local time) as naive UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-
-
-def to_local(value, zone):
-    return value.replace(tzinfo=datetime.timezone.utc).astimezone(zone)
-
-
-def day_bounds(day, zone):
-    """[start, end) of a local calendar day, in naive UTC."""
-    start = datetime.datetime.combine(day, datetime.time())
-    return to_utc(start, zone), to_utc(start + datetime.timedelta(days=1), zone)
 
 
 def slot_for(local):
@@ -183,7 +159,7 @@ def create(actor, body, now):
     slot_type = canonical(body.slot_type, SLOT_TYPES, "slot_type") if body.slot_type else None
     with database.atomic():
         branch = _branch(actor.branch_id)
-        zone = _zone(branch)
+        zone = branch_zone(branch)
         table = tables.get_table(branch.id, body.table_id, "table_id")
         if body.party_size > table.seating_capacity:
             raise ValidationFailed.field(
@@ -236,7 +212,7 @@ def set_status(actor, reservation_id, status, now):
     permissions.require(actor.roles, "reservation.manage")
     new = canonical(status, STATUSES, "status")
     with database.atomic():
-        zone = _zone(_branch(actor.branch_id))
+        zone = branch_zone(_branch(actor.branch_id))
         reservation = get(actor, reservation_id)
         current = spelled(reservation.status, STATUSES) or reservation.status
         changed = new != current
@@ -259,8 +235,8 @@ def set_status(actor, reservation_id, status, now):
 def today(actor, now):
     """GET /pos/reservations/today: the branch's local day, earliest first."""
     branch = _branch(actor.branch_id)
-    zone = _zone(branch)
-    start, end = day_bounds(numbering.local_today(branch, now), zone)
+    zone = branch_zone(branch)
+    start, end = day_bounds(local_today(branch, now), zone)
     r = models.Reservation
     query = (_with_tables(branch.id)
              .where((r.reservation_date_time >= start) & (r.reservation_date_time < end))
@@ -272,7 +248,7 @@ def list_reservations(actor, filters, path):
     """GET /pos/reservations: a Laravel paginator, latest first; filters status
     (any case) and date (a local YYYY-MM-DD)."""
     branch = _branch(actor.branch_id)
-    zone = _zone(branch)
+    zone = branch_zone(branch)
     r = models.Reservation
     query = _with_tables(branch.id)
     if filters.get("status"):
@@ -286,4 +262,4 @@ def list_reservations(actor, filters, path):
         start, end = day_bounds(day, zone)
         query = query.where((r.reservation_date_time >= start) & (r.reservation_date_time < end))
     query = query.order_by(r.reservation_date_time.desc(), r.id.desc())
-    return orders.paginate(query, filters.get("page", 1), lambda row: shape(row, zone), path)
+    return paginate(query, filters.get("page", 1), lambda row: shape(row, zone), path)

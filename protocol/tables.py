@@ -7,15 +7,12 @@ without activity. Another user's order on a locked table is refused with 403;
 only the holder or a manager unlocks it. A table runs while it has an open
 order and becomes available again when the order is paid or cancelled.
 
-Also here: the floor as the POS lists it (``list_tables``, ``list_areas``).
+The floor as the POS lists it (with reservations) is ``protocol.floor``.
 """
 
 import datetime
-import zoneinfo
 
-import peewee
-
-from . import events, models, permissions, reservations
+from . import branches, events, models, permissions
 from .database import database
 from .errors import Forbidden, NotFound, ValidationFailed
 
@@ -23,21 +20,18 @@ OPEN_STATUSES = ("kot", "billed", "payment_due")
 DEFAULT_TIMEOUT_MINUTES = 10
 
 
-def _branch_settings(branch_id):
+def branch_settings(branch_id):
     """(lock timeout, timezone) of the branch, in one query."""
     row = (models.Branch.select(models.Branch.timezone,
                                 models.Restaurant.table_lock_timeout_minutes)
            .join(models.Restaurant).where(models.Branch.id == branch_id).first())
     minutes = row.restaurant.table_lock_timeout_minutes if row else DEFAULT_TIMEOUT_MINUTES
-    try:
-        tz = zoneinfo.ZoneInfo((row.timezone if row else None) or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = datetime.timezone.utc
+    tz = branches.branch_zone(row) if row else datetime.timezone.utc
     return datetime.timedelta(minutes=minutes), tz
 
 
 def lock_timeout(branch_id):
-    return _branch_settings(branch_id)[0]
+    return branch_settings(branch_id)[0]
 
 
 def is_expired(lock, timeout, now):
@@ -129,91 +123,3 @@ def unlock(actor, table_id, now):
         events.table_event("table.unlocked", table)
         return {"success": True, "message": "Table %s unlocked." % table.table_code,
                 "table_id": table.id}
-
-
-# --- The floor as the POS lists it ----------------------------------------------------
-
-def _table_shape(table, lock, order_id, actor, tz):
-    mine = lock is not None and lock.user_id == actor.user_id
-    locked_at = (lock.locked_at.replace(tzinfo=datetime.timezone.utc).astimezone(tz)
-                 .strftime("%H:%M") if lock else None)
-    return {
-        "id": table.id,
-        "table_code": table.table_code,
-        "status": table.status,
-        "available_status": table.available_status,
-        "area_id": table.area_id,
-        "area_name": table.area.area_name,
-        "seating_capacity": table.seating_capacity,
-        "is_locked": lock is not None,
-        "is_locked_by_current_user": mine,
-        "is_locked_by_other_user": lock is not None and not mine,
-        "locked_by_user_id": lock.user_id if lock else None,
-        "locked_by_user_name": lock.user.name if lock else None,
-        "locked_at": locked_at,
-        "is_running": table.available_status == "running",
-        "active_order_id": order_id,
-    }
-
-
-FILTERS = {
-    "all": lambda t: True,
-    "available": lambda t: t["available_status"] == "available",
-    "running": lambda t: t["is_running"],
-    "locked": lambda t: t["is_locked"],
-    "locked_by_me": lambda t: t["is_locked_by_current_user"],
-    "locked_by_other": lambda t: t["is_locked_by_other_user"],
-}
-
-
-def list_tables(actor, status, now):
-    """GET /pos/tables: the branch's tables with their locks and open orders, the
-    summary over all of them, and the rows that match the status filter. A read:
-    expired locks show as unlocked but are left for the next write to remove, and a
-    table an upcoming reservation holds shows reserved unless it is running."""
-    status = (status or "all").lower()
-    if status not in FILTERS:
-        raise ValidationFailed.field("status", "The selected status is invalid.",
-                                     allowed=list(FILTERS))
-    timeout, tz = _branch_settings(actor.branch_id)
-    rows = (models.Table.select(models.Table, models.Area.id, models.Area.area_name)
-            .join(models.Area).where(models.Table.branch == actor.branch_id)
-            .order_by(models.Area.id, models.Table.id))
-    locks = {lock.table_id: lock for lock in
-             models.TableLock.select(models.TableLock, models.User.id, models.User.name)
-             .join(models.User).where(models.TableLock.branch == actor.branch_id)
-             if not is_expired(lock, timeout, now)}
-    open_orders = {}
-    for order in (models.Order.select(models.Order.id, models.Order.table)
-                  .where((models.Order.branch == actor.branch_id) &
-                         models.Order.table.is_null(False) &
-                         models.Order.status.in_(OPEN_STATUSES))
-                  .order_by(models.Order.id)):
-        open_orders.setdefault(order.table_id, order.id)
-    rows = list(rows)
-    reserved = reservations.reserved_table_ids(actor.branch_id, now)
-    for table in rows:
-        if table.id in reserved and table.available_status != "running":
-            table.available_status = "reserved"      # shown only; the row is not written
-    shaped = [_table_shape(t, locks.get(t.id), open_orders.get(t.id), actor, tz) for t in rows]
-    return {
-        "tables": [t for t in shaped if FILTERS[status](t)],
-        "is_admin": permissions.is_manager(actor.roles),
-        "summary": {
-            "total": len(shaped),
-            "running": sum(t["is_running"] for t in shaped),
-            "available": sum(FILTERS["available"](t) for t in shaped),
-            "locked_by_me": sum(t["is_locked_by_current_user"] for t in shaped),
-            "locked_by_other": sum(t["is_locked_by_other_user"] for t in shaped),
-        },
-    }
-
-
-def list_areas(actor):
-    """GET /areas: the branch's areas with how many tables each has."""
-    count = peewee.fn.COUNT(models.Table.id)
-    query = (models.Area.select(models.Area.id, models.Area.area_name, count.alias("n"))
-             .join(models.Table, peewee.JOIN.LEFT_OUTER)
-             .where(models.Area.branch == actor.branch_id)
-             .group_by(models.Area.id, models.Area.area_name).order_by(models.Area.id))
-    return [{"id": a.id, "area_name": a.area_name, "tables_count": a.n} for a in query]

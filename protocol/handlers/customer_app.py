@@ -1,97 +1,13 @@
-"""The customer app: the catalog priced for pickup or delivery, placing an order
-(``POST /pos/orders`` with placed_via "app") and a customer's orders.
-
-The app orders for pickup or delivery only (default pickup), always for a named
-customer, and its order notifies the branch's managers and owners. The token is
-a staff token for now (customer accounts come later), so a customer is looked up
-within the caller's restaurant and their orders within the caller's branch.
-"""
+"""The customer app's routes: the catalog priced for pickup or delivery, placing an
+order and a customer's orders (the rules are ``protocol.customer_app``)."""
 
 import pydantic
 
-from .. import catalog, commands, models, notifications, orders
-from ..database import database
-from ..errors import NotFound, ValidationFailed
-from ..validation import Body
+from .. import customer_app
+from ..customer_app import APP_DEFAULT_ORDER_TYPE
+from ..validation import Body, Id
 from .base import APIHandler
 from .orders import OrderBody
-
-APP_DEFAULT_ORDER_TYPE = "pickup"
-
-
-def app_order_type(actor, value=None, order_type_id=None):
-    """The order type the app asked for (default pickup); dine-in is refused."""
-    if (value is None or str(value).strip() == "") and order_type_id is None:
-        value = APP_DEFAULT_ORDER_TYPE
-    order_type = orders.resolve_order_type(actor.branch_id, value, order_type_id)
-    if order_type.type == "dine_in":
-        raise ValidationFailed.field("order_type", "The customer app orders for pickup or "
-                                                   "delivery; dine-in is taken at the table.")
-    return order_type
-
-
-def app_catalog(actor, order_type=None):
-    """Menus -> categories -> the available items, priced for the order type: each
-    item's ``price`` (and its variations' and options') is that order type's."""
-    chosen = app_order_type(actor, order_type)
-    items = [dict(row, base_price=row["price"], price=row["price_for_order_type"])
-             for row in catalog.items(actor, chosen.id) if row["is_available"]]
-    all_categories = catalog.categories(actor)
-    menus = []
-    for menu in catalog.menus(actor):
-        categories = []
-        for category in all_categories:
-            mine = [i for i in items if i["menu_id"] == menu["id"] and
-                    i["item_category_id"] == category["id"]]
-            if mine:
-                categories.append({"id": category["id"],
-                                   "category_name": category["category_name"],
-                                   "sort_order": category["sort_order"], "items": mine})
-        if categories:
-            menus.append({"id": menu["id"], "name": menu["menu_name"],
-                          "menu_name": menu["menu_name"], "sort_order": menu["sort_order"],
-                          "categories": categories})
-    return {"order_type": {"id": chosen.id, "slug": chosen.slug,
-                           "order_type_name": chosen.order_type_name, "type": chosen.type},
-            "menus": menus}
-
-
-def _require_customer(body):
-    if body.customer_id is not None:
-        return
-    if body.customer is None:
-        raise ValidationFailed.field("customer_id", "The customer id field is required when "
-                                                    "customer is not present.")
-    missing = {"customer.%s" % name: ["The customer.%s field is required." % name]
-               for name in ("name", "phone") if not getattr(body.customer, name)}
-    if missing:
-        raise ValidationFailed(missing)
-
-
-@commands.commandable
-def place_order(actor, body, now):
-    """POST /customer/orders: create_order with placed_via "app", for pickup or
-    delivery and a named customer; a new order notifies the branch's managers."""
-    _require_customer(body)
-    with database.atomic():
-        order_type = app_order_type(actor, body.order_type, body.order_type_id)
-        uuid = body.uuid or body.client_order_uuid
-        retried = bool(uuid) and models.Order.select().where(models.Order.uuid == uuid).exists()
-        answer = orders.create_order(actor, body.model_copy(update={
-            "order_type": None, "order_type_id": order_type.id}), now, placed_via="app")
-        if not retried:
-            notifications.new_online_order(models.Order.get_by_id(answer["order"]["id"]), now)
-        return answer
-
-
-def customer_orders(actor, customer_id, page, path):
-    """GET /customer/orders: the customer's orders at the caller's branch (paginator);
-    a customer of another restaurant is not found."""
-    customer = models.Customer.get_or_none((models.Customer.id == customer_id) &
-                                           (models.Customer.restaurant == actor.restaurant_id))
-    if customer is None:
-        raise NotFound("Customer not found.")
-    return orders.list_orders(actor, {"customer_id": customer.id, "page": page}, path)
 
 
 class CatalogQuery(Body):
@@ -99,7 +15,7 @@ class CatalogQuery(Body):
 
 
 class OrdersQuery(Body):
-    customer_id: int = pydantic.Field(ge=1, le=2 ** 53)
+    customer_id: Id
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
@@ -112,7 +28,7 @@ class CustomerCatalogHandler(APIHandler):
         category_name, sort_order, items[...]}]}]}, available items only, priced for
         ?order_type= (pickup by default, or delivery; dine-in is a 422)."""
         query = self.query()
-        self.write_json(await self.actor_run(app_catalog, query.order_type))
+        self.write_json(await self.actor_run(customer_app.app_catalog, query.order_type))
 
 
 class CustomerOrdersHandler(APIHandler):
@@ -124,15 +40,15 @@ class CustomerOrdersHandler(APIHandler):
         """A customer's orders, newest first, 20 a page (Laravel paginator);
         ?customer_id= is required, a customer of another restaurant is 404."""
         query = self.query()
-        self.write_json(await self.actor_run(customer_orders, query.customer_id, query.page,
-                                             self.page_path()))
+        self.write_json(await self.actor_run(customer_app.customer_orders, query.customer_id,
+                                             query.page, self.page_path()))
 
     async def post(self):
         """Place an order from the app: the body of POST /pos/orders, placed_via "app",
         pickup (default) or delivery, for customer_id or customer{name, phone}. The
         branch's managers are notified. Honours Idempotency-Key and uuid."""
         body = self.body()
-        await self.write_once(place_order, body, self.now(), status=201)
+        await self.write_once(customer_app.place_order, body, self.now(), status=201)
 
 
 default_handlers = [

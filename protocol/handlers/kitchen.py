@@ -7,13 +7,13 @@ from typing import Annotated, Literal, Optional
 
 import pydantic
 
-from .. import kitchen
+from .. import kitchen, tickets
 from ..validation import Body, Id
 from .base import APIHandler, path_id
 
 
 class KotFilters(Body):
-    status: Optional[Literal[tuple(kitchen.KOT_STATUSES)]] = None
+    status: Optional[Literal[tuple(tickets.KOT_STATUSES)]] = None
     kitchen_place_id: Optional[Id] = None
     date: Optional[Annotated[datetime.date, pydantic.Field(
         ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30))]] = None

@@ -4,7 +4,7 @@ from typing import Optional
 
 import pydantic
 
-from .. import tables
+from .. import floor, tables
 from ..validation import Body
 from .base import APIHandler, path_id
 
@@ -22,7 +22,7 @@ class TablesHandler(APIHandler):
         is_admin; status filters all, available, running, locked, locked_by_me,
         locked_by_other (422 with allowed otherwise). Expired locks show as unlocked."""
         status = self.query().status
-        self.write_json(await self.actor_run(tables.list_tables, status, self.now()))
+        self.write_json(await self.actor_run(floor.list_tables, status, self.now()))
 
 
 class UnlockHandler(APIHandler):
@@ -38,7 +38,7 @@ class AreasHandler(APIHandler):
 
     async def get(self):
         """The branch's areas with how many tables each has."""
-        self.write_json(await self.actor_run(tables.list_areas))
+        self.write_json(await self.actor_run(floor.list_areas))
 
 
 default_handlers = [
