@@ -7,7 +7,7 @@ companion apps show to staff. The same models feed the OpenAPI document.
 """
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Optional
 
 import email_validator
 import pydantic
@@ -19,6 +19,13 @@ from .errors import ValidationFailed
 class Body(pydantic.BaseModel):
     """Base of every request body: unknown fields are ignored, known ones checked."""
     model_config = pydantic.ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class Retryable(Body):
+    """A body that creates something or takes money. ``uuid``, the client's own id for
+    this request (the module's clients send one with every order), makes a retry safe
+    without an Idempotency-Key header: the same uuid and body get the first answer."""
+    uuid: Optional[str] = pydantic.Field(None, min_length=1, max_length=64)
 
 
 def _check_email(value):

@@ -54,6 +54,7 @@ class APIHandler(tornado.web.RequestHandler):
     public = False          # True: no token needed
     bodies = {}             # method name -> validation.Body subclass
     queries = {}            # method name -> validation.Body subclass of the query string
+    parsed_body = None      # what self.body() answered
     tags = ()
 
     @property
@@ -124,7 +125,8 @@ class APIHandler(tornado.web.RequestHandler):
     def body(self, model=None):
         """The body validated against ``model`` (default: this method's declared model)."""
         model = model or self.bodies[self.request.method.lower()]
-        return validation.parse(model, self.json_body())
+        self.parsed_body = validation.parse(model, self.json_body())
+        return self.parsed_body
 
     def query(self, model=None):
         """The query string validated against ``model`` (default: this method's declared
@@ -149,13 +151,16 @@ class APIHandler(tornado.web.RequestHandler):
         return await self.run(with_actor)
 
     async def write_once(self, fn, *args, status=200):
-        """Answer fn(actor, *args) with status; under an Idempotency-Key, a retry
-        gets the first answer and fn is not run again. When another node is the
+        """Answer fn(actor, *args) with status; under an Idempotency-Key (or the
+        ``uuid`` of a Retryable body), a retry gets the first answer and fn is not run
+        again. When another node is the
         branch's authority (the cloud, for a branch an edge runs), fn is sent
         there as a command instead (protocol/commands.py)."""
         key = self.request.headers.get("Idempotency-Key")
         if key is not None:
             idempotency.check_key(key)
+        elif isinstance(self.parsed_body, validation.Retryable) and self.parsed_body.uuid:
+            key = "uuid:" + self.parsed_body.uuid
         authority = self.node.authority
         if authority is not None and await authority.runs_elsewhere(self.auth.branch_id):
             kind = commands.kind_of(fn)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import pydantic
 
 from .. import customers
-from ..validation import Body, Email, Id
+from ..validation import Body, Email, Id, Retryable
 from .base import APIHandler, path_id
 
 
@@ -34,7 +34,7 @@ Latitude = Annotated[Decimal, pydantic.Field(ge=-90, le=90)]
 Longitude = Annotated[Decimal, pydantic.Field(ge=-180, le=180)]
 
 
-class CustomerBody(FormBody):
+class CustomerBody(FormBody, Retryable):
     name: str = pydantic.Field(max_length=255)
     phone_code: PhoneText = pydantic.Field(max_length=8)
     phone: PhoneText = pydantic.Field(max_length=32)
@@ -42,7 +42,7 @@ class CustomerBody(FormBody):
     address: Optional[str] = pydantic.Field(None, max_length=500)
 
 
-class AddressBody(FormBody):
+class AddressBody(FormBody, Retryable):
     customer_id: Id
     address: str = pydantic.Field(max_length=500)
     label: Optional[str] = pydantic.Field(None, max_length=255)

@@ -5,7 +5,7 @@ from typing import Literal, Optional
 import pydantic
 
 from .. import notifications
-from ..validation import Body
+from ..validation import Body, Retryable
 from .base import APIHandler, path_id
 
 
@@ -24,7 +24,7 @@ class RegisterTokenBody(Body):
         return value
 
 
-class TestNotificationBody(Body):
+class TestNotificationBody(Retryable):
     title: str = pydantic.Field(min_length=1, max_length=255)
     body: str = pydantic.Field(min_length=1, max_length=2000)
     data: Optional[dict] = None

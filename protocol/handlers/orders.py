@@ -8,7 +8,7 @@ import pydantic
 
 from .. import orders, payments
 from ..errors import ValidationFailed
-from ..validation import Body, Email, Id, Money
+from ..validation import Body, Email, Id, Money, Retryable
 from .base import APIHandler, path_id
 
 ID = path_id("order_id")
@@ -143,7 +143,7 @@ class StatusBody(Body):
     status: str
 
 
-class PayBody(Body):
+class PayBody(Retryable):
     amount: Optional[Decimal] = pydantic.Field(None, max_digits=12, decimal_places=2)
     method: Optional[str] = None
     payment_method: Optional[str] = None
@@ -154,7 +154,7 @@ class SplitItem(Body):
     quantity: Optional[int] = pydantic.Field(None, ge=1)
 
 
-class SplitBody(Body):
+class SplitBody(Retryable):
     amount: Optional[Decimal] = pydantic.Field(None, ge=Decimal("0.01"), max_digits=12,
                                                decimal_places=2)
     payment_method: Literal["cash", "upi", "card", "bank_transfer", "due", "stripe", "razorpay"]
@@ -162,12 +162,12 @@ class SplitBody(Body):
     items: Optional[list[SplitItem]] = None
 
 
-class TipBody(Body):
+class TipBody(Retryable):
     amount: Money
     note: Optional[str] = pydantic.Field(None, max_length=500)
 
 
-class KotBody(Body):
+class KotBody(Retryable):
     order_item_ids: Optional[list[Id]] = None
     note: Optional[str] = pydantic.Field(None, max_length=500)
     kitchen_place_id: Optional[Id] = None

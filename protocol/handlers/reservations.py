@@ -6,13 +6,13 @@ from typing import Optional
 import pydantic
 
 from .. import reservations
-from ..validation import Body, Email, Id
+from ..validation import Body, Email, Id, Retryable
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
 
 
 
-class ReservationBody(FormBody):
+class ReservationBody(FormBody, Retryable):
     table_id: Id
     reservation_date_time: datetime.datetime
     party_size: int = pydantic.Field(ge=1, le=1000)
