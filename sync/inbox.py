@@ -42,6 +42,7 @@ def apply_feed(batch, now):
                                  CLOUD, now)
     state.put(state.CURSOR, max(state.get_int(state.CURSOR), int(batch["upto"])))
     state.put(state.LAST_PULL, now.isoformat())
+    state.clear(state.PULL_ERROR)
     if changes:
         pricing.invalidate()
         accounts.forget_actors()

@@ -66,14 +66,22 @@ def _decode(field, value):
     return value
 
 
+def _storable(field, stored):
+    """A field's database value, refused when an integer column would get anything
+    but an integer (peewee passes on what int() cannot read)."""
+    if stored is not None and _plain_type(field) is int and not isinstance(stored, int):
+        raise ValueError("not an integer")
+    return stored
+
+
 def _read(field, value):
     """The field's value from its encoded form, checked to be storable."""
     try:
-        value = _decode(field, value)
-        field.db_value(value)
+        decoded = _decode(field, value)
+        _storable(field, field.db_value(decoded))
     except (ValueError, TypeError, ArithmeticError) as exc:   # decimal.InvalidOperation too
         raise Malformed("%s: cannot read %.40r (%s)" % (field.column_name, value, exc)) from exc
-    return value
+    return decoded
 
 
 def decode_row(model, data):
@@ -200,7 +208,7 @@ class _Writer:
             return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
         if isinstance(field, FixedPointField):
             return lambda value: field.db_value(Decimal(str(value)))
-        return lambda value: field.db_value(_decode(field, value))
+        return lambda value: _storable(field, field.db_value(_decode(field, value)))
 
     def values(self, row):
         values = list(self.get(row))
