@@ -17,7 +17,7 @@ import pytest
 
 from protocol import ids, models, wire
 from protocol.clock import FakeClock
-from sync import rows, state, status
+from sync import rows, status
 from sync.backoff import Backoff
 from sync.client import EdgeSync
 from sync.models import DeadLetter
