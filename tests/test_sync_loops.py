@@ -155,12 +155,23 @@ def dead_letters(edge):
                                          for d in DeadLetter.select().order_by(DeadLetter.id)])
 
 
-async def backing_off(edge):
-    """Wait until the edge has recorded that its last push, just now, failed, and
-    its loop has settled into waiting out the backoff."""
+async def backing_off(edge, failure="last_push_error"):
+    """Wait until the edge has recorded that its last push (or pull), just now,
+    failed, and its loop has settled into waiting out the backoff."""
     now = edge.node.clock.now().isoformat() + "Z"
-    await soon(lambda: (edge_status(edge)["last_push_error"] or {}).get("at") == now)
+    await soon(lambda: (edge_status(edge)[failure] or {}).get("at") == now)
     await quiet()
+
+
+async def advance_until(clock, check, step=0.1, limit=10.0):
+    """Move the fake clock step by step, letting the loops run in between, until
+    check(); answers how many (fake) seconds that took."""
+    start = clock.monotonic()
+    while not check():
+        assert clock.monotonic() - start < limit, "not within %.1f s" % limit
+        clock.advance(step)
+        await quiet(0.01)
+    return clock.monotonic() - start
 
 
 def test_backoff_grows_from_its_minimum_doubling_with_jitter_up_to_its_cap():
@@ -261,21 +272,20 @@ async def test_after_an_outage_sync_resumes_as_soon_as_the_cloud_answers(loops):
     # The cloud goes away while the edge keeps taking orders.
     cloud.down = True
     seat(edge, tables[1], 8)
-    await quiet()
-    clock.advance(0.6)
-    await quiet()
-    clock.advance(1.2)
-    await quiet()
+    for delay in (0.55, 1.1):
+        await backing_off(edge)
+        clock.advance(delay + 0.01)
+    await backing_off(edge)
     assert edge_status(edge)["last_push_error"]["error"] == "unreachable: connection refused"
     seat(edge, tables[2], 10)
     # It comes back. The push loop waits out a backoff of 2.2 s, but the pull loop
     # (its long poll cut, backing off 0.55 s) hears from the cloud first...
     cloud.down = False
     cloud.cut()
-    await quiet()
-    clock.advance(0.6)
+    await backing_off(edge, "last_pull_error")
+    took = await advance_until(clock, lambda: len(cloud.applied) == 3)
     # ...and the push goes at once.
-    await soon(lambda: len(cloud.applied) == 3)
+    assert took < 1.0
     assert sorted(a[1:] for a in cloud.applied) == [("tables", t) for t in tables[:3]]
     assert sorted(set(cloud.received)) == sorted(cloud.received)        # none sent twice
     await soon(lambda: edge_status(edge)["outbox_depth"] == 0)
