@@ -8,7 +8,8 @@ How a change travels from a tablet to head office
    one ``change_log`` row per row written (table, id, upsert|delete, the row's
    branch and restaurant, origin 0 = "written here"), inside the same
    transaction. Nothing in the domain code knows about sync, so nothing can
-   forget it.
+   forget it. A change travels as the row's latest state, encoded with the
+   models' own fields (rows.py: the codec, bulk reads and writes, a row's scope).
 
 2. **Push** (outbox.py, client.py at the edge; ingest.py at the cloud). The
    edge's push loop wakes on every commit, reads its own change-log entries
@@ -18,13 +19,18 @@ How a change travels from a tablet to head office
    flight. The cloud applies the batch in one transaction together with the
    edge's high-water mark: ``after`` beyond the mark is a gap (409 with the mark;
    the edge rewinds), changes at or below the mark are skipped (a repeat does
-   nothing twice and gets the same answer), the rest are upserted by id.
-   Changes the edge may not make (head office's tables, another branch's or
-   restaurant's rows: ownership.py) are refused for good, parked as dead
-   letters on both sides, and never block the queue. The edge moves its
-   acknowledged position only after the answer, in the transaction that parks
-   the refusals. At-least-once delivery plus idempotent apply: exactly-once
-   effect.
+   nothing twice and gets the same answer), the rest are upserted by id
+   (apply.py: the one apply loop of both directions). Changes the edge may not
+   make (head office's tables, another branch's or restaurant's rows:
+   ownership.py) or that can never be stored (a row that cannot be read, a key
+   to a row that does not exist) are refused for good, parked as dead letters
+   on both sides, and never block the queue; so is a whole batch the cloud
+   answers with a 4xx other than 401, 408, 409 and 429. Any other failure is
+   not a refusal: nothing of the batch is kept, the cloud answers 500, the
+   failure shows on both status pages, and the edge sends the batch again
+   after a backoff. The edge moves its acknowledged position only after the
+   answer, in the transaction that parks the refusals. At-least-once delivery
+   plus idempotent apply: exactly-once effect.
 
 3. **Feed** (feed.py at the cloud; inbox.py, client.py at the edge). The edge
    long-polls ``GET /sync/pull?after=C&wait=20``: the cloud's change-log
@@ -33,9 +39,11 @@ How a change travels from a tablet to head office
    row states with credentials left out. A commit at the cloud wakes waiting
    polls, so a head-office price change reaches an online edge within a second
    or two. The edge applies the batch with origin = the cloud (so it is not
-   pushed back) and stores the cursor in the same transaction; a row with a
-   local change not yet acknowledged is left alone, so a local change is never
-   overwritten by an older state from the cloud.
+   pushed back; apply.py, as the cloud does) and stores the cursor in the same
+   transaction; a row with a local change not yet acknowledged is left alone,
+   so a local change is never overwritten by an older state from the cloud. A
+   change refused for good is parked; any other failure stores nothing and the
+   pull is tried again after a backoff.
 
 4. **Trust** (enrollment.py, auth.py). A box enrolls with a one-time code from
    head office and its own Ed25519 key; every sync request is signed with that
@@ -47,10 +55,13 @@ How a change travels from a tablet to head office
    and continues.
 
 Resilience: both loops back off (backoff.py: min, x2, jitter 0.8-1.4, cap) on
-network errors, 5xx, 429 and 401, without spinning, and the push loop resumes
-at once when the pull loop hears from the cloud again. Health: ``/sync/status``
-on the edge (outbox depth, oldest unsent change, last push and pull, dead
-letters) and at the cloud for every edge of the restaurant (status.py).
+network errors, 5xx, 408, 429 and 401, without spinning, and the push loop
+resumes at once when the pull loop hears from the cloud again. The loops take
+the node's clock and a transport (client.py), so tests/test_sync_loops.py runs
+them against a fake cloud in fake time. Health: ``/sync/status`` on the edge
+(outbox depth, oldest unsent change, last push and pull and why the last one
+failed, dead letters) and at the cloud for every edge of the restaurant, with
+the last push that failed there (status.py).
 
 5. **Commands** (commands.py). A write at the cloud for a branch an edge runs
    (a customer-app order, a head-office cancel) is not made at the cloud: it
@@ -60,7 +71,7 @@ letters) and at the cloud for every edge of the restaurant (status.py).
    An edge not heard from for longer than the restaurant's cut-off gets no new
    commands: the cloud answers 503 with Retry-After.
 
-6. **Shared rows** (merge.py). Customers and their addresses may be written
+6. **Shared rows** (merge.py, applied by apply.py). Customers and their addresses may be written
    anywhere; each field carries a hybrid-logical-clock stamp
    (protocol/hlc.py) and merges keep, field by field, the later one, with a
    bound on how far ahead a clock may be. Deletions are tombstones in the log.

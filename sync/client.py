@@ -3,11 +3,18 @@
 Push: one batch in flight; the next is read while it flies, and goes as soon
 as the cloud has taken the one before whole, while that answer is being stored
 (any other answer throws the read-ahead away). It wakes on every local commit,
-backs off (sync/backoff.py) on network errors, 5xx, 429 and 401, rewinds when
-the cloud reports a gap, and resumes at once when the pull loop hears from the
-cloud again. Pull: a long poll from the cursor, applied and stored in one
-transaction (sync/inbox.py). Neither loop spins while the cloud is away: each
-waits out its backoff.
+backs off (sync/backoff.py) on network errors, 5xx, 408, 429 and 401, rewinds
+when the cloud reports a gap (409), parks a batch the cloud refused for good
+(any other 4xx: its changes become dead letters, sync/outbox.py) and goes on,
+and resumes at once when the pull loop hears from the cloud again. Pull: a long
+poll from the cursor, applied and stored in one transaction (sync/inbox.py); a
+batch that fails to apply is not stored, and is pulled again after a backoff.
+Neither loop spins while the cloud is away: each waits out its backoff. A
+failure stays on the status page until the next success (sync/state.py).
+
+Time and the network are injected: the node's clock (protocol/clock.py) times
+the backoffs and stamps what is stored, and a transport (``HTTPTransport``, or a
+fake cloud in tests/test_sync_loops.py) carries the requests.
 """
 
 import asyncio
@@ -25,17 +32,48 @@ log = logging.getLogger("branchline.sync")
 
 PULL_WAIT = 20.0
 IDLE_RECHECK = 5.0
+CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real seconds
+RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
+
+
+def refused_for_good(code):
+    """Whether the cloud's answer ``code`` to a push means the batch can never go."""
+    return code is not None and 400 <= code < 500 and code not in RETRIED_4XX
+
+
+class HTTPTransport:
+    """Requests to the cloud over tornado's HTTP client."""
+
+    def __init__(self):
+        self.client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+
+    async def request(self, method, url, body, headers, timeout):
+        """(status, body bytes) of the cloud's answer; raises when there is none."""
+        resp = await self.client.fetch(
+            url, method=method, body=body if method == "POST" else None, headers=headers,
+            request_timeout=timeout, connect_timeout=5, raise_error=False)
+        if resp.code >= 599 or resp.body is None:
+            raise ConnectionError(str(resp.error))
+        return resp.code, resp.body
+
+    def close(self):
+        self.client.close()
 
 
 class EdgeSync:
-    def __init__(self, node, cloud_url, *, pull_wait=PULL_WAIT):
+    def __init__(self, node, cloud_url, *, pull_wait=PULL_WAIT, clock=None, transport=None,
+                 backoff=Backoff, tick=CLOCK_TICK):
         self.node = node
         self.base = cloud_url.rstrip("/")
         self.pull_wait = pull_wait
-        self.client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
-        self.push_backoff, self.pull_backoff = Backoff(), Backoff()
+        self.clock = clock or node.clock
+        self.transport = transport or HTTPTransport()
+        self.tick = tick
+        self.backoff = backoff
+        self.push_backoff, self.pull_backoff = backoff(), backoff()
         self.local_change = Signal()       # a local commit: maybe something to push
         self.cloud_back = Signal()         # the cloud answered again: retry now
+        self._never = Signal()
         node.store.commit_listeners.append(self.local_change.ring)
         self._tasks = []
 
@@ -46,7 +84,7 @@ class EdgeSync:
     async def _supervise(self, loop, name):
         """Run a loop for ever: an unexpected error (a strange answer, a database
         error) is logged and the loop starts again after a backoff, never dies."""
-        backoff = Backoff()
+        backoff = self.backoff()
         while True:
             try:
                 await loop()
@@ -56,34 +94,47 @@ class EdgeSync:
                 delay = backoff.failure()
                 log.exception("%s loop [%s] failed; restarting in %.1f s", name, self.base,
                               delay)
-                await asyncio.sleep(delay)
+                await self._pause(delay)
 
     async def stop(self):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.client.close()
+        self.transport.close()
+
+    async def _pause(self, seconds, wake=None):
+        """Wait ``seconds`` by the node's clock; True when ``wake`` rang first."""
+        deadline = self.clock.monotonic() + seconds
+        while True:
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                return False
+            if await (wake or self._never).wait(min(left, self.tick)):
+                return True
+
+    async def _failed(self, key, message):
+        """Show a failure on the status page until the next success."""
+        try:
+            await self.node.store.run(state.put_error, key, self.clock.now(), message)
+        except Exception:             # noqa: BLE001 - the database may be what failed
+            log.exception("could not record a sync failure [%s]", self.base)
 
     async def _request(self, method, path, body=None, timeout=30.0):
         """(status, parsed JSON) of a signed request; (None, reason) when the cloud
         could not be reached."""
         raw = wire.dumps_bytes(body) if body is not None else b""
         headers = auth.sign(self.node.keyring.private_key, self.node.node_id, method, path,
-                            raw, now=self.node.clock.time())
+                            raw, now=self.clock.time())
         headers["Content-Type"] = "application/json"
         try:
-            resp = await self.client.fetch(
-                self.base + path, method=method, body=raw if method == "POST" else None,
-                headers=headers, request_timeout=timeout, connect_timeout=5,
-                raise_error=False)
+            code, body = await self.transport.request(method, self.base + path, raw, headers,
+                                                      timeout)
         except Exception as exc:           # noqa: BLE001 - any way the network fails
-            return None, str(exc)
-        if resp.code >= 599 or resp.body is None:
-            return None, str(resp.error)
+            return None, str(exc) or type(exc).__name__
         try:
-            return resp.code, wire.loads(resp.body.decode("utf-8")) if resp.body else None
+            return code, wire.loads(body.decode("utf-8")) if body else None
         except ValueError:
-            return None, "unreadable answer (%d)" % resp.code
+            return None, "unreadable answer (%d)" % code
 
     async def _push_loop(self):
         """One batch in flight. While it flies, the next one is read; when the cloud
@@ -112,7 +163,7 @@ class EdgeSync:
                 if code == 200:
                     self.push_backoff.success()
                     storing = asyncio.ensure_future(store.run(
-                        outbox.record_answer, batch, answer, self.node.clock.now()))
+                        outbox.record_answer, batch, answer, self.clock.now()))
                     log.debug("push [%s] %d changes, up to %s", self.base,
                               len(batch["changes"]), batch["upto"])
                     mark = isinstance(answer, dict) and answer.get("high_water_mark")
@@ -126,11 +177,18 @@ class EdgeSync:
                     log.warning("push [%s] gap: the cloud has up to %s", self.base,
                                 answer["high_water_mark"])
                     await store.run(outbox.rewind, answer["high_water_mark"])
+                elif refused_for_good(code):
+                    self.push_backoff.success()
+                    reason = "refused by the cloud (%d): %s" % (code, _message(answer))
+                    log.warning("push [%s] %d changes up to %s parked: %s", self.base,
+                                len(batch["changes"]), batch["upto"], reason)
+                    await store.run(outbox.park_batch, batch, reason, self.clock.now())
                 elif code != 200:
                     delay = self.push_backoff.failure()
                     log.info("push [%s] failed (%s); retry in %.1f s", self.base,
                              code or answer, delay)
-                    await self.cloud_back.wait(delay)
+                    await self._failed(state.PUSH_ERROR, _failure(code, answer))
+                    await self._pause(delay, self.cloud_back)
         finally:
             for task in (ahead, woken):
                 if task is not None:
@@ -147,14 +205,33 @@ class EdgeSync:
                 "GET", "/sync/pull?after=%d&wait=%g" % (cursor, wait), timeout=wait + 15)
             wait = self.pull_wait if code == 200 else 0.0
             if code == 200:
-                await store.run(inbox.apply_feed, batch, self.node.clock.now())
-                await store.run(commands.run_pending, self.node.branch_id, self.node.clock.now())
                 if self.pull_backoff.failing or self.push_backoff.failing:
                     self.cloud_back.ring()
-                self.pull_backoff.success()
                 self.push_backoff.success()
+                try:
+                    await store.run(inbox.apply_feed, batch, self.clock.now())
+                except Exception as exc:      # noqa: BLE001 - a fault here: pulled again
+                    wait = 0.0
+                    delay = self.pull_backoff.failure()
+                    log.exception("pull [%s] could not apply the changes after %d; retry in "
+                                  "%.1f s", self.base, cursor, delay)
+                    await self._failed(state.PULL_ERROR, "%s: %s" % (type(exc).__name__, exc))
+                    await self._pause(delay)
+                    continue
+                await store.run(commands.run_pending, self.node.branch_id, self.clock.now())
+                self.pull_backoff.success()
             else:
                 delay = self.pull_backoff.failure()
                 log.info("pull [%s] failed (%s); retry in %.1f s", self.base,
                          code or batch, delay)
-                await asyncio.sleep(delay)
+                await self._failed(state.PULL_ERROR, _failure(code, batch))
+                await self._pause(delay)
+
+
+def _message(answer):
+    return answer.get("message", "") if isinstance(answer, dict) else str(answer or "")
+
+
+def _failure(code, answer):
+    """A failed request as the status page shows it."""
+    return "answered %d: %s" % (code, _message(answer)) if code else "unreachable: %s" % answer

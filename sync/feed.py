@@ -11,6 +11,7 @@ from protocol.database import database
 
 from . import capture, ownership
 from .models import ChangeLog, SyncNode
+from .rows import RANK, read_rows
 
 BATCH_SIZE = 500
 
@@ -52,7 +53,7 @@ def snapshot_page(node_id, table, after_id, limit=1000):
     ids = [r[0] for r in database.execute_sql(
         "SELECT t.id FROM %s t WHERE %s AND t.id > %s ORDER BY t.id LIMIT %d"
         % (table, where, database.param, limit), (after_id,))]
-    rows = capture.read_rows(table, ids, for_edge=True)
+    rows = read_rows(table, ids, for_edge=True)
     return [rows[i] for i in ids if i in rows]
 
 
@@ -60,7 +61,7 @@ def snapshot_tables(node_id):
     """[{table, rows}] of what a snapshot holds for the edge, parents first."""
     node = SyncNode.get(SyncNode.node_id == node_id)
     restaurant_id = node.restaurant_id
-    tables = sorted(ownership.REPLICATED, key=lambda t: capture.RANK.get(t, 999))
+    tables = sorted(ownership.REPLICATED, key=lambda t: RANK.get(t, 999))
     return [{"table": table, "rows": database.execute_sql(
         "SELECT COUNT(*) FROM %s t WHERE %s" % (
             table, ownership.visible_sql(table, "t", node.branch_id, restaurant_id))

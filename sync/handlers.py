@@ -97,8 +97,19 @@ class PushHandler(SyncHandler):
         body = self.body()
         batch = {"after": body.after, "upto": body.upto,
                  "changes": [c.model_dump(exclude_none=True) for c in body.changes]}
-        answer = await self.run(ingest.apply_batch, self.edge_node_id, batch,
-                                self.node.clock.now())
+        try:
+            answer = await self.run(ingest.apply_batch, self.edge_node_id, batch,
+                                    self.node.clock.now())
+        except APIError:
+            raise
+        except Exception as exc:
+            # A fault of the cloud's, not a refusal: nothing of the batch was kept,
+            # the edge is answered 500 (logged with its traceback) and sends it again.
+            self.sync.push_errors[self.edge_node_id] = {
+                "at": self.node.clock.now().isoformat() + "Z",
+                "error": "%s: %s" % (type(exc).__name__, exc)}
+            raise
+        self.sync.push_errors.pop(self.edge_node_id, None)
         self.write_json(answer)
 
 
@@ -170,7 +181,8 @@ class CloudStatusHandler(APIHandler):
         """Sync health of every edge of the caller's restaurant."""
         def read(actor):
             _require_manager(actor)
-            return status.cloud_status(self.node.clock.now(), actor.restaurant_id)
+            return status.cloud_status(self.node.clock.now(), actor.restaurant_id,
+                                       self.application.settings["sync"].push_errors)
         self.write_json(await self.actor_run(read))
 
 
@@ -197,6 +209,7 @@ class CloudSync:
         node.store.commit_listeners.append(self.committed.ring)
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
         self.public_keys = {}
+        self.push_errors = {}          # edge node id: its last push that failed here
         for edge in node.store.call(enrollment.active_edges):
             self.admit(edge["node_id"], edge["public_key"], [], edge["branch_id"],
                        edge["restaurant_id"])

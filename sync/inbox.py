@@ -4,14 +4,15 @@ Pulled changes are written as the cloud's (origin 1), so they are not pushed
 back, and the cursor moves in the same transaction. A row this edge changed
 that has not reached the cloud yet is left as it is: its local state goes up
 and becomes the cloud's (such rows are the branch's own, which the cloud only
-changes through commands run here); shared rows merge field by field instead. Caches that read the catalog are told to forget it.
+changes through commands run here); shared rows merge field by field instead.
+Caches that read the catalog are told to forget it. Applying, and what is
+refused for good rather than failing the pull, is sync/apply.py's.
 """
 
 from protocol import accounts, ids, pricing
-from protocol.database import database
 
-from . import capture, merge, state
-from .models import ChangeLog, DeadLetter
+from . import apply, capture, merge, rows, state
+from .models import ChangeLog
 
 CLOUD = ids.CLOUD_NODE_ID
 
@@ -32,39 +33,26 @@ def _pending_local(changes):
 
 
 def apply_feed(batch, now):
-    """Apply a pulled batch and move the cursor; answers how many were applied."""
+    """Apply a pulled batch and move the cursor; answers how many were applied.
+    A change refused for good is parked (sync/apply.py); any other error fails
+    the whole pull, which is tried again."""
     changes = batch["changes"]
     pending = _pending_local(changes)
-    applied = 0
-    with capture.applying_from(CLOUD):
-        wanted = [c for c in capture.in_apply_order(changes)
-                  if (c["table"], c["id"]) not in pending]
-        for run in capture.runs(wanted):
-            if capture.apply_run(run):
-                applied += len(run)
-                continue
-            for change in run:
-                try:
-                    with database.atomic():
-                        capture.apply_change(change)
-                    applied += 1
-                except Exception as exc:      # noqa: BLE001 - parked, never blocks the feed
-                    DeadLetter.create(node_id=CLOUD, seq=change["seq"],
-                                      table_name=str(change.get("table")),
-                                      row_id=int(change.get("id") or 0),
-                                      reason="could not apply: %s" % exc, created_at=now)
-    capture.remember_revocations(changes)
+    applied, _ = apply.apply_all([c for c in changes if (c["table"], c["id"]) not in pending],
+                                 CLOUD, now)
     state.put(state.CURSOR, max(state.get_int(state.CURSOR), int(batch["upto"])))
     state.put(state.LAST_PULL, now.isoformat())
+    state.clear(state.PULL_ERROR)
     if changes:
         pricing.invalidate()
         accounts.forget_actors()
     return applied
 
 
-def apply_snapshot_rows(table, rows):
-    run = [{"table": table, "id": row.get("id"), "op": "upsert", "row": row} for row in rows]
+def apply_snapshot_rows(table, page):
+    """A page of the snapshot a box downloads when it enrolls (edge/cli.py)."""
+    run = [{"table": table, "id": row.get("id"), "op": "upsert", "row": row} for row in page]
     with capture.applying_from(CLOUD):
-        if not capture.apply_run(run):
-            for row in rows:
-                capture.upsert(table, row)
+        if not rows.apply_run(run):
+            for row in page:
+                rows.upsert(table, row)

@@ -5,29 +5,24 @@ A batch that follows a position beyond the mark is a gap and is refused (the
 edge rewinds); changes at or below the mark were applied before and are
 skipped, so a repeated batch does nothing twice and gets the same answer. A
 change the edge may not make (a table head office owns, a row of another
-branch or restaurant, a row that cannot be stored) is refused for good: it is
-recorded as a dead letter here, reported to the edge, and the rest goes on.
+branch or restaurant) or that can never be stored (sync/apply.py says which)
+is refused for good: it is recorded as a dead letter here, reported to the
+edge, and the rest goes on. Any other error fails the whole batch: nothing of
+it is kept, the mark does not move, the edge is answered 500 and sends again.
 
 Speed without changing any of that: the upserts of one table in a batch are
 first tried together (one prepared statement, one scope query before and one
-after, in a savepoint: capture.apply_run); only when one of them would be
-refused or fails is the run rolled back and every change of it applied alone,
-which refuses exactly the ones at fault.
+after, in a savepoint: rows.apply_run); only when one of them would be refused
+or fails is the run rolled back and every change of it applied alone, which
+refuses exactly the ones at fault (sync/apply.py runs both).
 """
 
-import peewee
-
-from protocol import wire
-from protocol.database import database
 from protocol.errors import Conflict
 
-from . import capture, ownership
+from . import apply, ownership, rows
 from .announce import announce
+from .apply import Refused
 from .models import DeadLetter, SyncNode
-
-
-class Refused(Exception):
-    pass
 
 
 def _foreign(table, row_id, branch_id, row_restaurant, node, restaurant_id):
@@ -40,7 +35,7 @@ def _foreign(table, row_id, branch_id, row_restaurant, node, restaurant_id):
 
 
 def _check_scope(table, row_id, node, restaurant_id):
-    scope = capture.row_scope(table, row_id)
+    scope = rows.row_scope(table, row_id)
     reason = scope and _foreign(table, row_id, *scope, node, restaurant_id)
     if reason:
         raise Refused(reason)
@@ -56,22 +51,17 @@ def _apply_one(change, node, restaurant_id):
     if change["op"] != "delete" and change["row"].get("id") != change["id"]:
         raise Refused("the row's id is not the change's (%s)" % change["id"])
     _check_scope(table, change["id"], node, restaurant_id)      # as it was
-    capture.apply_change(change)
+    apply.apply_change(change)
     _check_scope(table, change["id"], node, restaurant_id)      # as it is now
 
 
 def _apply_run(run, node, restaurant_id):
     """A run of upserts of one table applied together, when none of them is refused
-    (capture.apply_run); False when each must go alone."""
+    (rows.apply_run); False when each must go alone."""
     def all_ours(table, row_ids):
         return not any(_foreign(table, *scope, node, restaurant_id)
-                       for scope in capture.row_scopes(table, row_ids))
-    if not ownership.edge_may_write(run[0].get("table")):
-        return False
-    if not capture.apply_run(run, all_ours):
-        return False
-    announce(run)          # head office's subscribers see them live
-    return True
+                       for scope in rows.row_scopes(table, row_ids))
+    return ownership.edge_may_write(run[0].get("table")) and rows.apply_run(run, all_ours)
 
 
 def _stored_refusals(node_id, after, upto):
@@ -97,25 +87,11 @@ def apply_batch(node_id, batch, now):
     # the edge never got), so the edge parks every refusal, once.
     rejected = _stored_refusals(node_id, after, mark)
     fresh = [c for c in batch["changes"] if int(c["seq"]) > mark]
-    with capture.applying_from(node_id):
-        for run in capture.runs(capture.in_apply_order(fresh)):
-            if _apply_run(run, node, restaurant_id):
-                continue
-            for change in run:
-                try:
-                    with database.atomic():
-                        _apply_one(change, node, restaurant_id)
-                        announce([change])
-                except (Refused, ValueError, KeyError, TypeError, AttributeError,
-                        peewee.IntegrityError, peewee.DataError) as exc:
-                    reason = str(exc) or exc.__class__.__name__
-                    rejected.append({"seq": change["seq"], "table": change.get("table"),
-                                     "id": change.get("id"), "reason": reason})
-                    DeadLetter.create(node_id=node_id, seq=change["seq"],
-                                      table_name=str(change.get("table")),
-                                      row_id=int(change.get("id") or 0), reason=reason,
-                                      payload=wire.dumps(change), created_at=now)
-    capture.remember_revocations(fresh)
+    _, refusals = apply.apply_all(
+        fresh, node_id, now,
+        apply_one=lambda change: _apply_one(change, node, restaurant_id),
+        together=lambda run: _apply_run(run, node, restaurant_id),
+        applied=announce)          # head office's subscribers see them live
     SyncNode.update(high_water_mark=upto, last_push_at=now).where(
         SyncNode.node_id == node_id).execute()
-    return {"high_water_mark": upto, "rejected": rejected}
+    return {"high_water_mark": upto, "rejected": rejected + refusals}

@@ -3,12 +3,15 @@
 A batch is the edge's own change-log entries after the last acknowledged
 sequence number (``after``), up to ``upto``, as the latest state of each row
 they touched. The acknowledged position moves only when the cloud has answered,
-in the same transaction that parks the changes it refused for good.
+in the same transaction that parks the changes it refused for good, one by one
+(``record_answer``) or the whole batch (``park_batch``).
 """
+
+import peewee
 
 from protocol import wire
 
-from . import capture, state
+from . import apply, capture, state
 from .models import ChangeLog, DeadLetter
 
 BATCH_SIZE = 1000                 # change-log entries read for one batch, at most
@@ -17,16 +20,22 @@ BATCH_BYTES = 512 * 1024          # and its JSON well under the cloud's body lim
 
 def next_batch(after=None, limit=BATCH_SIZE, max_bytes=BATCH_BYTES):
     """{"after", "upto", "changes"} of unsent changes after ``after`` (default: the
-    acknowledged position), or None when all are sent. A batch whose JSON would
+    acknowledged position), or None when all are sent. Changes parked here are
+    never sent again: when the cloud is behind them (it refused their batch
+    whole, so its mark did not move, and the edge rewound to it), a batch with
+    none of them, or an empty one, moves it past them. A batch whose JSON would
     pass ``max_bytes`` covers a shorter run of the log: it ends before the first
     entry of a row that does not fit, so every row it includes was first written
     inside it (a parent is never left behind by its child), and rows it includes
     at a state newer than ``upto`` come again in the next batch (harmless)."""
     after = state.get_int(state.ACKED) if after is None else after
+    unsent = (ChangeLog.origin == 0) & (ChangeLog.seq > after)
+    parked = DeadLetter.select(DeadLetter.seq).where(DeadLetter.node_id == 0)
     entries = capture.log_entries(ChangeLog.select().where(
-        (ChangeLog.origin == 0) & (ChangeLog.seq > after)).order_by(ChangeLog.seq).limit(limit))
+        unsent & ChangeLog.seq.not_in(parked)).order_by(ChangeLog.seq).limit(limit))
     if not entries:
-        return None
+        last_parked = ChangeLog.select(peewee.fn.MAX(ChangeLog.seq)).where(unsent).scalar()
+        return last_parked and {"after": after, "upto": last_parked, "changes": []}
     changes = capture.coalesce(entries)
     size_of = {(c["table"], c["id"]): len(wire.dumps_bytes(c)) + 1 for c in changes}
     included, size = set(), 0
@@ -49,13 +58,29 @@ def record_answer(batch, answer, now):
     for rejection in answer.get("rejected", []):
         if rejection["seq"] <= before:
             continue      # parked when this answer first arrived
-        change = changes.get(rejection["seq"], {})
-        DeadLetter.create(seq=rejection["seq"], table_name=rejection.get("table", ""),
-                          row_id=rejection.get("id", 0), reason=rejection["reason"],
-                          payload=wire.dumps(change) if change else None, created_at=now)
-    acked = max(before, int(answer["high_water_mark"]))
+        change = changes.get(rejection["seq"]) or {
+            "seq": rejection["seq"], "table": rejection.get("table", ""),
+            "id": rejection.get("id", 0)}
+        apply.park(0, change, rejection["reason"], now)
+    return _acknowledge(before, int(answer["high_water_mark"]), now)
+
+
+def park_batch(batch, reason, now):
+    """The cloud refused the whole batch for good (a 4xx that is not about
+    authentication, a gap or the rate): its changes become dead letters with the
+    cloud's reason, and the acknowledged position moves past them."""
+    before = state.get_int(state.ACKED)
+    for change in batch["changes"]:
+        if change["seq"] > before:
+            apply.park(0, change, reason, now)
+    return _acknowledge(before, int(batch["upto"]), now)
+
+
+def _acknowledge(before, upto, now):
+    acked = max(before, upto)
     state.put(state.ACKED, acked)
     state.put(state.LAST_PUSH, now.isoformat())
+    state.clear(state.PUSH_ERROR)
     return acked
 
 

@@ -34,6 +34,8 @@ def edge_status(now, cloud_url):
         "feed_cursor": state.get_int(state.CURSOR),
         "last_push_at": _iso(last_push),
         "last_pull_at": _iso(last_pull),
+        "last_push_error": state.get_error(state.PUSH_ERROR),
+        "last_pull_error": state.get_error(state.PULL_ERROR),
         "dead_letters": dead.count(),
         "recent_dead_letters": [{"seq": d.seq, "table": d.table_name, "id": d.row_id,
                                  "reason": d.reason, "at": _iso(d.created_at)}
@@ -41,7 +43,11 @@ def edge_status(now, cloud_url):
     }
 
 
-def cloud_status(now, restaurant_id):
+def cloud_status(now, restaurant_id, push_errors=None):
+    """``push_errors``: {edge node id: {"at", "error"}} of the last push of each
+    edge that failed at the cloud (a fault of the cloud's, not a refusal), until
+    one succeeds (handlers.CloudSync)."""
+    push_errors = push_errors or {}
     head = feed.head()
     branches = {b.id: b for b in models.Branch.select().where(
         models.Branch.restaurant == restaurant_id)}
@@ -57,6 +63,7 @@ def cloud_status(now, restaurant_id):
             "feed_cursor": node.feed_cursor, "feed_lag": max(0, head - node.feed_cursor),
             "last_push_at": _iso(node.last_push_at), "last_pull_at": _iso(node.last_pull_at),
             "seconds_since_seen": _age(last_seen, now),
+            "last_push_error": push_errors.get(node.node_id),
             "dead_letters": DeadLetter.select().where(
                 DeadLetter.node_id == node.node_id).count(),
         })

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import json
 import time
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from edge import cli
 from protocol import models
 from protocol.clock import Clock
-from sync import enrollment, state
+from sync import apply, auth, enrollment, rows, state
 from sync.models import DeadLetter, SyncNode
 from test_realtime import socket_for
 
@@ -340,10 +341,69 @@ async def test_enrollment_refuses_a_bad_key_without_using_the_code(start_node, t
 
 async def test_a_malformed_push_is_a_422_not_a_stuck_queue(enrolled):
     cloud, edge = enrolled
-    from sync import auth
-    import json
     body = json.dumps({"after": 0, "upto": 5, "changes": [{"table": "orders"}]}).encode()
     headers = auth.sign(edge.node.keyring.private_key, edge.node.node_id, "POST", "/sync/push",
                         body)
     resp = await cloud.fetch("POST", "/sync/push", raw=body, headers=headers, prefix=False)
     assert resp.status == 422 and "changes.0.seq" in resp.body["errors"]
+
+
+@pytest.fixture
+async def pusher(start_node, tmp_path, demo):
+    """(cloud, push(changes, after, upto) as the Downtown box, a Downtown table's
+    encoded row): the box enrolled but its loops not running, so the test pushes."""
+    cloud = await start_node("cloud")
+    await enroll_box(cloud, tmp_path, "box", new_code(cloud, demo["branches"][D]))
+    edge = await start_node("edge", name="box")
+    table = edge.node.store.call(lambda: models.Table.select().where(
+        models.Table.branch == edge.node.branch_id).order_by(models.Table.id).first().id)
+    row = edge.node.store.call(lambda: rows.read_rows("tables", [table])[table])
+
+    async def push(changes, after, upto):
+        body = json.dumps({"after": after, "upto": upto, "changes": changes}).encode()
+        headers = auth.sign(edge.node.keyring.private_key, edge.node.node_id, "POST",
+                            "/sync/push", body)
+        return await cloud.fetch("POST", "/sync/push", raw=body, headers=headers, prefix=False)
+    cloud.edge_node_id = edge.node.node_id
+    return cloud, push, row
+
+
+async def _cloud_row(cloud):
+    owner = await cloud.login("owner@demo.test")
+    resp = await cloud.fetch("GET", "/sync/status", token=owner, prefix=False)
+    (row,) = [r for r in resp.body["edges"] if r["node_id"] == cloud.edge_node_id]
+    return row
+
+
+async def test_a_fault_at_the_cloud_parks_nothing_and_shows_on_its_status_page(
+        pusher, monkeypatch, caplog):
+    cloud, push, row = pusher
+    change = {"seq": 1, "table": "tables", "id": row["id"], "op": "upsert",
+              "row": dict(row, seating_capacity=9)}
+
+    def broken(change):
+        raise TypeError("a bug")
+    monkeypatch.setattr(apply, "apply_change", broken)
+    resp = await push([change], 0, 1)
+    assert resp.status == 500 and resp.body["message"] == "Server error."
+    assert any(r.exc_info and r.exc_info[0] is TypeError for r in caplog.records)
+    status = await _cloud_row(cloud)
+    assert status["high_water_mark"] == 0 and status["dead_letters"] == 0
+    assert status["last_push_error"]["error"] == "TypeError: a bug"
+    monkeypatch.undo()                                   # mended; the edge sends again
+    resp = await push([change], 0, 1)
+    assert resp.status == 200 and resp.body == {"high_water_mark": 1, "rejected": []}
+    status = await _cloud_row(cloud)
+    assert status["high_water_mark"] == 1 and status["last_push_error"] is None
+    assert cloud.node.store.call(
+        lambda: models.Table.get_by_id(row["id"]).seating_capacity) == 9
+
+
+async def test_a_row_that_cannot_be_read_is_refused_for_good(pusher):
+    cloud, push, row = pusher
+    resp = await push([{"seq": 1, "table": "tables", "id": row["id"], "op": "upsert",
+                        "row": dict(row, seating_capacity="many")}], 0, 1)
+    assert resp.status == 200 and resp.body["high_water_mark"] == 1
+    [refusal] = resp.body["rejected"]
+    assert refusal["id"] == row["id"] and "seating_capacity" in refusal["reason"]
+    assert (await _cloud_row(cloud))["dead_letters"] == 1

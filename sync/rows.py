@@ -1,0 +1,276 @@
+"""Rows on the wire: the codec, bulk reads and writes, and a row's scope.
+
+A change carries the row's current state, encoded with the models' own fields
+(``encode_row`` / ``decode_row``; ``read_rows`` encodes many stored rows without
+building model instances), and is applied as an upsert by id (``upsert``, or
+``apply_run`` for many rows of one table at once), which makes applying the same
+change twice harmless. ``row_scope(s)`` answer a stored row's branch and
+restaurant (sync/ownership.py). Everything else in sync/ uses this module; it
+uses only the models and ownership.
+
+A row whose values cannot be read (a date that is not a date, a number that is
+not a number, no id) raises ``Malformed``: a fault of the row, not of the code,
+which sync/apply.py turns into a refusal.
+"""
+
+import datetime
+import functools
+import operator
+from decimal import Decimal
+
+import peewee
+
+from protocol import models
+from protocol.database import database
+from protocol.money import FixedPointField
+
+from . import ownership
+from .models import REPLICATED_MODELS
+
+_ALL = models.ALL_MODELS + REPLICATED_MODELS
+MODELS = {m._meta.table_name: m for m in _ALL}
+RANK = {m._meta.table_name: n for n, m in enumerate(_ALL)}   # parents first
+
+
+class Malformed(ValueError):
+    """An encoded row that cannot be read as a row of its table."""
+
+
+def _jsonable(value):
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def encode_row(row, *, for_edge=False):
+    table = row._meta.table_name
+    hidden = ownership.SECRET_COLUMNS.get(table, set()) if for_edge else set()
+    return {f.column_name: _jsonable(getattr(row, f.name) if not isinstance(
+        f, peewee.ForeignKeyField) else row.__data__.get(f.name))
+        for f in row._meta.sorted_fields if f.column_name not in hidden}
+
+
+def _decode(field, value):
+    if value is None:
+        return None
+    if isinstance(field, peewee.DateTimeField):
+        return datetime.datetime.fromisoformat(value)
+    if isinstance(field, peewee.DateField):
+        return datetime.date.fromisoformat(value)
+    if isinstance(field, FixedPointField):
+        return Decimal(str(value))
+    if isinstance(field, peewee.BooleanField):
+        return bool(value)
+    return value
+
+
+def _storable(field, stored):
+    """A field's database value, refused when an integer column would get anything
+    but an integer (peewee passes on what int() cannot read)."""
+    if stored is not None and _plain_type(field) is int and not isinstance(stored, int):
+        raise ValueError("not an integer")
+    return stored
+
+
+def _read(field, value):
+    """The field's value from its encoded form, checked to be storable."""
+    try:
+        decoded = _decode(field, value)
+        _storable(field, field.db_value(decoded))
+    except (ValueError, TypeError, ArithmeticError) as exc:   # decimal.InvalidOperation too
+        raise Malformed("%s: cannot read %.40r (%s)" % (field.column_name, value, exc)) from exc
+    return decoded
+
+
+def decode_row(model, data):
+    """Field values of ``model`` from an encoded row (unknown columns ignored);
+    Malformed when a value cannot be read."""
+    if not isinstance(data, dict):
+        raise Malformed("a %s row that is not an object" % model._meta.table_name)
+    by_column = {f.column_name: f for f in model._meta.sorted_fields}
+    return {by_column[c].name: _read(by_column[c], v) for c, v in data.items()
+            if c in by_column}
+
+
+def _column_list(model):
+    return ", ".join('"%s"' % f.column_name for f in model._meta.sorted_fields)
+
+
+def _in_chunks(row_ids, size=500):
+    ids = list(row_ids)
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        yield chunk, ", ".join([database.param] * len(chunk))
+
+
+class _Converted:
+    """The "type" of a column whose values are always converted (see _plain_type)."""
+
+
+def _plain_type(field):
+    """int or str when the field stores a value of that type as it is (peewee's
+    plain integer and text fields, and keys to them), else _Converted."""
+    if isinstance(field, peewee.ForeignKeyField):
+        field = field.rel_field
+    if type(field).db_value is not peewee.Field.db_value:
+        return _Converted
+    return {peewee.IntegerField.adapt: int, peewee.CharField.adapt: str}.get(
+        type(field).adapt, _Converted)
+
+
+class _Reader:
+    """How stored rows of one model become encoded rows (as ``encode_row`` makes
+    them), worked out once per model: a plain int or text value that already has
+    its type is used as it is, a stored datetime is read by ``fromisoformat``, and
+    every other value goes through the field's ``python_value`` and ``_jsonable``."""
+
+    def __init__(self, model, hidden):
+        fields = [f for f in model._meta.sorted_fields if f.column_name not in hidden]
+        self.columns = [f.column_name for f in fields]
+        self.sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
+            ", ".join('"%s"' % c for c in self.columns), model._meta.table_name)
+        self.key = fields.index(model._meta.primary_key)
+        self.plain = [_plain_type(f) for f in fields]
+        self.encode = [functools.partial(self._encode, f) for f in fields]
+
+    @staticmethod
+    def _encode(field, value):
+        if (isinstance(value, str) and isinstance(field, peewee.DateTimeField)
+                and len(value) in (19, 26) and value[10] == " "):
+            return datetime.datetime.fromisoformat(value).isoformat()   # as stored by peewee
+        return _jsonable(field.python_value(value))
+
+    def rows(self, row_ids):
+        """{id: encoded row} for those of the rows that are stored."""
+        found = {}
+        for chunk, marks in _in_chunks(row_ids):
+            for values in database.execute_sql(self.sql % marks, chunk):
+                found[values[self.key]] = {
+                    column: value if value is None or type(value) is plain else encode(value)
+                    for column, value, plain, encode in zip(self.columns, values, self.plain,
+                                                            self.encode)}
+        return found
+
+
+_READERS = {}
+
+
+def read_rows(table, row_ids, *, for_edge=False):
+    """{id: encoded row} for the rows that still exist: one query per 500 ids,
+    without building model instances."""
+    reader = _READERS.get((table, for_edge))
+    if reader is None:
+        hidden = ownership.SECRET_COLUMNS.get(table, set()) if for_edge else set()
+        reader = _READERS[(table, for_edge)] = _Reader(MODELS[table], hidden)
+    return reader.rows(row_ids)
+
+
+def upsert(table, data):
+    model = MODELS[table]
+    values = decode_row(model, data)
+    if "id" not in values:
+        raise Malformed("a %s row without an id" % table)
+    update = {model._meta.fields[name]: value for name, value in values.items() if name != "id"}
+    model.insert(**values).on_conflict(conflict_target=[model.id], update=update).execute()
+
+
+def delete(table, row_id):
+    model = MODELS[table]
+    model.delete().where(model.id == row_id).execute()
+
+
+class _NotTogether(Exception):
+    pass
+
+
+class _Writer:
+    """How encoded rows of one model become the values of its upsert statement,
+    worked out once per model: ``values(row)`` is what ``upsert`` would store
+    (a value that already has the type a plain int or text column stores is
+    used as it is; every other one goes through ``_decode`` and the field's
+    ``db_value``); a missing column raises KeyError."""
+
+    def __init__(self, model):
+        fields = model._meta.sorted_fields
+        columns = [f.column_name for f in fields]
+        self.get = operator.itemgetter(*columns)
+        self.sql = 'INSERT INTO "%s" (%s) VALUES (%s) ON CONFLICT ("id") DO UPDATE SET %s' % (
+            model._meta.table_name, _column_list(model),
+            ", ".join([database.param] * len(columns)),
+            ", ".join('"%s" = excluded."%s"' % (c, c) for c in columns if c != "id"))
+        self.spec = [(n, _plain_type(f), self._converter(f)) for n, f in enumerate(fields)]
+
+    @staticmethod
+    def _converter(field):
+        if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
+            return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
+        if isinstance(field, FixedPointField):
+            return lambda value: field.db_value(Decimal(str(value)))
+        return lambda value: _storable(field, field.db_value(_decode(field, value)))
+
+    def values(self, row):
+        values = list(self.get(row))
+        for n, plain, convert in self.spec:
+            value = values[n]
+            if value is not None and type(value) is not plain:
+                values[n] = convert(value)
+        return values
+
+
+_WRITERS = {}
+
+
+def apply_run(run, allowed=lambda table, row_ids: True):
+    """Apply a run of upserts of one table (from ``runs``) together: one prepared
+    statement for all of them, in a savepoint, with ``allowed(table, ids)`` asked
+    of the rows as they were and as they are then. Answers False, having written
+    nothing, when the run cannot go together (deletes, a single change, an id
+    twice, a row whose id is not the change's or that lacks a column, shared rows
+    that merge field by field, not allowed, any error): the caller then applies
+    each change by itself, which refuses exactly the ones at fault. Together or
+    alone, the outcome is the same: a row's scope depends on itself and its
+    parents, never on the other rows of its own table."""
+    table = run[0].get("table")
+    model = MODELS.get(table)
+    row_ids = [c.get("id") for c in run]
+    if (model is None or run[0].get("op") != "upsert" or len(run) < 2
+            or len(set(row_ids)) != len(run) or "clocks" in model._meta.fields):
+        return False
+    writer = _WRITERS.get(table) or _WRITERS.setdefault(table, _Writer(model))
+    try:
+        params = []
+        for change in run:
+            row = change["row"]
+            if type(change["id"]) is not int or row["id"] != change["id"]:
+                return False
+            params.append(writer.values(row))
+        with database.atomic():
+            if not allowed(table, row_ids):
+                raise _NotTogether()
+            database.cursor().executemany(writer.sql, params)
+            if not allowed(table, row_ids):
+                raise _NotTogether()
+    except Exception:      # noqa: BLE001 - each change alone meets the same fault
+        return False
+    return True
+
+
+def row_scope(table, row_id):
+    """(branch_id, restaurant_id) of a stored row, or None when it does not exist."""
+    branch, restaurant = ownership.scope_sql(table, lambda name: "t.%s" % name)
+    cursor = database.execute_sql(
+        "SELECT %s, %s FROM %s t WHERE t.id = %s" % (branch, restaurant, table, database.param),
+        (row_id,))
+    return cursor.fetchone()
+
+
+def row_scopes(table, row_ids):
+    """[(id, branch_id, restaurant_id)] of those rows that are stored."""
+    branch, restaurant = ownership.scope_sql(table, lambda name: "t.%s" % name)
+    found = []
+    for chunk, marks in _in_chunks(row_ids):
+        found.extend(database.execute_sql("SELECT t.id, %s, %s FROM %s t WHERE t.id IN (%s)"
+                                          % (branch, restaurant, table, marks), chunk))
+    return found
