@@ -11,7 +11,7 @@ from protocol.errors import APIError, Forbidden
 from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
 
-from . import auth, commands, enrollment, feed, ingest, status
+from . import auth, enrollment, feed, ingest, status
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
