@@ -89,7 +89,8 @@ def enroll(args):
         node_id, identity["branch_name"]))
 
     def signed(path):
-        return _call(cloud + path, headers=auth.sign(key, node_id, "GET", path, b""))
+        return _call(cloud + path, headers=auth.sign(key, node_id, "GET", path, b"",
+                                                     now=time.time()))
 
     start = signed("/sync/snapshot")
     total = sum(t["rows"] for t in start["tables"]) or 1

@@ -14,20 +14,21 @@ The schema changes only through ``protocol/migrations``; a new column here
 needs a migration there (``tests/test_migrations.py`` compares the two).
 """
 
-import datetime
 
 import peewee
 from peewee import (BooleanField, CharField, DateField, DateTimeField,
                     ForeignKeyField, IntegerField, TextField)
 
 from . import hlc, ids, wire
+from .clock import node_now
 from .database import database
 from .errors import NotFound
 from .money import FixedPointField, MoneyField, PercentField
 
 
 def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    """Now, by the clock of the node writing the row (protocol.clock.node_now)."""
+    return node_now()
 
 
 class IdField(peewee.BigIntegerField):
@@ -63,8 +64,7 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
     def save(self, *args, **kwargs):
-        # Operations stamp updated_at from the node's clock; the wall clock is the
-        # fallback for code that does not.
+        # Operations stamp updated_at themselves; the node's clock is the fallback.
         if "updated_at" not in self._dirty or self.updated_at is None:
             self.updated_at = utcnow()
         return super().save(*args, **kwargs)

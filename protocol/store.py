@@ -16,8 +16,8 @@ import threading
 
 import peewee
 
+from . import clock as clocks
 from . import database, events, hlc, ids, migrations
-from .clock import Clock
 
 _bound = threading.local()
 
@@ -47,7 +47,7 @@ class Store:
     def __init__(self, db, *, node_id, clock=None, workers=1):
         self.db = db
         self.node_id = node_id
-        self.clock = clock or Clock()
+        self.clock = clock or clocks.Clock()
         self.allocator = ids.IdAllocator(node_id)
         self.hlc = hlc.HybridClock(node_id, self.clock)
         self.revoked = set()     # token ids revoked here or on any node we sync with
@@ -70,6 +70,7 @@ class Store:
         database.bind(self.db)
         ids.bind(self.allocator)
         hlc.bind(self.hlc)
+        clocks.bind(self.clock)
         _bound.store = self
 
     def _work(self):

@@ -13,7 +13,6 @@ issuing node, ``iat``/``exp``, ``jti`` (what logout revokes).
 import collections
 import os
 import secrets
-import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -102,8 +101,9 @@ class KeyRing:
         with open(os.path.join(trusted_dir, "%d.pem" % node_id), "wb") as fh:
             fh.write(pem)
 
-    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now=None):
-        now = int(now if now is not None else time.time())
+    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now):
+        """A token signed now (the node's clock's time())."""
+        now = int(now)
         claims = {
             "sub": str(user_id), "rid": restaurant_id, "bid": branch_id,
             "iss": "branchline-node-%d" % self.node_id,
@@ -112,10 +112,9 @@ class KeyRing:
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM,
                           headers={"kid": str(self.node_id)})
 
-    def verify(self, token, now=None):
+    def verify(self, token, now):
         """The token's claims, or InvalidToken for anything not signed by a
         trusted node, expired at ``now`` (the node's clock), or malformed."""
-        now = now if now is not None else time.time()
         claims = self._verified.get(token)
         if claims is None:
             claims = self._check_signature(token)

@@ -10,7 +10,6 @@ within that window a replay changes nothing (pushes are idempotent).
 
 import base64
 import hashlib
-import time
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -27,21 +26,22 @@ def _message(method, path, timestamp, body):
                                 hashlib.sha256(body or b"").hexdigest())).encode()
 
 
-def sign(private_key, node_id, method, path, body, now=None):
-    timestamp = str(int(now if now is not None else time.time()))
+def sign(private_key, node_id, method, path, body, *, now):
+    """Headers signing a request at ``now`` (the node's clock's time())."""
+    timestamp = str(int(now))
     signature = private_key.sign(_message(method, path, timestamp, body))
     return {"X-Branchline-Node": str(node_id), "X-Branchline-Time": timestamp,
             "X-Branchline-Signature": base64.b64encode(signature).decode("ascii")}
 
 
-def verify(headers, method, path, body, public_key_for, now=None):
+def verify(headers, method, path, body, public_key_for, *, now):
     """The node id a request is signed by; ``public_key_for(node_id)`` gives the
     enrolled PEM public key (None if unknown or retired)."""
     try:
         node_id = int(headers.get("X-Branchline-Node", ""))
         timestamp = headers.get("X-Branchline-Time", "")
         signature = base64.b64decode(headers.get("X-Branchline-Signature", ""), validate=True)
-        skew = abs(int(timestamp) - (now if now is not None else time.time()))
+        skew = abs(int(timestamp) - now)
     except (TypeError, ValueError):
         raise NotAuthenticated("unsigned request")
     if skew > MAX_SKEW:

@@ -49,6 +49,16 @@ class PushBody(validation.Body):
         return self
 
 
+class PullQuery(validation.Body):
+    after: int = pydantic.Field(0, ge=0, lt=2 ** 63)
+    wait: float = pydantic.Field(0.0, ge=0, le=3600)
+
+
+class SnapshotQuery(validation.Body):
+    table: Optional[str] = pydantic.Field(None, max_length=64)
+    after_id: int = pydantic.Field(0, ge=0, lt=2 ** 63)
+
+
 class SyncHandler(APIHandler):
     """A request signed by an enrolled edge (sync/auth.py)."""
     public = True
@@ -114,14 +124,13 @@ class PushHandler(SyncHandler):
 
 
 class PullHandler(SyncHandler):
+    queries = {"get": PullQuery}
+
     async def get(self):
         """Changes after ``after`` the edge's branch may see; waits up to ``wait``
-        seconds for one when there are none (long poll)."""
-        try:
-            after = int(self.get_query_argument("after", "0"))
-            wait = min(LONG_POLL_MAX, max(0.0, float(self.get_query_argument("wait", "0"))))
-        except ValueError:
-            raise validation.ValidationFailed.field("after", "after and wait must be numbers.")
+        seconds (at most LONG_POLL_MAX) for one when there are none (long poll)."""
+        query = self.query()
+        after, wait = query.after, min(LONG_POLL_MAX, query.wait)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         record = True
@@ -149,19 +158,18 @@ class PullHandler(SyncHandler):
 
 
 class SnapshotHandler(SyncHandler):
+    queries = {"get": SnapshotQuery}
+
     async def get(self):
         """Without ``table``: the cursor to pull from afterwards and the tables to
         fetch; with it: a page of that table's rows after ``after_id``."""
-        table = self.get_query_argument("table", None)
+        query = self.query()
+        table, after_id = query.table, query.after_id
         if table is None:
             cursor = await self.run(feed.head)       # before reading: later changes re-fed
             self.write_json({"cursor": cursor,
                              "tables": await self.run(feed.snapshot_tables, self.edge_node_id)})
             return
-        try:
-            after_id = int(self.get_query_argument("after_id", "0"))
-        except ValueError:
-            raise validation.ValidationFailed.field("after_id", "after_id must be a number.")
         try:
             rows = await self.run(feed.snapshot_page, self.edge_node_id, table, after_id)
         except KeyError:

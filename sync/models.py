@@ -10,7 +10,6 @@
 - ``enrollment_codes``: at the cloud, one-time codes (hashed) for enrolling an edge.
 """
 
-import datetime
 
 import peewee
 from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DateTimeField,
@@ -20,8 +19,6 @@ from protocol import models
 from protocol.database import database
 
 
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 class SyncModel(peewee.Model):
@@ -38,7 +35,7 @@ class ChangeLog(SyncModel):
     origin = IntegerField(default=0)  # 0: written here; else the node it came from
     branch_id = BigIntegerField(null=True)       # the row's branch, if it has one
     restaurant_id = BigIntegerField(null=True)   # the row's restaurant, if it has one
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=models.utcnow)
 
     class Meta:
         table_name = "change_log"
@@ -68,7 +65,7 @@ class DeadLetter(SyncModel):
     row_id = BigIntegerField()
     reason = TextField()
     payload = TextField(null=True)
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=models.utcnow)
 
     class Meta:
         table_name = "dead_letters"
@@ -84,7 +81,7 @@ class SyncNode(SyncModel):
     feed_cursor = BigIntegerField(default=0)       # last cloud change the edge confirmed
     last_push_at = DateTimeField(null=True)
     last_pull_at = DateTimeField(null=True)
-    enrolled_at = DateTimeField(default=utcnow)
+    enrolled_at = DateTimeField(default=models.utcnow)
 
     class Meta:
         table_name = "sync_nodes"
@@ -107,7 +104,7 @@ class EnrollmentCode(SyncModel):
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)
     used_by_node = IntegerField(null=True)
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=models.utcnow)
 
     class Meta:
         table_name = "enrollment_codes"
@@ -127,7 +124,7 @@ class Command(SyncModel):
     success_status = IntegerField(default=200)
     request_key = CharField(null=True, unique=True)   # user + Idempotency-Key
     expires_at = DateTimeField()
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=models.utcnow)
 
     class Meta:
         table_name = "sync_commands"
@@ -139,7 +136,7 @@ class CommandResult(SyncModel):
     branch_id = BigIntegerField(index=True)
     status_code = IntegerField()
     body = TextField()
-    created_at = DateTimeField(default=utcnow)
+    created_at = DateTimeField(default=models.utcnow)
 
     class Meta:
         table_name = "sync_command_results"

@@ -299,7 +299,8 @@ async def test_an_edge_key_signs_tokens_for_its_own_branch_only(enrolled, demo):
     cloud, edge = enrolled
     forged = edge.node.keyring.issue(
         user_id=demo["users"]["owner@demo.test"], restaurant_id=demo["restaurant_id"],
-        branch_id=demo["branches"]["Airport"], ttl_seconds=600)
+        branch_id=demo["branches"]["Airport"], ttl_seconds=600,
+        now=edge.node.clock.time())
     assert (await cloud.fetch("GET", "/auth/me", token=forged)).status == 401
     assert (await cloud.fetch("GET", "/pos/orders", token=forged)).status == 401
 
@@ -308,7 +309,8 @@ async def test_an_edge_key_signs_tokens_for_its_own_restaurant_only(enrolled, de
     cloud, edge = enrolled
     forged = edge.node.keyring.issue(
         user_id=demo["users"]["owner@demo.test"], restaurant_id=demo["restaurant_id"] + 1,
-        branch_id=demo["branches"]["Downtown"], ttl_seconds=600)
+        branch_id=demo["branches"]["Downtown"], ttl_seconds=600,
+        now=edge.node.clock.time())
     for path in ("/auth/me", "/pos/orders", "/pusher/broadcast-settings", "/platform/config"):
         assert (await cloud.fetch("GET", path, token=forged)).status == 401, path
 
@@ -343,7 +345,7 @@ async def test_a_malformed_push_is_a_422_not_a_stuck_queue(enrolled):
     cloud, edge = enrolled
     body = json.dumps({"after": 0, "upto": 5, "changes": [{"table": "orders"}]}).encode()
     headers = auth.sign(edge.node.keyring.private_key, edge.node.node_id, "POST", "/sync/push",
-                        body)
+                        body, now=edge.node.clock.time())
     resp = await cloud.fetch("POST", "/sync/push", raw=body, headers=headers, prefix=False)
     assert resp.status == 422 and "changes.0.seq" in resp.body["errors"]
 
@@ -362,7 +364,7 @@ async def pusher(start_node, tmp_path, demo):
     async def push(changes, after, upto):
         body = json.dumps({"after": after, "upto": upto, "changes": changes}).encode()
         headers = auth.sign(edge.node.keyring.private_key, edge.node.node_id, "POST",
-                            "/sync/push", body)
+                            "/sync/push", body, now=edge.node.clock.time())
         return await cloud.fetch("POST", "/sync/push", raw=body, headers=headers, prefix=False)
     cloud.edge_node_id = edge.node.node_id
     return cloud, push, row
