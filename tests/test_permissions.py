@@ -78,35 +78,11 @@ async def create_order(s, token, n):
         "order_type": "pickup", "items": [s.item()]}, token=token)
 
 
-async def update_order(s, token, n):
-    return await s.server.fetch("PUT", "/pos/orders/%d" % await s.order(),
-                                {"note": "no onions"}, token=token)
-
-
-async def cancel_order(s, token, n):
-    return await s.server.fetch("POST", "/pos/orders/%d/status" % await s.order(),
-                                {"status": "cancelled"}, token=token)
-
-
-async def order_status(s, token, n):
-    return await s.server.fetch("POST", "/pos/orders/%d/status" % await s.order(),
-                                {"status": "preparing"}, token=token)
-
-
-async def take_payment(s, token, n):
-    return await s.server.fetch("POST", "/pos/orders/%d/pay" % await s.order(),
-                                {"method": "card"}, token=token)
-
-
-async def split_payment(s, token, n):
-    return await s.server.fetch("POST", "/pos/orders/%d/split-payments" % await s.order(),
-                                {"amount": 2, "payment_method": "cash", "status": "paid"},
-                                token=token)
-
-
-async def tip(s, token, n):
-    return await s.server.fetch("POST", "/pos/orders/%d/tip" % await s.order(),
-                                {"amount": 3}, token=token)
+def on_an_order(method, path, body):
+    """An attempt: ``method path`` (its %d a fresh order's id) with ``body``."""
+    async def attempt(s, token, n):
+        return await s.server.fetch(method, path % await s.order(), body, token=token)
+    return attempt
 
 
 async def kot_status(s, token, n):
@@ -138,13 +114,18 @@ async def customer(s, token, n):
 # action, any of the permissions that allow it, how it is tried
 ACTIONS = [
     ("create order", ["Create Order"], create_order),
-    ("update order", ["Update Order"], update_order),
-    ("cancel order", ["Cancel Order"], cancel_order),
+    ("update order", ["Update Order"],
+     on_an_order("PUT", "/pos/orders/%d", {"note": "no onions"})),
+    ("cancel order", ["Cancel Order"],
+     on_an_order("POST", "/pos/orders/%d/status", {"status": "cancelled"})),
     ("move an order's status", ["Update Order", "Manage KOT", "Manage Delivery"],
-     order_status),
-    ("take payment", ["Create Payment"], take_payment),
-    ("split payment", ["Create Payment"], split_payment),
-    ("tip", ["Create Payment"], tip),
+     on_an_order("POST", "/pos/orders/%d/status", {"status": "preparing"})),
+    ("take payment", ["Create Payment"],
+     on_an_order("POST", "/pos/orders/%d/pay", {"method": "card"})),
+    ("split payment", ["Create Payment"],
+     on_an_order("POST", "/pos/orders/%d/split-payments",
+                 {"amount": 2, "payment_method": "cash", "status": "paid"})),
+    ("tip", ["Create Payment"], on_an_order("POST", "/pos/orders/%d/tip", {"amount": 3})),
     ("change KOT status", ["Manage KOT"], kot_status),
     ("unlock another's table", ["Unlock Table"], unlock_anothers_table),
     ("manage reservations", ["Create Reservation"], reservation),
