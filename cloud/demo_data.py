@@ -66,6 +66,7 @@ PAYMENT_GATEWAYS = [
 PERMISSIONS = {
     "Order": ["Create Order", "Show Order", "Update Order", "Delete Order", "Cancel Order"],
     "Payment": ["Create Payment", "Refund Payment"],
+    "KOT": ["Manage KOT"],
     "Table": ["Manage Tables", "Unlock Table"],
     "Reservation": ["Show Reservation", "Create Reservation"],
     "Customer": ["Manage Customers"],
@@ -84,13 +85,18 @@ ROLES = [
     ("admin", "Admin", ALL),
     ("manager", "Branch Manager",
      [p for names in PERMISSIONS.values() for p in names if p != "Manage Settings"]),
+    # the till: takes orders and payments, voids and refunds, unlocks tables
     ("cashier", "Cashier",
-     ["Create Order", "Show Order", "Update Order", "Create Payment", "Manage Customers",
-      "Show Menu Item", "Show Reservation", "Open Cash Register", "Close Cash Register"]),
+     ["Create Order", "Show Order", "Update Order", "Cancel Order", "Create Payment",
+      "Refund Payment", "Manage KOT", "Unlock Table", "Manage Customers", "Show Menu Item",
+      "Show Reservation", "Create Reservation", "Open Cash Register", "Close Cash Register"]),
+    # takes orders, sends them to the kitchen, splits the bill, takes cash and card;
+    # cancelling an order or unlocking another's table is for the till or a manager
     ("waiter", "Waiter",
-     ["Create Order", "Show Order", "Update Order", "Manage Tables", "Show Reservation",
-      "Create Reservation", "Manage Customers", "Show Menu Item"]),
-    ("chef", "Chef", ["Show Order", "Show Menu Item", "Update Menu Item"]),
+     ["Create Order", "Show Order", "Update Order", "Create Payment", "Manage KOT",
+      "Manage Tables", "Show Reservation", "Create Reservation", "Manage Customers",
+      "Show Menu Item"]),
+    ("chef", "Chef", ["Show Order", "Manage KOT", "Show Menu Item", "Update Menu Item"]),
     ("delivery", "Delivery Executive", ["Show Order", "Manage Delivery"]),
 ]
 

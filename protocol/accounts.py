@@ -3,15 +3,12 @@
 Plain functions run in a Store thread (``await handler.run(fn, ...)``).
 """
 
-from . import models
+from . import models, permissions
 from .store import current_store
 from .errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from .passwords import DUMMY_HASH, verify_password
 
 CREDENTIALS_FAILED = "These credentials do not match our records."
-
-# Roles that may act on any table, order or till of their branch.
-MANAGER_ROLES = frozenset({"owner", "admin", "manager"})
 
 MODULES = ["Menu", "Order", "Kot", "Payment", "Table", "Reservation", "Customer",
            "Staff", "Delivery", "Notification", "Settings"]
@@ -23,14 +20,18 @@ def role_names(user):
             .order_by(models.Role.name)]
 
 
+def granted_permissions(user):
+    """The names of the permissions the user's roles are granted (head office's rows)."""
+    return frozenset(p.name for p in models.Permission.select(models.Permission.name)
+                     .join(models.RolePermission).join(models.Role).join(models.UserRole)
+                     .where(models.UserRole.user == user))
+
+
 def permission_map(user):
-    granted = {p.name for p in models.Permission.select(models.Permission.name)
-               .join(models.RolePermission).join(models.Role).join(models.UserRole)
-               .where(models.UserRole.user == user)}
-    roles = set(role_names(user))
-    everything = roles & {"owner", "admin"}
-    return {p.name: bool(everything) or p.name in granted
-            for p in models.Permission.select(models.Permission.name).order_by(models.Permission.name)}
+    """{permission name: bool}: what the user may do, by the rules the server enforces
+    (protocol/permissions.py)."""
+    names = [p.name for p in models.Permission.select(models.Permission.name)]
+    return permissions.permission_map(role_names(user), granted_permissions(user), names)
 
 
 def branch_ids(user):
@@ -145,16 +146,22 @@ def platform_config(user_id, branch_id, features):
 class Actor:
     """The user behind a request, as the domain operations see them."""
 
-    def __init__(self, user, roles, branch_id):
+    def __init__(self, user, roles, branch_id, granted=()):
         self.user = user
         self.user_id = user.id
         self.name = user.name
         self.restaurant_id = user.restaurant_id
         self.branch_id = branch_id
         self.roles = frozenset(roles)
+        self.permissions = frozenset(granted)   # names granted to the roles (see permissions)
 
     def __repr__(self):
         return "<Actor %s %s branch=%s>" % (self.user_id, sorted(self.roles), self.branch_id)
+
+
+def actor_for(user, branch_id):
+    """The Actor for ``user`` in ``branch_id``, with their roles and what they are granted."""
+    return Actor(user, role_names(user), branch_id, granted_permissions(user))
 
 
 ACTOR_TTL_SECONDS = 10.0
@@ -170,7 +177,7 @@ def load_actor(auth):
 
     Remembered per node for ACTOR_TTL_SECONDS, so a busy tablet does not read
     its user and roles on every request; a deactivated user or a changed role
-    takes effect within that time."""
+    takes effect within that time, as does a change of a role's permissions."""
     store = current_store()
     cache = store.memo.setdefault("actors", {})
     key = (auth.user_id, auth.branch_id)
@@ -183,7 +190,7 @@ def load_actor(auth):
             or auth.branch_id not in branch_ids(user)):
         cache.pop(key, None)
         raise Unauthenticated()
-    actor = Actor(user, role_names(user), auth.branch_id)
+    actor = actor_for(user, auth.branch_id)
     if len(cache) > 10000:
         cache.clear()
     cache[key] = (actor, now + ACTOR_TTL_SECONDS)

@@ -13,7 +13,7 @@ import importlib
 
 import pydantic
 
-from .accounts import Actor
+from .accounts import actor_for
 
 COMMANDS = {}
 
@@ -54,10 +54,10 @@ def _decode(arg, now):
     return arg
 
 
-def execute(kind, user, roles, branch_id, args, now):
+def execute(kind, user, branch_id, args, now):
     """Run a command here as ``user`` of ``branch_id``; answers the function's body."""
     fn = COMMANDS.get(kind)
     if fn is None:
         raise ValueError("unknown command %s" % kind)
-    actor = Actor(user, roles, branch_id)
+    actor = actor_for(user, branch_id)
     return fn(actor, *[_decode(arg, now) for arg in args])

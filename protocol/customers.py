@@ -147,7 +147,7 @@ def search(actor, term):
 def save(actor, body, now):
     """POST /pos/customers: create or update (matched by email, then phone); an
     address the customer does not have yet is added."""
-    permissions.require(actor.roles, "customer.manage")
+    permissions.require(actor, "customer.manage")
     with database.atomic():
         customer, created = _upsert(actor.restaurant_id, body.name, body.phone,
                                     body.phone_code, body.email, ("email", "phone"), now)
@@ -162,7 +162,7 @@ def save(actor, body, now):
 
 def delete(actor, customer_id):
     """DELETE /pos/customers/{id}: 409 while orders refer to the customer."""
-    permissions.require(actor.roles, "customer.manage")
+    permissions.require(actor, "customer.manage")
     with database.atomic():
         customer = get_customer(actor, customer_id)
         count = models.Order.select().where(models.Order.customer == customer.id).count()
@@ -187,7 +187,7 @@ def addresses(actor, customer_id):
 
 
 def add_address(actor, body, now):
-    permissions.require(actor.roles, "customer.manage")
+    permissions.require(actor, "customer.manage")
     with database.atomic():
         customer = get_customer(actor, body.customer_id, "customer_id")
         address = models.CustomerAddress.create(
@@ -198,7 +198,7 @@ def add_address(actor, body, now):
 
 def update_address(actor, address_id, body, now):
     """Change the fields sent; lat or lng sent as null clears it."""
-    permissions.require(actor.roles, "customer.manage")
+    permissions.require(actor, "customer.manage")
     with database.atomic():
         address = get_address(actor, address_id)
         for field in ("address", "label"):
@@ -213,7 +213,7 @@ def update_address(actor, address_id, body, now):
 
 
 def delete_address(actor, address_id):
-    permissions.require(actor.roles, "customer.manage")
+    permissions.require(actor, "customer.manage")
     with database.atomic():
         get_address(actor, address_id).delete_instance()
         return {"success": True, "message": "Address deleted."}

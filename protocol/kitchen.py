@@ -212,7 +212,7 @@ def _take_off_order(kot_items, actor, now, *, cancel_order=False):
 def set_kot_status(actor, kot_id, body, now):
     """PUT /pos/kots/{id}/status. Cancelling cancels the KOT's items and takes them
     off the order; food_ready and served mark its items ready. Only this KOT changes."""
-    permissions.require(actor.roles, "kot.update")
+    permissions.require(actor, "kot.update")
     status = _status(body.status, KOT_STATUSES)
     with database.atomic():
         kot = _get_kot(actor, kot_id)
@@ -247,7 +247,7 @@ def set_kot_status(actor, kot_id, body, now):
 def set_item_status(actor, item_id, status, now):
     """PUT /pos/kot-items/{id}/status. A cancelled item comes off the order; once no
     item of the KOT is left to make the KOT is food_ready (cancelled if all are)."""
-    permissions.require(actor.roles, "kot.update")
+    permissions.require(actor, "kot.update")
     status = _status(status, KOT_ITEM_STATUSES)
     with database.atomic():
         item = (models.KotItem.select().join(models.Kot)

@@ -244,7 +244,7 @@ def _occupy_table(order, table, actor, now):
 @commands.commandable
 def create_order(actor, body, now, placed_via="pos"):
     """Create an order from the contract's body; answers the contract's shape."""
-    permissions.require(actor.roles, "order.create")
+    permissions.require(actor, "order.create")
     with database.atomic():
         uuid = body.uuid or body.client_order_uuid
         existing = _existing_by_uuid(actor, uuid)
@@ -365,9 +365,9 @@ def cancel(order, actor, now, *, by_kitchen=False):
     if order.status == "canceled":
         return []
     if order.status == "paid" or order.amount_paid > 0:
-        permissions.require(actor.roles, "order.cancel_paid")
+        permissions.require(actor, "order.cancel_paid")
     if not by_kitchen:
-        permissions.require(actor.roles, "order.cancel")
+        permissions.require(actor, "order.cancel")
     order.status, order.order_status = "canceled", "cancelled"
     order.updated_at = now
     order.save()
@@ -380,7 +380,7 @@ def cancel(order, actor, now, *, by_kitchen=False):
 @commands.commandable
 def update_order(actor, order_id, body, now):
     """PUT /pos/orders/{id}: table, customer, waiter, pax, note, discount, action."""
-    permissions.require(actor.roles, "order.update")
+    permissions.require(actor, "order.update")
     with database.atomic():
         order = get_order(actor, order_id)
         fields = body.model_fields_set
@@ -430,7 +430,7 @@ def update_order(actor, order_id, body, now):
 def update_items(actor, order_id, body, now):
     """PUT /pos/orders/{id}/items: add, update and remove lines; re-price the whole
     order; send added quantities to the kitchen when the order is already there."""
-    permissions.require(actor.roles, "order.update")
+    permissions.require(actor, "order.update")
     with database.atomic():
         order = get_order(actor, order_id)
         _require_open(order)
@@ -489,7 +489,7 @@ def update_items(actor, order_id, body, now):
 @commands.commandable
 def set_status(actor, order_id, status, now):
     """POST /pos/orders/{id}/status: move order_status within its vocabulary."""
-    permissions.require(actor.roles, "order.status")
+    permissions.require(actor, "order.status")
     value = str(status or "").strip().lower()
     if value == "canceled":
         value = "cancelled"
@@ -515,7 +515,7 @@ def set_status(actor, order_id, status, now):
 
 def send_kot(actor, order_id, body, now):
     """POST /pos/orders/{id}/kot: a KOT for what the kitchen has not had yet."""
-    permissions.require(actor.roles, "kot.update")
+    permissions.require(actor, "kot.update")
     with database.atomic():
         order = get_order(actor, order_id)
         _require_open(order)

@@ -50,7 +50,7 @@ def _record(order, actor, method, applied, tendered, now, split=None):
 
 def pay(actor, order_id, amount, method, now):
     """POST /pos/orders/{id}/pay: amount None pays what is still due."""
-    permissions.require(actor.roles, "payment.take")
+    permissions.require(actor, "payment.take")
     method = (method or "cash").lower()
     if method not in PAY_METHODS:
         raise ValidationFailed.field("method", "The selected method is invalid.",
@@ -90,7 +90,7 @@ def _split_amount_for_items(order, items):
 
 def split(actor, order_id, body, now):
     """POST /pos/orders/{id}/split-payments: a part of the bill, paid now or later."""
-    permissions.require(actor.roles, "payment.take")
+    permissions.require(actor, "payment.take")
     with database.atomic():
         order = orders.get_order(actor, order_id)
         due = _payable(order)
@@ -121,7 +121,7 @@ def split(actor, order_id, body, now):
 
 def tip(actor, order_id, amount, note, now):
     """POST /pos/orders/{id}/tip: set the tip; it is added to what is due."""
-    permissions.require(actor.roles, "payment.take")
+    permissions.require(actor, "payment.take")
     with database.atomic():
         order = orders.get_order(actor, order_id)
         if order.status == "canceled":

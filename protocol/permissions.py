@@ -1,41 +1,78 @@
-"""What each role may do: the one place role rules live.
+"""What each user may do: the one place role rules live.
 
-Owners and admins may do everything in their restaurant; managers and cashiers
-run the floor and the till of their branch; waiters take and serve orders;
-chefs work the kitchen; riders deliver. A rule is checked by ``require``,
-which raises 403 with a sentence a waiter understands.
+One set of rules drives both what a user is told and what the server enforces.
+Head office owns roles and permissions per restaurant (DESIGN.md, data
+ownership): the restaurant's roles, the permission names, and which role has
+which permission (``role_has_permissions``). Those rows are the single source.
+Here each guarded action of the server names the permission(s) it needs, and
+``may`` decides whether a user holds a permission:
+
+- owners and admins (``EVERYTHING``) hold every permission of their restaurant;
+- anyone else holds the permissions their roles are granted in the rows.
+
+The ``permission_map`` a user gets at login and what ``require`` lets them do
+both go through ``may`` with the same roles and grants, so they cannot
+disagree. The map also names every permission an action here needs, even one
+head office has not created yet (false unless the user is an owner or admin),
+so no guarded action is missing from it.
+
+The grants are loaded once per actor (protocol/accounts.py ``load_actor``,
+remembered per node for a few seconds): a check costs no query, and a change of
+a role's permissions at head office takes effect within that time.
+
+An action that needs one of several permissions names them all: an order's
+status is moved by whoever changes orders, works the kitchen or delivers.
+``require`` raises 403 with a sentence a waiter understands.
 """
 
 from .errors import Forbidden
 
-MANAGE = frozenset({"owner", "admin", "manager"})
-TILL = MANAGE | {"cashier"}
-FLOOR = TILL | {"waiter"}
-KITCHEN = MANAGE | {"chef"}
+EVERYTHING = frozenset({"owner", "admin"})
+# Who sees the branch's floor as its admin, reads sync health and is told of new
+# reservations and orders: the people who run the branch.
+MANAGE = EVERYTHING | {"manager"}
 
+# action: (permissions, any one of which allows it; what it is, in words)
 RULES = {
-    "order.create": (FLOOR | {"delivery"}, "take orders"),
-    "order.update": (FLOOR, "change orders"),
-    "order.cancel": (FLOOR, "cancel orders"),
-    "order.cancel_paid": (MANAGE, "cancel an order that has been paid"),
-    "order.status": (FLOOR | KITCHEN | {"delivery"}, "change an order's status"),
-    "payment.take": (FLOOR, "take payments"),
-    "table.unlock_any": (MANAGE | {"cashier"}, "unlock a table another user holds"),
-    "kot.update": (FLOOR | KITCHEN, "update kitchen tickets"),
-    "reservation.manage": (FLOOR, "take or change reservations"),
-    "customer.manage": (FLOOR, "add, change or delete customers and their addresses"),
+    "order.create": (("Create Order",), "take orders"),
+    "order.update": (("Update Order",), "change orders"),
+    "order.cancel": (("Cancel Order",), "cancel orders"),
+    "order.cancel_paid": (("Refund Payment",), "cancel an order that has been paid"),
+    "order.status": (("Update Order", "Manage KOT", "Manage Delivery"),
+                     "change an order's status"),
+    "payment.take": (("Create Payment",), "take payments"),
+    "table.unlock_any": (("Unlock Table",), "unlock a table another user holds"),
+    "kot.update": (("Manage KOT",), "update kitchen tickets"),
+    "reservation.manage": (("Create Reservation",), "take or change reservations"),
+    "customer.manage": (("Manage Customers",),
+                        "add, change or delete customers and their addresses"),
 }
 
-
-def allowed(roles, action):
-    allowed_roles, _ = RULES[action]
-    return bool(set(roles) & allowed_roles)
+# Every permission some action needs.
+NEEDED = frozenset(name for needs, _ in RULES.values() for name in needs)
 
 
-def require(roles, action):
-    if not allowed(roles, action):
+def may(roles, granted, permission):
+    """Whether a user with ``roles`` whose roles are ``granted`` these permission
+    names holds ``permission``."""
+    return bool(EVERYTHING.intersection(roles)) or permission in granted
+
+
+def permission_map(roles, granted, names):
+    """{permission name: bool} over ``names`` (the permissions head office has
+    created) and every permission an action needs."""
+    return {name: may(roles, granted, name) for name in sorted(NEEDED.union(names))}
+
+
+def allowed(actor, action):
+    needs, _ = RULES[action]
+    return any(may(actor.roles, actor.permissions, name) for name in needs)
+
+
+def require(actor, action):
+    if not allowed(actor, action):
         raise Forbidden("Your role may not %s." % RULES[action][1])
 
 
 def is_manager(roles):
-    return bool(set(roles) & MANAGE)
+    return bool(MANAGE.intersection(roles))

@@ -155,7 +155,7 @@ def _emit(name, data):
 @commands.commandable
 def create(actor, body, now):
     """POST /pos/reservations: book a table (status: the restaurant's default)."""
-    permissions.require(actor.roles, "reservation.manage")
+    permissions.require(actor, "reservation.manage")
     slot_type = canonical(body.slot_type, SLOT_TYPES, "slot_type") if body.slot_type else None
     with database.atomic():
         branch = _branch(actor.branch_id)
@@ -209,7 +209,7 @@ def _check_move(current, new):
 def set_status(actor, reservation_id, status, now):
     """POST /pos/reservations/{id}/status: move along TRANSITIONS; checking in opens
     the table. Setting the status it already has changes nothing."""
-    permissions.require(actor.roles, "reservation.manage")
+    permissions.require(actor, "reservation.manage")
     new = canonical(status, STATUSES, "status")
     with database.atomic():
         zone = branch_zone(_branch(actor.branch_id))

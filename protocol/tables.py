@@ -116,7 +116,7 @@ def unlock(actor, table_id, now):
             return {"success": True, "message": "Table %s is not locked." % table.table_code,
                     "table_id": table.id}
         if (lock.user_id != actor.user_id and
-                not permissions.allowed(actor.roles, "table.unlock_any")):
+                not permissions.allowed(actor, "table.unlock_any")):
             raise Forbidden("Only %s or a manager can unlock table %s."
                             % (holder_name(lock), table.table_code))
         lock.delete_instance()

@@ -20,7 +20,7 @@ import logging
 
 import peewee
 
-from protocol import accounts, commands, ids, models, wire
+from protocol import commands, ids, models, wire
 from protocol.database import database
 from protocol.errors import APIError, ServiceUnavailable, ValidationFailed
 
@@ -130,8 +130,8 @@ def _execute(command, branch_id, now):
         return 401, {"message": "Unauthenticated."}
     try:
         with database.atomic():
-            body = commands.execute(command.kind, user, accounts.role_names(user), branch_id,
-                                    wire.loads(command.payload), now)
+            body = commands.execute(command.kind, user, branch_id, wire.loads(command.payload),
+                                    now)
         return command.success_status, body
     except APIError as exc:
         return exc.status, exc.body()

@@ -165,7 +165,7 @@ def write_backlog(branch_id, item_ids, total):
     own = ChangeLog.select().where(ChangeLog.origin == 0)
     now = Clock().now()
     waiter = models.User.get(models.User.email == "waiter@demo.test")
-    actor = accounts.Actor(waiter, accounts.role_names(waiter), branch_id)
+    actor = accounts.actor_for(waiter, branch_id)
     made = orders.create_order(actor, OrderBody(
         order_type="pickup", note="bench",
         items=[{"id": i, "quantity": 2, "note": "no lemon"} for i in item_ids]), now)

@@ -284,7 +284,7 @@ def _statements(store, demo, fn, *args, **kwargs):
     """The SQL statements fn(actor, ...) runs for the Downtown waiter."""
     def traced():
         user = models.User.get_by_id(demo["users"]["waiter@demo.test"])
-        actor = accounts.Actor(user, ["waiter"], demo["branches"]["Downtown"])
+        actor = accounts.actor_for(user, demo["branches"]["Downtown"])
         statements = []
         connection = models.database.connection()
         connection.set_trace_callback(statements.append)

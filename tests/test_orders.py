@@ -244,8 +244,9 @@ async def test_a_retried_payment_is_recorded_once(edge, waiter, demo):
 
 async def test_paying_a_cancelled_order_is_refused(edge, waiter, demo):
     order = await order_of(edge, waiter, demo)
+    manager = await edge.login("manager@demo.test")     # a waiter may not cancel orders
     cancel = await edge.fetch("POST", "/pos/orders/%d/status" % order["id"],
-                              {"status": "canceled"}, token=waiter)
+                              {"status": "canceled"}, token=manager)
     assert cancel.status == 200 and cancel.body["status"] == "cancelled"
     resp = await edge.fetch("POST", "/pos/orders/%d/pay" % order["id"], {"amount": 1},
                             token=waiter)

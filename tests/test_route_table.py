@@ -291,7 +291,7 @@ ROWS = CATALOG_ROWS | set(MAKERS)
 
 def make_rows(demo, branch, makers, now):
     user = models.User.get(models.User.email == MADE_BY[branch])
-    actor = accounts.Actor(user, accounts.role_names(user), demo["branches"][branch])
+    actor = accounts.actor_for(user, demo["branches"][branch])
     ids = {}
     for make in makers:
         ids.update(make(demo, branch, actor, now))

@@ -105,7 +105,7 @@ async def test_roles_are_the_callers_restaurants_only(edge, manager, demo):
     assert "sommelier" not in {r["name"] for r in rows}
     waiter = next(r for r in rows if r["name"] == "waiter")
     assert waiter == {"id": demo["roles"]["waiter"], "name": "waiter",
-                      "display_name": "Waiter", "permissions_count": 8}
+                      "display_name": "Waiter", "permissions_count": 10}
 
 
 async def test_staff_lists_the_restaurants_users_with_their_branches(edge, manager, demo):
@@ -126,8 +126,9 @@ async def test_permissions_list_roles_with_their_permissions(edge, manager, demo
     assert {"id": demo["permissions"]["Create Order"], "name": "Create Order",
             "module": "Order"} in body["permissions"]
     chef = next(r for r in body["roles"] if r["name"] == "chef")
-    assert chef["permissions"] == ["Show Menu Item", "Show Order", "Update Menu Item"]
-    assert chef["permissions_count"] == 3
+    assert chef["permissions"] == ["Manage KOT", "Show Menu Item", "Show Order",
+                                   "Update Menu Item"]
+    assert chef["permissions_count"] == 4
 
 
 async def test_payment_gateways_never_show_a_credential(edge, manager):
