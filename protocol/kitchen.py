@@ -189,8 +189,11 @@ def _take_off_order(kot_items, actor, now, *, cancel_order=False):
         if item.order_item_id:
             less[item.order_item_id] = less.get(item.order_item_id, 0) + item.quantity
     lines = list(models.OrderItem.select().where(models.OrderItem.order == order.id))
-    if cancel_order or all(line.quantity <= less.get(line.id, 0) for line in lines):
-        orders.cancel(order, actor, now, by_kitchen=True)
+    emptied = all(line.quantity <= less.get(line.id, 0) for line in lines)
+    if cancel_order or emptied:
+        # A reason that cancels the order is a cancel like any other (Cancel Order);
+        # the kitchen taking off everything on it leaves nothing to keep open.
+        orders.cancel(order, actor, now, by_kitchen=emptied and not cancel_order)
         events.order_event("order.updated", order)
         return
     for line in lines:

@@ -261,8 +261,14 @@ async def test_a_reason_that_cancels_the_order_cancels_it(edge, waiter, demo):
     by_customer = next(r for r in reasons if r["cancel_order"])
     created = await kot_order(edge, waiter, lines(demo, Garlic_Bread=1, Espresso=1))
     kitchen, bar = (await order_kots(edge, waiter, created["order"]["id"]))["data"]
-    resp = await edge.fetch("PUT", "/pos/kots/%d/status" % kitchen["id"], {
-        "status": "cancelled", "cancel_reason_id": by_customer["id"]}, token=waiter)
+    cancel = {"status": "cancelled", "cancel_reason_id": by_customer["id"]}
+    # Cancelling the order this way is cancelling it: a waiter may not (Cancel Order).
+    refused = await edge.fetch("PUT", "/pos/kots/%d/status" % kitchen["id"], cancel,
+                               token=waiter)
+    assert refused.status == 403, refused
+    manager = await edge.login("manager@demo.test")
+    resp = await edge.fetch("PUT", "/pos/kots/%d/status" % kitchen["id"], cancel,
+                            token=manager)
     assert resp.status == 200, resp
     order = (await edge.fetch("GET", "/pos/orders/%d" % created["order"]["id"],
                               token=waiter)).body
