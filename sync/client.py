@@ -31,7 +31,6 @@ from .signal import Signal
 log = logging.getLogger("branchline.sync")
 
 PULL_WAIT = 20.0
-IDLE_RECHECK = 5.0
 CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real seconds
 RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
 
@@ -145,8 +144,9 @@ class EdgeSync:
         ahead = woken = storing = None
         try:
             while True:
-                # Armed before reading, so a commit right after the read still wakes us.
-                woken = asyncio.ensure_future(self.local_change.wait(IDLE_RECHECK))
+                # Armed before reading, so a commit right after the read still wakes us;
+                # with nothing to send the loop sleeps until a commit writes something.
+                woken = asyncio.ensure_future(self.local_change.wait())
                 batch = await ahead if ahead is not None else None
                 ahead = None
                 if batch is None:

@@ -21,15 +21,17 @@ class Signal:
                 waiter.set_result(True)
         self._waiters.clear()
 
-    async def wait(self, timeout):
-        """True if rung within timeout seconds. (Not asyncio.wait_for: on Python
-        3.11 it can swallow a cancellation that races with the ring.)"""
+    async def wait(self, timeout=None):
+        """True if rung within timeout seconds (None: until rung). (Not
+        asyncio.wait_for: on Python 3.11 it can swallow a cancellation that races
+        with the ring.)"""
         waiter = self._loop.create_future()
-        timer = self._loop.call_later(
+        timer = None if timeout is None else self._loop.call_later(
             timeout, lambda: waiter.done() or waiter.set_result(False))
         self._waiters.add(waiter)
         try:
             return await waiter
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             self._waiters.discard(waiter)

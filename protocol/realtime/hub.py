@@ -152,11 +152,15 @@ class Hub:
         return socket_id
 
     def remove(self, conn):
-        """Forget conn and leave its channels (idempotent)."""
+        """Forget conn and leave its channels (idempotent); with no one connected the
+        sweeper stops, so an idle node runs no timer."""
         if self.connections.pop(conn.socket_id, None) is None:
             return
         for channel in list(conn.channels):
             self.unsubscribe(conn, channel)
+        if not self.connections and self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
 
     def heard(self, conn):
         conn.last_seen, conn.ping_sent = self.clock.monotonic(), None
