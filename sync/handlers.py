@@ -11,7 +11,7 @@ from protocol.errors import APIError, Forbidden
 from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
 
-from . import auth, commands, enrollment, feed, ingest, status
+from . import auth, commands, enrollment, feed, ingest, shapes, status
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
@@ -49,8 +49,21 @@ class PushBody(validation.Body):
         return self
 
 
+class PullQuery(validation.Body):
+    """For the document: PullHandler reads these itself (they are numbers)."""
+    after: int = pydantic.Field(0, ge=0)
+    wait: float = pydantic.Field(0, ge=0)
+
+
+class SnapshotQuery(validation.Body):
+    """For the document: SnapshotHandler reads these itself."""
+    table: Optional[str] = None
+    after_id: int = pydantic.Field(0, ge=0)
+
+
 class SyncHandler(APIHandler):
     """A request signed by an enrolled edge (sync/auth.py)."""
+    statuses = {"get": (401,), "post": (401,)}
     public = True
     tags = ("sync",)
     _stream_request_body = False     # the signature covers the body: read whole first
@@ -72,6 +85,8 @@ class SyncHandler(APIHandler):
 
 
 class EnrollHandler(APIHandler):
+    responses = {"post": shapes.Enrolled}
+    statuses = {"post": (429, 507)}
     public = True
     bodies = {"post": EnrollBody}
     tags = ("sync",)
@@ -90,6 +105,8 @@ class EnrollHandler(APIHandler):
 
 
 class PushHandler(SyncHandler):
+    responses = {"post": shapes.Applied}
+    statuses = {"post": (401, 409)}
     bodies = {"post": PushBody}
 
     async def post(self):
@@ -103,6 +120,8 @@ class PushHandler(SyncHandler):
 
 
 class PullHandler(SyncHandler):
+    responses = {"get": shapes.Changes}
+    queries = {"get": PullQuery}
     async def get(self):
         """Changes after ``after`` the edge's branch may see; waits up to ``wait``
         seconds for one when there are none (long poll)."""
@@ -138,6 +157,9 @@ class PullHandler(SyncHandler):
 
 
 class SnapshotHandler(SyncHandler):
+    responses = {"get": shapes.Snapshot}
+    queries = {"get": SnapshotQuery}
+    statuses = {"get": (401, 404)}
     async def get(self):
         """Without ``table``: the cursor to pull from afterwards and the tables to
         fetch; with it: a page of that table's rows after ``after_id``."""
@@ -164,6 +186,7 @@ def _require_manager(actor):
 
 
 class CloudStatusHandler(APIHandler):
+    responses = {"get": shapes.CloudStatus}
     tags = ("sync",)
 
     async def get(self):
@@ -175,6 +198,7 @@ class CloudStatusHandler(APIHandler):
 
 
 class EdgeStatusHandler(APIHandler):
+    responses = {"get": shapes.EdgeStatus}
     tags = ("sync",)
 
     async def get(self):

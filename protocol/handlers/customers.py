@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import pydantic
 
-from .. import customers
+from .. import customers, shapes
 from ..validation import Body, Email, Id
 from .base import APIHandler, path_id
 
@@ -66,6 +66,8 @@ class AddressesQuery(Body):
 
 
 class CustomersHandler(APIHandler):
+    responses = {"get": list[shapes.Customer], "post": shapes.CustomerSaved}
+    once = ("post",)
     bodies = {"post": CustomerBody}
     queries = {"get": SearchQuery}
     tags = ("customers",)
@@ -88,6 +90,9 @@ class CustomerAppCustomersHandler(CustomersHandler):
 
 
 class CustomerHandler(APIHandler):
+    responses = {"delete": shapes.Done}
+    once = ("delete",)
+    statuses = {"delete": (409,)}
     tags = ("customers",)
 
     async def delete(self, customer_id):
@@ -96,6 +101,7 @@ class CustomerHandler(APIHandler):
 
 
 class PhoneCodesHandler(APIHandler):
+    responses = {"get": list[str]}
     queries = {"get": SearchQuery}
     tags = ("customers",)
 
@@ -106,6 +112,8 @@ class PhoneCodesHandler(APIHandler):
 
 
 class AddressesHandler(APIHandler):
+    responses = {"get": list[shapes.Address], "post": {201: shapes.AddressSaved}}
+    once = ("post",)
     bodies = {"post": AddressBody}
     queries = {"get": AddressesQuery}
     tags = ("customers",)
@@ -124,6 +132,8 @@ class AddressesHandler(APIHandler):
 
 
 class AddressHandler(APIHandler):
+    responses = {"put": shapes.AddressSaved, "delete": shapes.Done}
+    once = ("put", "delete")
     bodies = {"put": AddressUpdateBody}
     tags = ("customers",)
 

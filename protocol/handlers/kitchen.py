@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import pydantic
 
-from .. import kitchen, tickets
+from .. import kitchen, shapes, tickets
 from ..validation import Body, Id
 from .base import APIHandler, path_id
 
@@ -32,6 +32,7 @@ class ItemStatusBody(Body):
 
 
 class OrderKotsHandler(APIHandler):
+    responses = {"get": shapes.OrderKots}
     tags = ("kitchen",)
 
     async def get(self, order_id):
@@ -40,6 +41,7 @@ class OrderKotsHandler(APIHandler):
 
 
 class KotsHandler(APIHandler):
+    responses = {"get": shapes.KitchenDisplay}
     queries = {"get": KotFilters}
     tags = ("kitchen",)
 
@@ -50,6 +52,7 @@ class KotsHandler(APIHandler):
 
 
 class KotHandler(APIHandler):
+    responses = {"get": shapes.OneKot}
     tags = ("kitchen",)
 
     async def get(self, kot_id):
@@ -58,6 +61,9 @@ class KotHandler(APIHandler):
 
 
 class KotStatusHandler(APIHandler):
+    responses = {"put": shapes.KotStatusSet}
+    once = ("put",)
+    statuses = {"put": (422,)}
     bodies = {"put": KotStatusBody}
     tags = ("kitchen",)
 
@@ -70,6 +76,9 @@ class KotStatusHandler(APIHandler):
 
 
 class KotItemStatusHandler(APIHandler):
+    responses = {"put": shapes.KotItemStatusSet}
+    once = ("put",)
+    statuses = {"put": (422,)}
     bodies = {"put": ItemStatusBody}
     tags = ("kitchen",)
 
@@ -81,6 +90,7 @@ class KotItemStatusHandler(APIHandler):
 
 
 class KotPlacesHandler(APIHandler):
+    responses = {"get": shapes.KotPlaces}
     tags = ("kitchen",)
 
     async def get(self):
@@ -89,6 +99,7 @@ class KotPlacesHandler(APIHandler):
 
 
 class CancelReasonsHandler(APIHandler):
+    responses = {"get": shapes.CancelReasons}
     tags = ("kitchen",)
 
     async def get(self):

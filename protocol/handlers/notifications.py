@@ -4,7 +4,7 @@ from typing import Literal, Optional
 
 import pydantic
 
-from .. import notifications
+from .. import notifications, shapes
 from ..validation import Body
 from .base import APIHandler, path_id
 
@@ -35,6 +35,7 @@ class PageQuery(Body):
 
 
 class NotificationsHandler(APIHandler):
+    responses = {"get": shapes.NotificationPage}
     queries = {"get": PageQuery}
     tags = ("notifications",)
 
@@ -47,6 +48,8 @@ class NotificationsHandler(APIHandler):
 
 
 class ReadHandler(APIHandler):
+    responses = {"post": shapes.Read}
+    once = ("post",)
     tags = ("notifications",)
 
     async def post(self, notification_id):
@@ -56,6 +59,8 @@ class ReadHandler(APIHandler):
 
 
 class RegisterTokenHandler(APIHandler):
+    responses = {"post": shapes.Saved}
+    once = ("post",)
     bodies = {"post": RegisterTokenBody}
     tags = ("notifications",)
 
@@ -68,6 +73,8 @@ class RegisterTokenHandler(APIHandler):
 
 
 class TestNotificationHandler(APIHandler):
+    responses = {"post": shapes.Sent}
+    once = ("post",)
     bodies = {"post": TestNotificationBody}
     tags = ("notifications",)
 

@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 
 import pydantic
 
-from .. import orders, payments
+from .. import orders, payments, shapes
 from ..errors import ValidationFailed
 from ..validation import Body, Email, Id, Money
 from .base import APIHandler, path_id
@@ -182,6 +182,9 @@ class OrdersQuery(Body):
 
 
 class OrdersHandler(APIHandler):
+    responses = {"get": shapes.OrderPage, "post": {201: shapes.OrderCreated}}
+    once = ("post",)
+    statuses = {"post": (409,)}
     bodies = {"post": OrderBody}
     queries = {"get": OrdersQuery}
     tags = ("orders",)
@@ -206,6 +209,9 @@ class OrdersHandler(APIHandler):
 
 
 class OrderHandler(APIHandler):
+    responses = {"get": shapes.Order, "put": shapes.OrderCreated}
+    once = ("put",)
+    statuses = {"put": (409,)}
     bodies = {"put": OrderUpdateBody}
     tags = ("orders",)
 
@@ -221,6 +227,9 @@ class OrderHandler(APIHandler):
 
 
 class OrderItemsHandler(APIHandler):
+    responses = {"put": shapes.ItemsChanged}
+    once = ("put",)
+    statuses = {"put": (422,)}
     bodies = {"put": ItemsBody}
     tags = ("orders",)
 
@@ -232,6 +241,9 @@ class OrderItemsHandler(APIHandler):
 
 
 class OrderStatusHandler(APIHandler):
+    responses = {"post": shapes.StatusSet}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": StatusBody}
     tags = ("orders",)
 
@@ -242,6 +254,9 @@ class OrderStatusHandler(APIHandler):
 
 
 class OrderKotHandler(APIHandler):
+    responses = {"post": {201: shapes.KotSent}}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": KotBody}
     tags = ("kitchen",)
 
@@ -252,6 +267,9 @@ class OrderKotHandler(APIHandler):
 
 
 class PayHandler(APIHandler):
+    responses = {"post": shapes.Paid}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": PayBody}
     tags = ("payments",)
 
@@ -266,6 +284,9 @@ class PayHandler(APIHandler):
 
 
 class SplitPaymentHandler(APIHandler):
+    responses = {"post": shapes.Split}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": SplitBody}
     tags = ("payments",)
 
@@ -277,6 +298,9 @@ class SplitPaymentHandler(APIHandler):
 
 
 class TipHandler(APIHandler):
+    responses = {"post": shapes.Tipped}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": TipBody}
     tags = ("payments",)
 

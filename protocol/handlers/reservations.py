@@ -5,7 +5,7 @@ from typing import Optional
 
 import pydantic
 
-from .. import reservations
+from .. import reservations, shapes
 from ..validation import Body, Email, Id
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
@@ -36,6 +36,7 @@ class StatusBody(Body):
 
 
 class TodayHandler(APIHandler):
+    responses = {"get": list[shapes.Reservation]}
     tags = ("reservations",)
 
     async def get(self):
@@ -51,6 +52,9 @@ class ReservationsQuery(Body):
 
 
 class ReservationsHandler(APIHandler):
+    responses = {"get": shapes.ReservationPage, "post": {201: shapes.Reservation}}
+    once = ("post",)
+    statuses = {"post": (409,)}
     bodies = {"post": ReservationBody}
     queries = {"get": ReservationsQuery}
     tags = ("reservations",)
@@ -73,6 +77,9 @@ class ReservationsHandler(APIHandler):
 
 
 class ReservationStatusHandler(APIHandler):
+    responses = {"post": shapes.ReservationStatusSet}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": StatusBody}
     tags = ("reservations",)
 

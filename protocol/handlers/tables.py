@@ -4,7 +4,7 @@ from typing import Optional
 
 import pydantic
 
-from .. import floor, tables
+from .. import floor, shapes, tables
 from ..validation import Body
 from .base import APIHandler, path_id
 
@@ -14,6 +14,7 @@ class TablesQuery(Body):
 
 
 class TablesHandler(APIHandler):
+    responses = {"get": shapes.Tables}
     queries = {"get": TablesQuery}
     tags = ("tables",)
 
@@ -26,6 +27,8 @@ class TablesHandler(APIHandler):
 
 
 class UnlockHandler(APIHandler):
+    responses = {"post": shapes.Unlocked}
+    once = ("post",)
     tags = ("tables",)
 
     async def post(self, table_id):
@@ -34,6 +37,7 @@ class UnlockHandler(APIHandler):
 
 
 class AreasHandler(APIHandler):
+    responses = {"get": list[shapes.Area]}
     tags = ("tables",)
 
     async def get(self):
