@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import pydantic
 
 from .. import customers, shapes
-from ..validation import Body, Email, Id
+from ..validation import NOT_BLANK, Body, Email, Id
 from .base import APIHandler, path_id
 
 
@@ -35,16 +35,16 @@ Longitude = Annotated[Decimal, pydantic.Field(ge=-180, le=180)]
 
 
 class CustomerBody(FormBody):
-    name: str = pydantic.Field(max_length=255)
-    phone_code: PhoneText = pydantic.Field(max_length=8)
-    phone: PhoneText = pydantic.Field(max_length=32)
+    name: str = pydantic.Field(max_length=255, json_schema_extra=NOT_BLANK)
+    phone_code: PhoneText = pydantic.Field(max_length=8, json_schema_extra=NOT_BLANK)
+    phone: PhoneText = pydantic.Field(max_length=32, json_schema_extra=NOT_BLANK)
     email: Optional[Email] = None
     address: Optional[str] = pydantic.Field(None, max_length=500)
 
 
 class AddressBody(FormBody):
     customer_id: Id
-    address: str = pydantic.Field(max_length=500)
+    address: str = pydantic.Field(max_length=500, json_schema_extra=NOT_BLANK)
     label: Optional[str] = pydantic.Field(None, max_length=255)
     lat: Optional[Latitude] = None
     lng: Optional[Longitude] = None

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 import pydantic
 
 from .. import kitchen, shapes, tickets
-from ..validation import Body, Id
+from ..validation import Body, Id, one_of
 from .base import APIHandler, path_id
 
 
@@ -16,19 +16,21 @@ class KotFilters(Body):
     status: Optional[Literal[tuple(tickets.KOT_STATUSES)]] = None
     kitchen_place_id: Optional[Id] = None
     date: Optional[Annotated[datetime.date, pydantic.Field(
-        ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30))]] = None
+        ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30)),
+        pydantic.WithJsonSchema({"type": "string", "format": "date",
+                                 "pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"})]] = None
     limit: int = pydantic.Field(50, ge=1, le=100)
     offset: int = pydantic.Field(0, ge=0)
 
 
 class KotStatusBody(Body):
-    status: str
+    status: one_of(tickets.KOT_STATUSES)
     cancel_reason_id: Optional[Id] = None
     cancel_reason_text: Optional[str] = pydantic.Field(None, max_length=500)
 
 
 class ItemStatusBody(Body):
-    status: str
+    status: one_of(tickets.KOT_ITEM_STATUSES)
 
 
 class OrderKotsHandler(APIHandler):

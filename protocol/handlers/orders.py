@@ -8,7 +8,7 @@ import pydantic
 
 from .. import orders, payments, shapes
 from ..errors import ValidationFailed
-from ..validation import Body, Email, Id, Money
+from ..validation import Body, Email, Id, Money, one_of
 from .base import APIHandler, path_id
 
 ID = path_id("order_id")
@@ -20,6 +20,9 @@ class ModifierIn(Body):
 
 
 class ItemIn(Body):
+    model_config = pydantic.ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["id"], "properties": {"id": {"type": "integer"}}},
+        {"required": ["menu_item_id"], "properties": {"menu_item_id": {"type": "integer"}}}]})
     id: Optional[Id] = None
     menu_item_id: Optional[Id] = None
     quantity: int = pydantic.Field(1, ge=1, le=1000)
@@ -140,13 +143,13 @@ class ItemsBody(Body):
 
 
 class StatusBody(Body):
-    status: str
+    status: one_of(orders.ORDER_STATUSES)
 
 
 class PayBody(Body):
     amount: Optional[Decimal] = pydantic.Field(None, max_digits=12, decimal_places=2)
-    method: Optional[str] = None
-    payment_method: Optional[str] = None
+    method: Optional[one_of(payments.PAY_METHODS)] = None
+    payment_method: Optional[one_of(payments.PAY_METHODS)] = None
 
 
 class SplitItem(Body):
@@ -174,7 +177,7 @@ class KotBody(Body):
 
 
 class OrdersQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(orders.STATUSES)] = pydantic.Field(None, max_length=50)
     date_from: Optional[datetime.datetime] = None
     date_to: Optional[datetime.datetime] = None
     search: Optional[str] = pydantic.Field(None, max_length=255)

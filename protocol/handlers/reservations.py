@@ -6,7 +6,7 @@ from typing import Optional
 import pydantic
 
 from .. import reservations, shapes
-from ..validation import Body, Email, Id
+from ..validation import Body, Email, Id, one_of
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
 
@@ -20,7 +20,7 @@ class ReservationBody(FormBody):
     phone: Optional[PhoneText] = pydantic.Field(None, max_length=32)
     email: Optional[Email] = None
     special_requests: Optional[str] = pydantic.Field(None, max_length=2000)
-    slot_type: Optional[str] = pydantic.Field(None, max_length=32)
+    slot_type: Optional[one_of(reservations.SLOT_TYPES)] = pydantic.Field(None, max_length=32)
 
     @pydantic.field_validator("reservation_date_time")
     @classmethod
@@ -32,7 +32,7 @@ class ReservationBody(FormBody):
 
 
 class StatusBody(Body):
-    status: str = pydantic.Field(max_length=32)
+    status: one_of(reservations.STATUSES) = pydantic.Field(max_length=32)
 
 
 class TodayHandler(APIHandler):
@@ -46,7 +46,7 @@ class TodayHandler(APIHandler):
 
 
 class ReservationsQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(reservations.STATUSES)] = pydantic.Field(None, max_length=50)
     date: Optional[str] = pydantic.Field(None, max_length=50)
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 

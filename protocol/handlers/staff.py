@@ -6,7 +6,7 @@ from typing import Optional, Union
 import pydantic
 
 from .. import shapes, staff
-from ..validation import Body
+from ..validation import Body, one_of
 from .base import APIHandler
 
 
@@ -16,7 +16,7 @@ class WaitersQuery(Body):
 
 
 class ExecutivesQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(staff.EXECUTIVE_STATUSES)] = pydantic.Field(None, max_length=50)
     search: Optional[str] = pydantic.Field(None, max_length=100)
 
 

@@ -5,12 +5,12 @@ from typing import Optional
 import pydantic
 
 from .. import floor, shapes, tables
-from ..validation import Body
+from ..validation import Body, one_of
 from .base import APIHandler, path_id
 
 
 class TablesQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(floor.FILTERS)] = pydantic.Field(None, max_length=50)
 
 
 class TablesHandler(APIHandler):
