@@ -3,7 +3,7 @@ order and a customer's orders (the rules are ``protocol.customer_app``)."""
 
 import pydantic
 
-from .. import customer_app, shapes
+from .. import customer_app, floor_shapes, shapes
 from ..customer_app import APP_DEFAULT_ORDER_TYPE
 from ..validation import Body, Id
 from .base import APIHandler
@@ -20,7 +20,7 @@ class OrdersQuery(Body):
 
 
 class CustomerCatalogHandler(APIHandler):
-    responses = {"get": shapes.AppCatalog}
+    responses = {"get": floor_shapes.AppCatalog}
     queries = {"get": CatalogQuery}
     tags = ("customer app",)
 

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import pydantic
 
-from .. import customers, shapes
+from .. import customers, floor_shapes, shapes
 from ..validation import NOT_BLANK, Body, Email, Id
 from .base import APIHandler, path_id
 
@@ -66,7 +66,7 @@ class AddressesQuery(Body):
 
 
 class CustomersHandler(APIHandler):
-    responses = {"get": list[shapes.Customer], "post": shapes.CustomerSaved}
+    responses = {"get": list[floor_shapes.Customer], "post": floor_shapes.CustomerSaved}
     once = ("post",)
     bodies = {"post": CustomerBody}
     queries = {"get": SearchQuery}
@@ -112,7 +112,7 @@ class PhoneCodesHandler(APIHandler):
 
 
 class AddressesHandler(APIHandler):
-    responses = {"get": list[shapes.Address], "post": {201: shapes.AddressSaved}}
+    responses = {"get": list[floor_shapes.Address], "post": {201: floor_shapes.AddressSaved}}
     once = ("post",)
     bodies = {"post": AddressBody}
     queries = {"get": AddressesQuery}
@@ -132,7 +132,7 @@ class AddressesHandler(APIHandler):
 
 
 class AddressHandler(APIHandler):
-    responses = {"put": shapes.AddressSaved, "delete": shapes.Done}
+    responses = {"put": floor_shapes.AddressSaved, "delete": shapes.Done}
     once = ("put", "delete")
     bodies = {"put": AddressUpdateBody}
     tags = ("customers",)

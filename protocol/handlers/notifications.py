@@ -4,7 +4,7 @@ from typing import Literal, Optional
 
 import pydantic
 
-from .. import notifications, shapes
+from .. import floor_shapes, notifications
 from ..validation import Body
 from .base import APIHandler, path_id
 
@@ -35,7 +35,7 @@ class PageQuery(Body):
 
 
 class NotificationsHandler(APIHandler):
-    responses = {"get": shapes.NotificationPage}
+    responses = {"get": floor_shapes.NotificationPage}
     queries = {"get": PageQuery}
     tags = ("notifications",)
 
@@ -48,7 +48,7 @@ class NotificationsHandler(APIHandler):
 
 
 class ReadHandler(APIHandler):
-    responses = {"post": shapes.Read}
+    responses = {"post": floor_shapes.Read}
     once = ("post",)
     tags = ("notifications",)
 
@@ -59,7 +59,7 @@ class ReadHandler(APIHandler):
 
 
 class RegisterTokenHandler(APIHandler):
-    responses = {"post": shapes.Saved}
+    responses = {"post": floor_shapes.Saved}
     once = ("post",)
     bodies = {"post": RegisterTokenBody}
     tags = ("notifications",)
@@ -73,7 +73,7 @@ class RegisterTokenHandler(APIHandler):
 
 
 class TestNotificationHandler(APIHandler):
-    responses = {"post": shapes.Sent}
+    responses = {"post": floor_shapes.Sent}
     once = ("post",)
     bodies = {"post": TestNotificationBody}
     tags = ("notifications",)

@@ -11,7 +11,7 @@ import urllib.parse
 
 from ..realtime import auth
 from ..realtime.http import BroadcastAuthHandler
-from .. import shapes
+from .. import floor_shapes
 from .base import APIHandler
 
 CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it connects
@@ -46,7 +46,7 @@ def connection_settings(handler):
 
 
 class SettingsHandler(APIHandler):
-    responses = {"get": shapes.RealtimeSettingsAnswer}
+    responses = {"get": floor_shapes.RealtimeSettingsAnswer}
     tags = ("realtime",)
 
     def get(self):
@@ -60,7 +60,7 @@ class SettingsHandler(APIHandler):
 
 
 class BroadcastSettingsHandler(APIHandler):
-    responses = {"get": shapes.BroadcastSettingsAnswer}
+    responses = {"get": floor_shapes.BroadcastSettingsAnswer}
     tags = ("realtime",)
 
     def get(self):
@@ -72,7 +72,7 @@ class BroadcastSettingsHandler(APIHandler):
 
 
 class BeamsSettingsHandler(APIHandler):
-    responses = {"get": shapes.BeamsSettingsAnswer}
+    responses = {"get": floor_shapes.BeamsSettingsAnswer}
     tags = ("realtime",)
 
     def get(self):
@@ -83,7 +83,7 @@ class BeamsSettingsHandler(APIHandler):
 
 
 class StatusHandler(APIHandler):
-    responses = {"get": shapes.RealtimeStatus}
+    responses = {"get": floor_shapes.RealtimeStatus}
     tags = ("realtime",)
 
     def get(self):
@@ -98,7 +98,7 @@ class AuthorizeChannelHandler(BroadcastAuthHandler):
 
 
 class PresenceMembersHandler(APIHandler):
-    responses = {"get": shapes.Members}
+    responses = {"get": floor_shapes.Members}
     tags = ("realtime",)
 
     async def get(self, channel):

@@ -5,7 +5,7 @@ from typing import Optional
 
 import pydantic
 
-from .. import reservations, shapes
+from .. import floor_shapes, reservations
 from ..validation import Body, Email, Id, one_of
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
@@ -36,7 +36,7 @@ class StatusBody(Body):
 
 
 class TodayHandler(APIHandler):
-    responses = {"get": list[shapes.Reservation]}
+    responses = {"get": list[floor_shapes.Reservation]}
     tags = ("reservations",)
 
     async def get(self):
@@ -52,7 +52,7 @@ class ReservationsQuery(Body):
 
 
 class ReservationsHandler(APIHandler):
-    responses = {"get": shapes.ReservationPage, "post": {201: shapes.Reservation}}
+    responses = {"get": floor_shapes.ReservationPage, "post": {201: floor_shapes.Reservation}}
     once = ("post",)
     statuses = {"post": (409,)}
     bodies = {"post": ReservationBody}
@@ -77,7 +77,7 @@ class ReservationsHandler(APIHandler):
 
 
 class ReservationStatusHandler(APIHandler):
-    responses = {"post": shapes.ReservationStatusSet}
+    responses = {"post": floor_shapes.ReservationStatusSet}
     once = ("post",)
     statuses = {"post": (422,)}
     bodies = {"post": StatusBody}

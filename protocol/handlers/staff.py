@@ -5,7 +5,7 @@ from typing import Optional, Union
 
 import pydantic
 
-from .. import shapes, staff
+from .. import floor_shapes, staff
 from ..validation import Body, one_of
 from .base import APIHandler
 
@@ -28,7 +28,7 @@ class StaffHandler(APIHandler):
 
 
 class WaitersHandler(StaffHandler):
-    responses = {"get": list[Union[shapes.Waiter, shapes.Executive]]}
+    responses = {"get": list[Union[floor_shapes.Waiter, floor_shapes.Executive]]}
     queries = {"get": WaitersQuery}
 
     async def get(self):
@@ -41,7 +41,7 @@ class WaitersHandler(StaffHandler):
 
 
 class DeliveryExecutivesHandler(StaffHandler):
-    responses = {"get": list[shapes.Executive]}
+    responses = {"get": list[floor_shapes.Executive]}
     queries = {"get": ExecutivesQuery}
 
     async def get(self):
@@ -53,7 +53,7 @@ class DeliveryExecutivesHandler(StaffHandler):
 
 
 class RolesHandler(StaffHandler):
-    responses = {"get": list[shapes.Role]}
+    responses = {"get": list[floor_shapes.Role]}
     async def get(self):
         """The restaurant's roles: [{id, name, display_name, permissions_count}]."""
         await self.answer(staff.roles)
@@ -64,7 +64,7 @@ class PlatformRolesHandler(RolesHandler):
 
 
 class StaffListHandler(StaffHandler):
-    responses = {"get": list[shapes.Person]}
+    responses = {"get": list[floor_shapes.Person]}
     async def get(self):
         """The restaurant's staff: [{id, name, email, phone, phone_code, roles,
         branches[{id, name}]}]."""
@@ -76,7 +76,7 @@ class PlatformStaffHandler(StaffListHandler):
 
 
 class PermissionsHandler(StaffHandler):
-    responses = {"get": shapes.Permissions}
+    responses = {"get": floor_shapes.Permissions}
     async def get(self):
         """The restaurant's roles (each with its permissions' names) and every
         permission: {roles, permissions[{id, name, module}]}."""
@@ -84,7 +84,7 @@ class PermissionsHandler(StaffHandler):
 
 
 class LanguagesHandler(StaffHandler):
-    responses = {"get": list[shapes.Language]}
+    responses = {"get": list[floor_shapes.Language]}
     tags = ("platform",)
 
     async def get(self):
@@ -93,7 +93,7 @@ class LanguagesHandler(StaffHandler):
 
 
 class CurrenciesHandler(StaffHandler):
-    responses = {"get": list[shapes.CurrencyRow]}
+    responses = {"get": list[floor_shapes.CurrencyRow]}
     tags = ("platform",)
 
     async def get(self):
@@ -103,7 +103,7 @@ class CurrenciesHandler(StaffHandler):
 
 
 class PaymentGatewaysHandler(StaffHandler):
-    responses = {"get": list[shapes.PaymentGateway]}
+    responses = {"get": list[floor_shapes.PaymentGateway]}
     tags = ("platform",)
 
     async def get(self):
@@ -113,7 +113,7 @@ class PaymentGatewaysHandler(StaffHandler):
 
 
 class PrintersHandler(StaffHandler):
-    responses = {"get": list[shapes.Printer]}
+    responses = {"get": list[floor_shapes.Printer]}
     tags = ("platform",)
 
     async def get(self):
@@ -122,7 +122,7 @@ class PrintersHandler(StaffHandler):
 
 
 class ReceiptSettingsHandler(StaffHandler):
-    responses = {"get": shapes.ReceiptSettings}
+    responses = {"get": floor_shapes.ReceiptSettings}
     tags = ("platform",)
 
     async def get(self):

@@ -4,7 +4,7 @@ from typing import Optional
 
 import pydantic
 
-from .. import floor, shapes, tables
+from .. import floor, floor_shapes, tables
 from ..validation import Body, one_of
 from .base import APIHandler, path_id
 
@@ -14,7 +14,7 @@ class TablesQuery(Body):
 
 
 class TablesHandler(APIHandler):
-    responses = {"get": shapes.Tables}
+    responses = {"get": floor_shapes.Tables}
     queries = {"get": TablesQuery}
     tags = ("tables",)
 
@@ -27,7 +27,7 @@ class TablesHandler(APIHandler):
 
 
 class UnlockHandler(APIHandler):
-    responses = {"post": shapes.Unlocked}
+    responses = {"post": floor_shapes.Unlocked}
     once = ("post",)
     tags = ("tables",)
 
@@ -37,7 +37,7 @@ class UnlockHandler(APIHandler):
 
 
 class AreasHandler(APIHandler):
-    responses = {"get": list[shapes.Area]}
+    responses = {"get": list[floor_shapes.Area]}
     tags = ("tables",)
 
     async def get(self):

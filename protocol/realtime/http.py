@@ -16,7 +16,7 @@ from typing import Optional, Union
 
 import pydantic
 
-from .. import shapes
+from .. import floor_shapes
 from ..errors import APIError, NotFound
 from ..handlers.base import APIHandler
 from ..validation import Body
@@ -38,7 +38,7 @@ class ChannelAuthBody(Body):
 
 
 class BroadcastAuthHandler(APIHandler):
-    responses = {"post": shapes.ChannelAuth}
+    responses = {"post": floor_shapes.ChannelAuth}
     bodies = {"post": ChannelAuthBody}
     tags = ("realtime",)
 
@@ -119,7 +119,7 @@ class SignedHandler(APIHandler):
 
 
 class EventsHandler(SignedHandler):
-    responses = {"post": shapes.Published}
+    responses = {"post": floor_shapes.Published}
     bodies = {"post": EventBody}
 
     def post(self, app_id):
@@ -130,7 +130,7 @@ class EventsHandler(SignedHandler):
 
 
 class BatchEventsHandler(SignedHandler):
-    responses = {"post": shapes.Published}
+    responses = {"post": floor_shapes.Published}
     bodies = {"post": BatchBody}
 
     def post(self, app_id):
