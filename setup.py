@@ -22,7 +22,7 @@ setup(
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],
-        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3"],
+        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "schemathesis>=4.0"],
     },
     entry_points={
         "console_scripts": [

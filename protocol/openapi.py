@@ -2,10 +2,27 @@
 
 Paths and methods come from the handlers mounted; summaries from each method's
 docstring; request bodies and query parameters from the pydantic models the
-handlers validate with (``bodies``, ``queries``); security from ``public``. Nothing here is written by hand per route.
+handlers validate with (``bodies``, ``queries``); security from ``public``; 2xx
+answers from ``responses`` (protocol/shapes.py). Nothing here is written by hand per
+route, and every status the server can answer is listed (``_statuses``):
+
+- every operation: 413 (a body over the limit) and 414 (a URL over 8 KiB);
+- a token needed (not ``public``): 401 ``Unauthenticated``, 403 (a token of a branch this
+  node does not serve, or a role that may not) and 404;
+- a body: 400 (not JSON) and 415 (not JSON nor a form); a body or a query: 422
+  ``ValidationError``; a path id: 404;
+- ``once`` (``write_once``): 422 ``ValidationError`` (a bad Idempotency-Key) and, at the
+  cloud for a branch its edge runs, 202 ``Queued``, 409, 410 and 503 (with Retry-After);
+- ``statuses``: the module errors the handler's domain code raises (``Failure``; 429 is
+  ``Throttled`` with Retry-After). A 422 there is ``Unprocessable`` (a refusal in the
+  current state, ``{success: false, message}``); with a body's 422 it is ``oneOf`` both.
+
+405 is never listed (every answer says Allow).
 """
 
 import re
+
+import pydantic
 
 from .handlers.base import ID, APIHandler
 
@@ -21,6 +38,22 @@ ERROR_SCHEMAS = {
                    "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
     "Failure": {"type": "object", "required": ["success", "message"], "properties": {
         "success": {"const": False}, "message": {"type": "string"}}},
+    "Throttled": {"type": "object", "required": ["message"],
+                  "properties": {"message": {"type": "string"}}},
+    "Queued": {"type": "object", "required": ["success", "queued", "command_id", "message"],
+               "properties": {"success": {"const": True}, "queued": {"const": True},
+                              "command_id": {"type": "integer"}, "message": {"type": "string"}}},
+}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                               "required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+ONCE_STATUSES = (409, 410, 503)       # at the cloud, when the branch's edge runs it
+DESCRIPTIONS = {
+    400: "The body is not JSON, or the request is refused in the current state",
+    401: "Missing or invalid token", 403: "Not allowed", 404: "Not found",
+    409: "Conflicts with the current state", 410: "Reached the branch too late",
+    413: "Body too large", 414: "URL too long", 415: "Send JSON (or a form)",
+    422: "Invalid input", 429: "Too many attempts", 503: "The branch's server is offline",
+    507: "No room left",
 }
 
 
@@ -48,9 +81,80 @@ def _doc(fn):
     return summary.strip(), " ".join(line.strip() for line in text.splitlines())
 
 
-def _error(ref, description):
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/%s" % ref}}}}
+def _ref(name):
+    return {"$ref": "#/components/schemas/%s" % name}
+
+
+def _answer(description, schema, headers=None):
+    answer = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _error(ref, status):
+    return _answer(DESCRIPTIONS[status], _ref(ref),
+                   RETRY_AFTER if status == 429 else None)
+
+
+def _shape_schema(shape, schemas):
+    """The JSON schema of a response shape (a pydantic model or a type such as
+    list[Model]), its models added to ``schemas``."""
+    if isinstance(shape, dict):
+        return shape                                       # a JSON schema as it is
+    schema = pydantic.TypeAdapter(shape).json_schema(
+        mode="serialization", ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    if isinstance(shape, type) and issubclass(shape, pydantic.BaseModel):
+        schemas[shape.__name__] = schema
+        return _ref(shape.__name__)
+    return schema
+
+
+def _statuses(handler, method, has_path_ids):
+    """{status: error schema name} of every error ``method`` of ``handler`` can answer."""
+    found = {413: "Failure", 414: "Failure"}
+    validates = method in handler.bodies or method in handler.queries or method in handler.once
+    if not handler.public:
+        found.update({401: "Unauthenticated", 403: "Failure", 404: "Failure"})
+    if method in handler.bodies:
+        found.update({400: "Failure", 415: "Failure"})
+    if validates:
+        found[422] = "ValidationError"
+    if has_path_ids:
+        found[404] = "Failure"
+    if method in handler.once:
+        found.update((status, "Failure") for status in ONCE_STATUSES)
+    for status in handler.statuses.get(method, ()):
+        if status == 429:
+            found[429] = "Throttled"
+        elif status == 422 and validates:
+            found[422] = ("ValidationError", "Failure")
+        else:
+            found[status] = "Failure"
+    return found
+
+
+def _responses(handler, method, has_path_ids, schemas):
+    shape = handler.responses.get(method)
+    if shape is None:
+        raise LookupError("%s.%s declares no response (responses = {%r: ...})"
+                          % (handler.__name__, method, method))
+    by_status = isinstance(shape, dict) and all(isinstance(k, int) for k in shape)
+    ok = shape if by_status else {200: shape}
+    responses = {str(status): _answer("Success", _shape_schema(s, schemas))
+                 for status, s in ok.items()}
+    if method in handler.once:
+        responses["202"] = _answer("Queued for the branch's server", _ref("Queued"))
+    for status, ref in sorted(_statuses(handler, method, has_path_ids).items()):
+        if isinstance(ref, tuple):
+            responses[str(status)] = _answer(DESCRIPTIONS[status],
+                                             {"oneOf": [_ref(r) for r in ref]})
+        else:
+            responses[str(status)] = _error(ref, status)
+    if "503" in responses:
+        responses["503"]["headers"] = RETRY_AFTER
+    return responses
 
 
 def document(routes, *, title="Branchline API", version="1"):
@@ -72,12 +176,7 @@ def document(routes, *, title="Branchline API", version="1"):
                 "summary": summary or handler.__name__,
                 "description": description,
                 "tags": list(handler.tags),
-                "responses": {
-                    "200": {"description": "Success", "content": {"application/json": {}}},
-                    "422": _error("ValidationError", "Invalid input"),
-                    "403": _error("Failure", "Not allowed"),
-                    "404": _error("Failure", "Not found"),
-                },
+                "responses": _responses(handler, method, bool(params), schemas),
             }
             query = handler.queries.get(method)
             parameters = params + (_query_parameters(query) if query is not None else [])
@@ -93,8 +192,6 @@ def document(routes, *, title="Branchline API", version="1"):
                     "schema": {"$ref": "#/components/schemas/%s" % model.__name__}}}}
             if handler.public:
                 op["security"] = []
-            else:
-                op["responses"]["401"] = _error("Unauthenticated", "Missing or invalid token")
             item[method] = op
     return {
         "openapi": "3.1.0",

@@ -17,8 +17,14 @@ from .errors import ValidationFailed
 
 
 class Body(pydantic.BaseModel):
-    """Base of every request body: unknown fields are ignored, known ones checked."""
-    model_config = pydantic.ConfigDict(extra="ignore", str_strip_whitespace=True)
+    """Base of every request body: unknown fields are ignored, known ones checked. The
+    document says what an unknown field may hold and still be read past: a plain value
+    (every number in a body is bounded where JSON is read, protocol/wire.py)."""
+    model_config = pydantic.ConfigDict(
+        extra="ignore", str_strip_whitespace=True,
+        json_schema_extra={"additionalProperties": {
+            "type": ["string", "boolean", "null", "integer"],
+            "minimum": -10 ** 18, "maximum": 10 ** 18}})
 
 
 class Retryable(Body):
@@ -53,6 +59,27 @@ def _check_id(value):
 # an out-of-range integer reaching the database.
 Id = Annotated[int, pydantic.AfterValidator(_check_id),
                pydantic.WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+
+
+def one_of(values):
+    """A string the domain checks against ``values`` itself (in any case where it says so,
+    answering 422 with the allowed list); the OpenAPI document lists them as its enum."""
+    return Annotated[str, pydantic.WithJsonSchema({"type": "string", "enum": list(values)})]
+
+
+# Free-form JSON a client may send (a notification's data, a charge): its numbers are
+# documented as whole numbers within what the body reader accepts (protocol/wire.py).
+_FREE_SCALAR = {"anyOf": [{"type": ["string", "boolean", "null"]},
+                          {"type": "integer", "minimum": -10 ** 18, "maximum": 10 ** 18}]}
+_FREE_VALUE = {"anyOf": [_FREE_SCALAR, {"type": "array", "items": _FREE_SCALAR},
+                         {"type": "object", "additionalProperties": _FREE_SCALAR}]}
+FreeObject = Annotated[dict, pydantic.WithJsonSchema(
+    {"type": "object", "additionalProperties": _FREE_VALUE})]
+
+
+# A required form field: a blank one is dropped before validation ("required"), so the
+# document asks for a character that is not a space.
+NOT_BLANK = {"pattern": r"\S"}
 
 
 def _attribute(loc):

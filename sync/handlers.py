@@ -11,7 +11,7 @@ from protocol.errors import APIError, Forbidden
 from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
 
-from . import auth, enrollment, feed, ingest, status
+from . import auth, enrollment, feed, ingest, shapes, status
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
@@ -61,6 +61,7 @@ class SnapshotQuery(validation.Body):
 
 class SyncHandler(APIHandler):
     """A request signed by an enrolled edge (sync/auth.py)."""
+    statuses = {"get": (401,), "post": (401,)}
     public = True
     tags = ("sync",)
     _stream_request_body = False     # the signature covers the body: read whole first
@@ -82,6 +83,8 @@ class SyncHandler(APIHandler):
 
 
 class EnrollHandler(APIHandler):
+    responses = {"post": shapes.Enrolled}
+    statuses = {"post": (429, 507)}
     public = True
     bodies = {"post": EnrollBody}
     tags = ("sync",)
@@ -100,6 +103,8 @@ class EnrollHandler(APIHandler):
 
 
 class PushHandler(SyncHandler):
+    responses = {"post": shapes.Applied}
+    statuses = {"post": (401, 409)}
     bodies = {"post": PushBody}
 
     async def post(self):
@@ -124,6 +129,7 @@ class PushHandler(SyncHandler):
 
 
 class PullHandler(SyncHandler):
+    responses = {"get": shapes.Changes}
     queries = {"get": PullQuery}
 
     async def get(self):
@@ -158,7 +164,9 @@ class PullHandler(SyncHandler):
 
 
 class SnapshotHandler(SyncHandler):
+    responses = {"get": shapes.Snapshot}
     queries = {"get": SnapshotQuery}
+    statuses = {"get": (401, 404)}
 
     async def get(self):
         """Without ``table``: the cursor to pull from afterwards and the tables to
@@ -183,6 +191,7 @@ def _require_manager(actor):
 
 
 class CloudStatusHandler(APIHandler):
+    responses = {"get": shapes.CloudStatus}
     tags = ("sync",)
 
     async def get(self):
@@ -195,6 +204,7 @@ class CloudStatusHandler(APIHandler):
 
 
 class EdgeStatusHandler(APIHandler):
+    responses = {"get": shapes.EdgeStatus}
     tags = ("sync",)
 
     async def get(self):

@@ -2,7 +2,7 @@
 
 import datetime
 
-from .. import accounts, validation
+from .. import accounts, shapes, validation
 from ..validation import Body, Email
 from .base import APIHandler
 
@@ -13,6 +13,8 @@ class LoginBody(Body):
 
 
 class LoginHandler(APIHandler):
+    responses = {"post": shapes.LoggedIn}
+    statuses = {"post": (429,)}
     public = True
     bodies = {"post": LoginBody}
     tags = ("auth",)
@@ -48,6 +50,7 @@ class LoginHandler(APIHandler):
 
 
 class MeHandler(APIHandler):
+    responses = {"get": shapes.Me}
     tags = ("auth",)
 
     async def get(self):
@@ -56,6 +59,7 @@ class MeHandler(APIHandler):
 
 
 class LogoutHandler(APIHandler):
+    responses = {"post": shapes.Done}
     tags = ("auth",)
 
     async def post(self):

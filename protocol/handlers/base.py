@@ -1,10 +1,12 @@
 """The base of every API handler: body parsing, authentication, errors.
 
 A handler subclass declares, per HTTP method, the pydantic model of its body
-(``bodies = {"post": LoginBody}``) and of its query string (``queries = {"get":
-PageQuery}``), says whether it needs no token (``public = True``), and documents
-each method with its docstring; the OpenAPI document is generated from exactly
-these. Ids in paths are written ``path_id("order_id")``: at most 18 digits, so an
+(``bodies = {"post": LoginBody}``), of its query string (``queries = {"get":
+PageQuery}``) and of its answer (``responses = {"get": shapes.Order}``), the
+methods that go through ``write_once`` (``once = ("post",)``) and the module
+errors a method may answer beyond those (``statuses = {"post": (409,)}``), says
+whether it needs no token (``public = True``), and documents each method with its
+docstring; the OpenAPI document is generated from exactly these. Ids in paths are written ``path_id("order_id")``: at most 18 digits, so an
 id no database column can hold is a plain 404. Blocking work goes through
 ``await self.run(fn, ...)`` (the node's Store threads). Errors are raised, and
 rendered by ``write_error`` only.
@@ -55,6 +57,11 @@ class APIHandler(tornado.web.RequestHandler):
     bodies = {}             # method name -> validation.Body subclass
     queries = {}            # method name -> validation.Body subclass of the query string
     parsed_body = None      # what self.body() answered
+    responses = {}          # method name -> its 2xx answer's shape (protocol/shapes.py), or
+                            # {status: shape} when it is not 200
+    once = ()               # methods answered through write_once (Idempotency-Key, commands)
+    statuses = {}           # method name -> the module errors ({success: false, message}) it
+                            # may answer beyond what the above imply (protocol/openapi.py)
     tags = ()
 
     @property

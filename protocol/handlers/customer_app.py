@@ -3,7 +3,7 @@ order and a customer's orders (the rules are ``protocol.customer_app``)."""
 
 import pydantic
 
-from .. import customer_app
+from .. import customer_app, floor_shapes, shapes
 from ..customer_app import APP_DEFAULT_ORDER_TYPE
 from ..validation import Body, Id
 from .base import APIHandler
@@ -20,6 +20,7 @@ class OrdersQuery(Body):
 
 
 class CustomerCatalogHandler(APIHandler):
+    responses = {"get": floor_shapes.AppCatalog}
     queries = {"get": CatalogQuery}
     tags = ("customer app",)
 
@@ -32,6 +33,9 @@ class CustomerCatalogHandler(APIHandler):
 
 
 class CustomerOrdersHandler(APIHandler):
+    responses = {"get": shapes.OrderPage, "post": {201: shapes.OrderCreated}}
+    once = ("post",)
+    statuses = {"post": (409,)}
     bodies = {"post": OrderBody}
     queries = {"get": OrdersQuery}
     tags = ("customer app",)

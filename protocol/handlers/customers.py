@@ -5,8 +5,8 @@ from typing import Annotated, Optional
 
 import pydantic
 
-from .. import customers
-from ..validation import Body, Email, Id, Retryable
+from .. import customers, floor_shapes, shapes
+from ..validation import NOT_BLANK, Body, Email, Id, Retryable
 from .base import APIHandler, path_id
 
 
@@ -35,16 +35,16 @@ Longitude = Annotated[Decimal, pydantic.Field(ge=-180, le=180)]
 
 
 class CustomerBody(FormBody, Retryable):
-    name: str = pydantic.Field(max_length=255)
-    phone_code: PhoneText = pydantic.Field(max_length=8)
-    phone: PhoneText = pydantic.Field(max_length=32)
+    name: str = pydantic.Field(max_length=255, json_schema_extra=NOT_BLANK)
+    phone_code: PhoneText = pydantic.Field(max_length=8, json_schema_extra=NOT_BLANK)
+    phone: PhoneText = pydantic.Field(max_length=32, json_schema_extra=NOT_BLANK)
     email: Optional[Email] = None
     address: Optional[str] = pydantic.Field(None, max_length=500)
 
 
 class AddressBody(FormBody, Retryable):
     customer_id: Id
-    address: str = pydantic.Field(max_length=500)
+    address: str = pydantic.Field(max_length=500, json_schema_extra=NOT_BLANK)
     label: Optional[str] = pydantic.Field(None, max_length=255)
     lat: Optional[Latitude] = None
     lng: Optional[Longitude] = None
@@ -66,6 +66,8 @@ class AddressesQuery(Body):
 
 
 class CustomersHandler(APIHandler):
+    responses = {"get": list[floor_shapes.Customer], "post": floor_shapes.CustomerSaved}
+    once = ("post",)
     bodies = {"post": CustomerBody}
     queries = {"get": SearchQuery}
     tags = ("customers",)
@@ -88,6 +90,9 @@ class CustomerAppCustomersHandler(CustomersHandler):
 
 
 class CustomerHandler(APIHandler):
+    responses = {"delete": shapes.Done}
+    once = ("delete",)
+    statuses = {"delete": (409,)}
     tags = ("customers",)
 
     async def delete(self, customer_id):
@@ -96,6 +101,7 @@ class CustomerHandler(APIHandler):
 
 
 class PhoneCodesHandler(APIHandler):
+    responses = {"get": list[str]}
     queries = {"get": SearchQuery}
     tags = ("customers",)
 
@@ -106,6 +112,8 @@ class PhoneCodesHandler(APIHandler):
 
 
 class AddressesHandler(APIHandler):
+    responses = {"get": list[floor_shapes.Address], "post": {201: floor_shapes.AddressSaved}}
+    once = ("post",)
     bodies = {"post": AddressBody}
     queries = {"get": AddressesQuery}
     tags = ("customers",)
@@ -124,6 +132,8 @@ class AddressesHandler(APIHandler):
 
 
 class AddressHandler(APIHandler):
+    responses = {"put": floor_shapes.AddressSaved, "delete": shapes.Done}
+    once = ("put", "delete")
     bodies = {"put": AddressUpdateBody}
     tags = ("customers",)
 

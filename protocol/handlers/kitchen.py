@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import pydantic
 
-from .. import kitchen, tickets
-from ..validation import Body, Id
+from .. import kitchen, shapes, tickets
+from ..validation import Body, Id, one_of
 from .base import APIHandler, path_id
 
 
@@ -16,22 +16,25 @@ class KotFilters(Body):
     status: Optional[Literal[tuple(tickets.KOT_STATUSES)]] = None
     kitchen_place_id: Optional[Id] = None
     date: Optional[Annotated[datetime.date, pydantic.Field(
-        ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30))]] = None
+        ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30)),
+        pydantic.WithJsonSchema({"type": "string", "format": "date",
+                                 "pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"})]] = None
     limit: int = pydantic.Field(50, ge=1, le=100)
     offset: int = pydantic.Field(0, ge=0)
 
 
 class KotStatusBody(Body):
-    status: str
+    status: one_of(tickets.KOT_STATUSES)
     cancel_reason_id: Optional[Id] = None
     cancel_reason_text: Optional[str] = pydantic.Field(None, max_length=500)
 
 
 class ItemStatusBody(Body):
-    status: str
+    status: one_of(tickets.KOT_ITEM_STATUSES)
 
 
 class OrderKotsHandler(APIHandler):
+    responses = {"get": shapes.OrderKots}
     tags = ("kitchen",)
 
     async def get(self, order_id):
@@ -40,6 +43,7 @@ class OrderKotsHandler(APIHandler):
 
 
 class KotsHandler(APIHandler):
+    responses = {"get": shapes.KitchenDisplay}
     queries = {"get": KotFilters}
     tags = ("kitchen",)
 
@@ -50,6 +54,7 @@ class KotsHandler(APIHandler):
 
 
 class KotHandler(APIHandler):
+    responses = {"get": shapes.OneKot}
     tags = ("kitchen",)
 
     async def get(self, kot_id):
@@ -58,6 +63,9 @@ class KotHandler(APIHandler):
 
 
 class KotStatusHandler(APIHandler):
+    responses = {"put": shapes.KotStatusSet}
+    once = ("put",)
+    statuses = {"put": (422,)}
     bodies = {"put": KotStatusBody}
     tags = ("kitchen",)
 
@@ -70,6 +78,9 @@ class KotStatusHandler(APIHandler):
 
 
 class KotItemStatusHandler(APIHandler):
+    responses = {"put": shapes.KotItemStatusSet}
+    once = ("put",)
+    statuses = {"put": (422,)}
     bodies = {"put": ItemStatusBody}
     tags = ("kitchen",)
 
@@ -81,6 +92,7 @@ class KotItemStatusHandler(APIHandler):
 
 
 class KotPlacesHandler(APIHandler):
+    responses = {"get": shapes.KotPlaces}
     tags = ("kitchen",)
 
     async def get(self):
@@ -89,6 +101,7 @@ class KotPlacesHandler(APIHandler):
 
 
 class CancelReasonsHandler(APIHandler):
+    responses = {"get": shapes.CancelReasons}
     tags = ("kitchen",)
 
     async def get(self):

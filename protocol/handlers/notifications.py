@@ -4,8 +4,8 @@ from typing import Literal, Optional
 
 import pydantic
 
-from .. import notifications
-from ..validation import Body, Retryable
+from .. import floor_shapes, notifications
+from ..validation import Body, FreeObject, Retryable
 from .base import APIHandler, path_id
 
 
@@ -27,7 +27,7 @@ class RegisterTokenBody(Body):
 class TestNotificationBody(Retryable):
     title: str = pydantic.Field(min_length=1, max_length=255)
     body: str = pydantic.Field(min_length=1, max_length=2000)
-    data: Optional[dict] = None
+    data: Optional[FreeObject] = None
 
 
 class PageQuery(Body):
@@ -35,6 +35,7 @@ class PageQuery(Body):
 
 
 class NotificationsHandler(APIHandler):
+    responses = {"get": floor_shapes.NotificationPage}
     queries = {"get": PageQuery}
     tags = ("notifications",)
 
@@ -47,6 +48,8 @@ class NotificationsHandler(APIHandler):
 
 
 class ReadHandler(APIHandler):
+    responses = {"post": floor_shapes.Read}
+    once = ("post",)
     tags = ("notifications",)
 
     async def post(self, notification_id):
@@ -56,6 +59,8 @@ class ReadHandler(APIHandler):
 
 
 class RegisterTokenHandler(APIHandler):
+    responses = {"post": floor_shapes.Saved}
+    once = ("post",)
     bodies = {"post": RegisterTokenBody}
     tags = ("notifications",)
 
@@ -68,6 +73,8 @@ class RegisterTokenHandler(APIHandler):
 
 
 class TestNotificationHandler(APIHandler):
+    responses = {"post": floor_shapes.Sent}
+    once = ("post",)
     bodies = {"post": TestNotificationBody}
     tags = ("notifications",)
 

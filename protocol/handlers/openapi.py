@@ -5,6 +5,7 @@ from .base import APIHandler
 
 
 class OpenAPIHandler(APIHandler):
+    responses = {"get": {"type": "object", "required": ["openapi", "paths"]}}
     public = True
     tags = ("meta",)
 

@@ -6,9 +6,9 @@ from typing import Literal, Optional, Union
 
 import pydantic
 
-from .. import orders, payments
+from .. import orders, payments, shapes
 from ..errors import ValidationFailed
-from ..validation import Body, Email, Id, Money, Retryable
+from ..validation import Body, Email, Id, Money, Retryable, one_of
 from .base import APIHandler, path_id
 
 ID = path_id("order_id")
@@ -20,6 +20,9 @@ class ModifierIn(Body):
 
 
 class ItemIn(Body):
+    model_config = pydantic.ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["id"], "properties": {"id": {"type": "integer"}}},
+        {"required": ["menu_item_id"], "properties": {"menu_item_id": {"type": "integer"}}}]})
     id: Optional[Id] = None
     menu_item_id: Optional[Id] = None
     quantity: int = pydantic.Field(1, ge=1, le=1000)
@@ -140,13 +143,13 @@ class ItemsBody(Body):
 
 
 class StatusBody(Body):
-    status: str
+    status: one_of(orders.ORDER_STATUSES)
 
 
 class PayBody(Retryable):
     amount: Optional[Decimal] = pydantic.Field(None, max_digits=12, decimal_places=2)
-    method: Optional[str] = None
-    payment_method: Optional[str] = None
+    method: Optional[one_of(payments.PAY_METHODS)] = None
+    payment_method: Optional[one_of(payments.PAY_METHODS)] = None
 
 
 class SplitItem(Body):
@@ -174,7 +177,7 @@ class KotBody(Retryable):
 
 
 class OrdersQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(orders.STATUSES)] = pydantic.Field(None, max_length=50)
     date_from: Optional[datetime.datetime] = None
     date_to: Optional[datetime.datetime] = None
     search: Optional[str] = pydantic.Field(None, max_length=255)
@@ -182,6 +185,9 @@ class OrdersQuery(Body):
 
 
 class OrdersHandler(APIHandler):
+    responses = {"get": shapes.OrderPage, "post": {201: shapes.OrderCreated}}
+    once = ("post",)
+    statuses = {"post": (409,)}
     bodies = {"post": OrderBody}
     queries = {"get": OrdersQuery}
     tags = ("orders",)
@@ -206,6 +212,9 @@ class OrdersHandler(APIHandler):
 
 
 class OrderHandler(APIHandler):
+    responses = {"get": shapes.Order, "put": shapes.OrderCreated}
+    once = ("put",)
+    statuses = {"put": (409,)}
     bodies = {"put": OrderUpdateBody}
     tags = ("orders",)
 
@@ -221,6 +230,9 @@ class OrderHandler(APIHandler):
 
 
 class OrderItemsHandler(APIHandler):
+    responses = {"put": shapes.ItemsChanged}
+    once = ("put",)
+    statuses = {"put": (422,)}
     bodies = {"put": ItemsBody}
     tags = ("orders",)
 
@@ -232,6 +244,9 @@ class OrderItemsHandler(APIHandler):
 
 
 class OrderStatusHandler(APIHandler):
+    responses = {"post": shapes.StatusSet}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": StatusBody}
     tags = ("orders",)
 
@@ -242,6 +257,9 @@ class OrderStatusHandler(APIHandler):
 
 
 class OrderKotHandler(APIHandler):
+    responses = {"post": {201: shapes.KotSent}}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": KotBody}
     tags = ("kitchen",)
 
@@ -252,6 +270,9 @@ class OrderKotHandler(APIHandler):
 
 
 class PayHandler(APIHandler):
+    responses = {"post": shapes.Paid}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": PayBody}
     tags = ("payments",)
 
@@ -266,6 +287,9 @@ class PayHandler(APIHandler):
 
 
 class SplitPaymentHandler(APIHandler):
+    responses = {"post": shapes.Split}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": SplitBody}
     tags = ("payments",)
 
@@ -277,6 +301,9 @@ class SplitPaymentHandler(APIHandler):
 
 
 class TipHandler(APIHandler):
+    responses = {"post": shapes.Tipped}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": TipBody}
     tags = ("payments",)
 

@@ -1,6 +1,6 @@
 """Branch context: switching branch, the platform configuration."""
 
-from .. import accounts
+from .. import accounts, shapes
 from ..validation import Body, Id
 from .base import APIHandler
 
@@ -10,6 +10,7 @@ class SwitchBranchBody(Body):
 
 
 class SwitchBranchHandler(APIHandler):
+    responses = {"post": shapes.SwitchedBranch}
     bodies = {"post": SwitchBranchBody}
     tags = ("platform",)
 
@@ -35,6 +36,7 @@ class SwitchBranchHandler(APIHandler):
 
 
 class ConfigHandler(APIHandler):
+    responses = {"get": shapes.PlatformConfig}
     tags = ("platform",)
 
     async def get(self):

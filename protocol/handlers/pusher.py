@@ -11,6 +11,7 @@ import urllib.parse
 
 from ..realtime import auth
 from ..realtime.http import BroadcastAuthHandler
+from .. import floor_shapes
 from .base import APIHandler
 
 CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it connects
@@ -45,6 +46,7 @@ def connection_settings(handler):
 
 
 class SettingsHandler(APIHandler):
+    responses = {"get": floor_shapes.RealtimeSettingsAnswer}
     tags = ("realtime",)
 
     def get(self):
@@ -58,6 +60,7 @@ class SettingsHandler(APIHandler):
 
 
 class BroadcastSettingsHandler(APIHandler):
+    responses = {"get": floor_shapes.BroadcastSettingsAnswer}
     tags = ("realtime",)
 
     def get(self):
@@ -69,6 +72,7 @@ class BroadcastSettingsHandler(APIHandler):
 
 
 class BeamsSettingsHandler(APIHandler):
+    responses = {"get": floor_shapes.BeamsSettingsAnswer}
     tags = ("realtime",)
 
     def get(self):
@@ -79,6 +83,7 @@ class BeamsSettingsHandler(APIHandler):
 
 
 class StatusHandler(APIHandler):
+    responses = {"get": floor_shapes.RealtimeStatus}
     tags = ("realtime",)
 
     def get(self):
@@ -93,6 +98,7 @@ class AuthorizeChannelHandler(BroadcastAuthHandler):
 
 
 class PresenceMembersHandler(APIHandler):
+    responses = {"get": floor_shapes.Members}
     tags = ("realtime",)
 
     async def get(self, channel):

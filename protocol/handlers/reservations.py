@@ -5,8 +5,8 @@ from typing import Optional
 
 import pydantic
 
-from .. import reservations
-from ..validation import Body, Email, Id, Retryable
+from .. import floor_shapes, reservations
+from ..validation import Body, Email, Id, Retryable, one_of
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
 
@@ -20,7 +20,7 @@ class ReservationBody(FormBody, Retryable):
     phone: Optional[PhoneText] = pydantic.Field(None, max_length=32)
     email: Optional[Email] = None
     special_requests: Optional[str] = pydantic.Field(None, max_length=2000)
-    slot_type: Optional[str] = pydantic.Field(None, max_length=32)
+    slot_type: Optional[one_of(reservations.SLOT_TYPES)] = pydantic.Field(None, max_length=32)
 
     @pydantic.field_validator("reservation_date_time")
     @classmethod
@@ -32,10 +32,11 @@ class ReservationBody(FormBody, Retryable):
 
 
 class StatusBody(Body):
-    status: str = pydantic.Field(max_length=32)
+    status: one_of(reservations.STATUSES) = pydantic.Field(max_length=32)
 
 
 class TodayHandler(APIHandler):
+    responses = {"get": list[floor_shapes.Reservation]}
     tags = ("reservations",)
 
     async def get(self):
@@ -45,12 +46,15 @@ class TodayHandler(APIHandler):
 
 
 class ReservationsQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(reservations.STATUSES)] = pydantic.Field(None, max_length=50)
     date: Optional[str] = pydantic.Field(None, max_length=50)
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
 class ReservationsHandler(APIHandler):
+    responses = {"get": floor_shapes.ReservationPage, "post": {201: floor_shapes.Reservation}}
+    once = ("post",)
+    statuses = {"post": (409,)}
     bodies = {"post": ReservationBody}
     queries = {"get": ReservationsQuery}
     tags = ("reservations",)
@@ -73,6 +77,9 @@ class ReservationsHandler(APIHandler):
 
 
 class ReservationStatusHandler(APIHandler):
+    responses = {"post": floor_shapes.ReservationStatusSet}
+    once = ("post",)
+    statuses = {"post": (422,)}
     bodies = {"post": StatusBody}
     tags = ("reservations",)
 

@@ -1,12 +1,12 @@
 """Staff and platform settings (waiters by role, delivery executives, roles, staff,
 permissions, languages, currencies, payment gateways, printers, receipt settings)."""
 
-from typing import Optional
+from typing import Optional, Union
 
 import pydantic
 
-from .. import staff
-from ..validation import Body
+from .. import floor_shapes, staff
+from ..validation import Body, one_of
 from .base import APIHandler
 
 
@@ -16,7 +16,7 @@ class WaitersQuery(Body):
 
 
 class ExecutivesQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(staff.EXECUTIVE_STATUSES)] = pydantic.Field(None, max_length=50)
     search: Optional[str] = pydantic.Field(None, max_length=100)
 
 
@@ -28,6 +28,7 @@ class StaffHandler(APIHandler):
 
 
 class WaitersHandler(StaffHandler):
+    responses = {"get": list[Union[floor_shapes.Waiter, floor_shapes.Executive]]}
     queries = {"get": WaitersQuery}
 
     async def get(self):
@@ -40,6 +41,7 @@ class WaitersHandler(StaffHandler):
 
 
 class DeliveryExecutivesHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.Executive]}
     queries = {"get": ExecutivesQuery}
 
     async def get(self):
@@ -51,6 +53,7 @@ class DeliveryExecutivesHandler(StaffHandler):
 
 
 class RolesHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.Role]}
     async def get(self):
         """The restaurant's roles: [{id, name, display_name, permissions_count}]."""
         await self.answer(staff.roles)
@@ -61,6 +64,7 @@ class PlatformRolesHandler(RolesHandler):
 
 
 class StaffListHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.Person]}
     async def get(self):
         """The restaurant's staff: [{id, name, email, phone, phone_code, roles,
         branches[{id, name}]}]."""
@@ -72,6 +76,7 @@ class PlatformStaffHandler(StaffListHandler):
 
 
 class PermissionsHandler(StaffHandler):
+    responses = {"get": floor_shapes.Permissions}
     async def get(self):
         """The restaurant's roles (each with its permissions' names) and every
         permission: {roles, permissions[{id, name, module}]}."""
@@ -79,6 +84,7 @@ class PermissionsHandler(StaffHandler):
 
 
 class LanguagesHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.Language]}
     tags = ("platform",)
 
     async def get(self):
@@ -87,6 +93,7 @@ class LanguagesHandler(StaffHandler):
 
 
 class CurrenciesHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.CurrencyRow]}
     tags = ("platform",)
 
     async def get(self):
@@ -96,6 +103,7 @@ class CurrenciesHandler(StaffHandler):
 
 
 class PaymentGatewaysHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.PaymentGateway]}
     tags = ("platform",)
 
     async def get(self):
@@ -105,6 +113,7 @@ class PaymentGatewaysHandler(StaffHandler):
 
 
 class PrintersHandler(StaffHandler):
+    responses = {"get": list[floor_shapes.Printer]}
     tags = ("platform",)
 
     async def get(self):
@@ -113,6 +122,7 @@ class PrintersHandler(StaffHandler):
 
 
 class ReceiptSettingsHandler(StaffHandler):
+    responses = {"get": floor_shapes.ReceiptSettings}
     tags = ("platform",)
 
     async def get(self):

@@ -4,16 +4,17 @@ from typing import Optional
 
 import pydantic
 
-from .. import floor, tables
-from ..validation import Body
+from .. import floor, floor_shapes, tables
+from ..validation import Body, one_of
 from .base import APIHandler, path_id
 
 
 class TablesQuery(Body):
-    status: Optional[str] = pydantic.Field(None, max_length=50)
+    status: Optional[one_of(floor.FILTERS)] = pydantic.Field(None, max_length=50)
 
 
 class TablesHandler(APIHandler):
+    responses = {"get": floor_shapes.Tables}
     queries = {"get": TablesQuery}
     tags = ("tables",)
 
@@ -26,6 +27,8 @@ class TablesHandler(APIHandler):
 
 
 class UnlockHandler(APIHandler):
+    responses = {"post": floor_shapes.Unlocked}
+    once = ("post",)
     tags = ("tables",)
 
     async def post(self, table_id):
@@ -34,6 +37,7 @@ class UnlockHandler(APIHandler):
 
 
 class AreasHandler(APIHandler):
+    responses = {"get": list[floor_shapes.Area]}
     tags = ("tables",)
 
     async def get(self):

@@ -16,6 +16,7 @@ from typing import Optional, Union
 
 import pydantic
 
+from .. import floor_shapes
 from ..errors import APIError, NotFound
 from ..handlers.base import APIHandler
 from ..validation import Body
@@ -37,6 +38,7 @@ class ChannelAuthBody(Body):
 
 
 class BroadcastAuthHandler(APIHandler):
+    responses = {"post": floor_shapes.ChannelAuth}
     bodies = {"post": ChannelAuthBody}
     tags = ("realtime",)
 
@@ -81,6 +83,7 @@ class BatchBody(Body):
 
 class SignedHandler(APIHandler):
     """A handler of Pusher's HTTP API: no token, the request is signed with the secret."""
+    statuses = {"post": (401,)}
     public = True
     tags = ("realtime",)
     _stream_request_body = False     # the signature covers the body: read whole first
@@ -116,6 +119,7 @@ class SignedHandler(APIHandler):
 
 
 class EventsHandler(SignedHandler):
+    responses = {"post": floor_shapes.Published}
     bodies = {"post": EventBody}
 
     def post(self, app_id):
@@ -126,6 +130,7 @@ class EventsHandler(SignedHandler):
 
 
 class BatchEventsHandler(SignedHandler):
+    responses = {"post": floor_shapes.Published}
     bodies = {"post": BatchBody}
 
     def post(self, app_id):
