@@ -13,12 +13,29 @@ D, A = "Downtown", "Airport"
 
 @pytest.fixture
 async def branches(start_node, tmp_path, demo):
-    """(cloud, Downtown edge, Airport edge), both enrolled and syncing."""
+    """(cloud, Downtown edge, Airport edge), both enrolled and syncing, each with
+    ``token``: a waiter's there (the owner's at the cloud)."""
     cloud = await start_node("cloud")
     for branch in (D, A):
         await enroll_box(cloud, tmp_path, branch, new_code(cloud, demo["branches"][branch]))
-    return (cloud, await start_node("edge", D, name=D, sync=True),
-            await start_node("edge", A, name=A, sync=True))
+    downtown = await start_node("edge", D, name=D, sync=True)
+    airport = await start_node("edge", A, name=A, sync=True)
+    for server, login in ((cloud, "owner"), (downtown, "waiter"), (airport, "airport.waiter")):
+        server.token = await server.login(login + "@demo.test")
+    return cloud, downtown, airport
+
+
+async def downtown_order(branches, demo, **fields):
+    """The id of an order placed at Downtown, once it has reached the cloud."""
+    cloud, downtown, _ = branches
+    placed = await downtown.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}], **fields},
+        token=downtown.token)
+    assert placed.status == 201, placed
+    order_id = placed.body["order"]["id"]
+    await eventually(lambda: cloud.node.store.call(
+        lambda: models.Order.get_or_none(models.Order.id == order_id)), 3.0)
+    return order_id
 
 
 async def names_found(server, token, term):
@@ -36,23 +53,14 @@ async def order_customer(server, token, order_id):
 async def test_a_customer_deleted_at_one_branch_keeps_their_orders_at_another(
         branches, demo):
     cloud, downtown, airport = branches
+    waiter, at_airport, owner = downtown.token, airport.token, cloud.token
     tom = demo["customers"]["Tom Becker"]
-    waiter = await downtown.login("waiter@demo.test")
-    at_airport = await airport.login("airport.waiter@demo.test")
-    owner = await cloud.login("owner@demo.test")
     assert await names_found(airport, at_airport, "Becker") == [(tom, "Tom Becker", 0)]
 
-    placed = await downtown.fetch("POST", "/pos/orders", {
-        "order_type": "pickup", "customer_id": tom,
-        "items": [{"id": demo["items"][D]["Espresso"]}]}, token=waiter)
-    assert placed.status == 201, placed
-    order_id = placed.body["order"]["id"]
+    order_id = await downtown_order(branches, demo, customer_id=tom)
     shown = await order_customer(downtown, waiter, order_id)
     assert shown[0] == tom and (shown[1]["name"], shown[1]["phone"]) == ("Tom Becker",
                                                                          "9175550150")
-    await eventually(lambda: downtown.node.store.call(
-        lambda: models.Order.get_or_none(models.Order.id == order_id)) and cloud.node.store.call(
-        lambda: models.Order.get_or_none(models.Order.id == order_id)), 3.0)
 
     # Where the order can be seen, the delete is refused as before.
     refused = await downtown.fetch("DELETE", "/pos/customers/%d" % tom, token=waiter)
@@ -96,19 +104,13 @@ async def test_a_customer_deleted_at_one_branch_keeps_their_orders_at_another(
 async def test_an_address_deleted_at_one_branch_stays_on_the_orders_sent_there(
         branches, demo):
     cloud, downtown, airport = branches
+    waiter, at_airport = downtown.token, airport.token
     emily = demo["customers"]["Emily Carter"]
-    waiter = await downtown.login("waiter@demo.test")
-    at_airport = await airport.login("airport.waiter@demo.test")
     listed = await airport.fetch("GET", "/customer-addresses?customer_id=%d" % emily,
                                  token=at_airport)
     home = listed.body[0]
-    placed = await downtown.fetch("POST", "/pos/orders", {
-        "order_type": "delivery", "customer_id": emily, "customer_address_id": home["id"],
-        "items": [{"id": demo["items"][D]["Espresso"]}]}, token=waiter)
-    assert placed.status == 201, placed
-    order_id = placed.body["order"]["id"]
-    await eventually(lambda: cloud.node.store.call(
-        lambda: models.Order.get_or_none(models.Order.id == order_id)), 3.0)
+    order_id = await downtown_order(branches, demo, order_type="delivery", customer_id=emily,
+                                    customer_address_id=home["id"])
 
     deleted = await airport.fetch("DELETE", "/customer-addresses/%d" % home["id"],
                                   token=at_airport)
