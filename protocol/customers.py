@@ -5,6 +5,17 @@ customer app add to the same person instead of making duplicates. Everything
 here is scoped to the caller's restaurant; another restaurant's customer or
 address does not exist for them. Also here: the calling codes a phone field
 offers, from the ``phonenumbers`` package's metadata.
+
+Deleting is a tombstone, never a row gone (``delete``, ``delete_address``): the
+row gets ``deleted_at``, stamped and merged like any field (sync/merge.py), so
+another branch's orders and reservations that refer to the customer keep them
+and show them as before. Every lookup here (``_customers``, ``_addresses``) leaves
+tombstones out: search, find, get, the address lists. A tombstone revives only by
+a write of ``deleted_at`` itself: an upsert (the POS's save, a new order by phone
+or email) that matches no live customer but a deleted one clears it, stamped after
+the delete, so the revival wins the merge everywhere; an edit made elsewhere
+without knowing of the delete does not revive the row. Addresses deleted with
+the customer stay deleted.
 """
 
 import functools
@@ -21,34 +32,52 @@ SEARCH_MIN_LENGTH = 2
 LIST_SIZE = 10
 
 
-def find(restaurant_id, *, email=None, phone=None):
-    """The restaurant's customer with this email, else with this phone."""
-    query = models.Customer.select().where(models.Customer.restaurant == restaurant_id)
-    if email:
-        found = query.where(models.Customer.email == email.lower()).first()
-        if found is not None:
-            return found
-    if phone:
-        return query.where(models.Customer.phone == phone).first()
+def _customers(restaurant_id, *, deleted=False):
+    """The restaurant's customers (``deleted``: its tombstones instead). Every lookup
+    of customers starts here."""
+    c = models.Customer
+    alive = c.deleted_at.is_null(not deleted)
+    return c.select().where((c.restaurant == restaurant_id) & alive)
+
+
+def _addresses():
+    """Addresses that are not deleted, of customers that are not."""
+    a, c = models.CustomerAddress, models.Customer
+    return a.select().join(c).where(a.deleted_at.is_null() & c.deleted_at.is_null())
+
+
+def _first(query, match, email, phone):
+    """The customer in ``query`` found by ``match`` ("email", "phone"), in that order."""
+    values = {"email": email.lower() if email else None, "phone": phone}
+    for key in match:
+        if values[key]:
+            found = query.where(getattr(models.Customer, key) == values[key]) \
+                .order_by(models.Customer.id).first()
+            if found is not None:
+                return found
     return None
 
 
+def find(restaurant_id, *, email=None, phone=None):
+    """The restaurant's customer with this email, else with this phone."""
+    return _first(_customers(restaurant_id), ("email", "phone"), email, phone)
+
+
 def _upsert(restaurant_id, name, phone, phone_code, email, match, now):
-    """(customer, created): update the customer found by ``match`` (in that order)
-    or create one."""
-    customer = None
-    for key in match:
-        value = {"email": email, "phone": phone}[key]
-        if value:
-            customer = find(restaurant_id, **{key: value})
-            if customer is not None:
-                break
+    """(customer, created): update the customer found by ``match`` (in that order),
+    revive a deleted one so found, or create one; ``created`` also for a revival."""
+    customer = _first(_customers(restaurant_id), match, email, phone)
+    revived = customer is None and _first(_customers(restaurant_id, deleted=True), match,
+                                          email, phone)
     stamps = {"created_at": now, "updated_at": now} if now else {}
-    if customer is None:
+    if revived:
+        customer = revived
+        customer.deleted_at = None
+    elif customer is None:
         return models.Customer.create(restaurant=restaurant_id, name=name or phone or email or "",
                                       phone=phone or "", phone_code=phone_code or "",
                                       email=email.lower() if email else None, **stamps), True
-    changed = False
+    changed = bool(revived)
     for field, value in (("name", name), ("phone", phone), ("phone_code", phone_code),
                          ("email", email.lower() if email else None)):
         if value and getattr(customer, field) != value:
@@ -58,7 +87,7 @@ def _upsert(restaurant_id, name, phone, phone_code, email, match, now):
         if now:
             customer.updated_at = now
         customer.save()
-    return customer, False
+    return customer, bool(revived)
 
 
 def upsert(restaurant_id, *, name=None, phone=None, phone_code=None, email=None,
@@ -86,9 +115,9 @@ def _get(model, query, row_id, message):
 
 def get_customer(actor, customer_id, field=None):
     """The restaurant's customer, or 404 (422 on ``field`` when the id came in a body)."""
-    query = models.Customer.select().where(models.Customer.restaurant == actor.restaurant_id)
     try:
-        return _get(models.Customer, query, customer_id, "Customer not found.")
+        return _get(models.Customer, _customers(actor.restaurant_id), customer_id,
+                    "Customer not found.")
     except NotFound:
         if field:
             raise ValidationFailed.field(field, "The selected customer id is invalid.") from None
@@ -97,17 +126,31 @@ def get_customer(actor, customer_id, field=None):
 
 def get_address(actor, address_id):
     """An address of one of the restaurant's customers, or 404."""
-    query = (models.CustomerAddress.select().join(models.Customer)
-             .where(models.Customer.restaurant == actor.restaurant_id))
+    query = _addresses().where(models.Customer.restaurant == actor.restaurant_id)
     return _get(models.CustomerAddress, query, address_id, "Customer address not found.")
+
+
+def address_of(customer, address_id):
+    """The customer's address with this id, or None (also for no customer)."""
+    a = models.CustomerAddress
+    if customer is None:
+        return None
+    return _addresses().where((a.id == address_id) & (a.customer == customer.id)).first()
+
+
+def _tombstone(row, now):
+    """Delete a shared row the way every node can merge: mark it, stamped."""
+    row.deleted_at = row.updated_at = now
+    row.save()
 
 
 def _with_counts(restaurant_id):
     c, a, o = models.Customer, models.CustomerAddress, models.Order
-    addresses = a.select(peewee.fn.COUNT(a.id)).where(a.customer == c.id)
+    addresses = a.select(peewee.fn.COUNT(a.id)).where((a.customer == c.id) &
+                                                      a.deleted_at.is_null())
     orders = o.select(peewee.fn.COUNT(o.id)).where(o.customer == c.id)
-    return c.select(c, addresses.alias("addresses_count"), orders.alias("orders_count")) \
-        .where(c.restaurant == restaurant_id)
+    return _customers(restaurant_id).select(c, addresses.alias("addresses_count"),
+                                            orders.alias("orders_count"))
 
 
 def row(customer):
@@ -152,7 +195,8 @@ def save(actor, body, now):
         customer, created = _upsert(actor.restaurant_id, body.name, body.phone,
                                     body.phone_code, body.email, ("email", "phone"), now)
         if body.address and not any(a.address.strip().lower() == body.address.lower()
-                                    for a in customer.addresses):
+                                    for a in _addresses().where(
+                                        models.CustomerAddress.customer == customer.id)):
             models.CustomerAddress.create(customer=customer.id, address=body.address,
                                           created_at=now, updated_at=now)
         found = _with_counts(actor.restaurant_id).where(models.Customer.id == customer.id).get()
@@ -160,8 +204,9 @@ def save(actor, body, now):
                 "Customer updated.", "customer": row(found)}
 
 
-def delete(actor, customer_id):
-    """DELETE /pos/customers/{id}: 409 while orders refer to the customer."""
+def delete(actor, customer_id, now):
+    """DELETE /pos/customers/{id}: 409 while orders here refer to the customer; else the
+    customer and their addresses become tombstones (orders elsewhere keep them)."""
     permissions.require(actor, "customer.manage")
     with database.atomic():
         customer = get_customer(actor, customer_id)
@@ -170,9 +215,9 @@ def delete(actor, customer_id):
             raise Conflict("%s has %d order%s and cannot be deleted."
                            % (customer.name, count, "" if count == 1 else "s"),
                            orders_count=count)
-        models.CustomerAddress.delete().where(
-            models.CustomerAddress.customer == customer.id).execute()
-        customer.delete_instance()
+        for address in _addresses().where(models.CustomerAddress.customer == customer.id):
+            _tombstone(address, now)
+        _tombstone(customer, now)
         return {"success": True, "message": "Customer %s deleted." % customer.name}
 
 
@@ -181,7 +226,7 @@ def delete(actor, customer_id):
 def addresses(actor, customer_id):
     """GET /customer-addresses?customer_id=: the customer's addresses, oldest first."""
     customer = get_customer(actor, customer_id)
-    return [address_shape(a) for a in models.CustomerAddress.select()
+    return [address_shape(a) for a in _addresses()
             .where(models.CustomerAddress.customer == customer.id)
             .order_by(models.CustomerAddress.id)]
 
@@ -212,10 +257,11 @@ def update_address(actor, address_id, body, now):
         return {"success": True, "message": "Address updated.", "data": address_shape(address)}
 
 
-def delete_address(actor, address_id):
+def delete_address(actor, address_id, now):
+    """A tombstone, as for a customer: orders that were sent there keep the address."""
     permissions.require(actor, "customer.manage")
     with database.atomic():
-        get_address(actor, address_id).delete_instance()
+        _tombstone(get_address(actor, address_id), now)
         return {"success": True, "message": "Address deleted."}
 
 

@@ -538,8 +538,12 @@ class TableLock(BaseModel):
 class SharedModel(BaseModel):
     """A row any node may write: each field written carries a hybrid-logical-clock
     stamp in ``clocks`` ({field: stamp}), so sync merges concurrent edits field
-    by field (sync/merge.py)."""
+    by field (sync/merge.py). A deleted row stays, as a tombstone: ``deleted_at``
+    is set and stamped like any other field, so the delete merges and travels as
+    an upsert, and the orders and reservations of every branch that refer to the
+    row keep it; protocol/customers.py leaves tombstones out of every lookup."""
     clocks = JSONField(default=dict)
+    deleted_at = DateTimeField(null=True)
     UNSTAMPED = ("id", "clocks", "created_at", "updated_at")
 
     def save(self, *args, **kwargs):

@@ -267,9 +267,7 @@ def create_order(actor, body, now, placed_via="pos"):
         customer = _customer_for(actor, body)
         address = None
         if body.customer_address_id is not None:
-            address = models.CustomerAddress.get_or_none(
-                (models.CustomerAddress.id == body.customer_address_id) &
-                (models.CustomerAddress.customer == (customer.id if customer else None)))
+            address = customers.address_of(customer, body.customer_address_id)
             if address is None:
                 raise ValidationFailed.field("customer_address_id",
                                              "The selected customer address id is invalid.")

@@ -74,7 +74,13 @@ the last push that failed there (status.py).
 6. **Shared rows** (merge.py, applied by apply.py). Customers and their addresses may be written
    anywhere; each field carries a hybrid-logical-clock stamp
    (protocol/hlc.py) and merges keep, field by field, the later one, with a
-   bound on how far ahead a clock may be. Deletions are tombstones in the log.
+   bound on how far ahead a clock may be. A shared row is never deleted: the
+   Airport edge cannot see Downtown's orders, so deleting a customer there marks
+   the row ``deleted_at`` (a field like any other, stamped and merged), which
+   hides it from every lookup (protocol/customers.py, which also says what
+   revives it) while every branch's orders keep their customer. A hard delete of
+   a shared row, from a node running older code, is refused and parked
+   (sync/apply.py, sync/ownership.py ``NEVER_DELETED``).
 
 Not yet here: capture triggers for PostgreSQL (the cloud runs on SQLite), and
 a feed reader that cannot skip a change committed late under a lower sequence

@@ -17,6 +17,9 @@ again:
 
 - a row that cannot be read (rows.Malformed: a value of the wrong kind, no id);
 - a table this node does not hold;
+- a delete of a shared row (sync/ownership.py ``may_delete``: a customer is
+  deleted as a tombstone, an upsert; a delete sent by a node running older code
+  would take the orders of other branches with it);
 - a shared row stamped too far in the future (protocol.hlc.ClockDrift);
 - a row the database's constraints refuse (peewee.IntegrityError: a key to a row
   that does not exist, a unique clash, a missing required column;
@@ -34,7 +37,7 @@ from protocol import hlc, wire
 from protocol.database import database
 from protocol.store import current_store
 
-from . import capture, merge, rows
+from . import capture, merge, ownership, rows
 from .models import DeadLetter
 
 
@@ -48,6 +51,9 @@ def apply_change(change):
     table = change["table"]
     if table not in rows.MODELS:
         raise Refused("%s is not a table here" % table)
+    if change["op"] == "delete" and not ownership.may_delete(table):
+        raise Refused("%s %s: shared rows are never deleted, only marked deleted_at"
+                      % (table, change["id"]))
     try:
         if change["op"] == "delete":
             rows.delete(table, change["id"])

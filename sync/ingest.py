@@ -45,7 +45,7 @@ def _apply_one(change, node, restaurant_id):
     table = change["table"]
     if table not in ownership.OWNERS:
         raise Refused("%s is not replicated" % table)
-    if not ownership.edge_may_write(table, change["op"]):
+    if not ownership.edge_may_write(table):
         raise Refused("%s is owned by head office; an edge cannot %s it"
                       % (table, "delete from" if change["op"] == "delete" else "change"))
     if change["op"] != "delete" and change["row"].get("id") != change["id"]:

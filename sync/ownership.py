@@ -89,14 +89,20 @@ REPLICATED = tuple(OWNERS)
 assert set(SCOPES) == set(OWNERS), set(SCOPES) ^ set(OWNERS)
 
 
-# Shared tables an edge may add to but never delete from (a revocation stays).
-INSERT_ONLY = {"revoked_tokens"}
+# Shared rows are never deleted through sync, whoever sends the delete: a revocation
+# stays, and a deleted customer or address is a tombstone (``deleted_at``, merged like
+# any field: protocol/models.py SharedModel), because another branch's orders and
+# reservations may refer to it. A hard delete of one (from a node running older
+# code) is refused (sync/apply.py).
+NEVER_DELETED = frozenset(t for t, owner in OWNERS.items() if owner == SHARED)
 
 
-def edge_may_write(table, op="upsert"):
-    if op == "delete" and table in INSERT_ONLY:
-        return False
+def edge_may_write(table):
     return OWNERS.get(table) in (BRANCH, SHARED)
+
+
+def may_delete(table):
+    return table not in NEVER_DELETED
 
 
 def scope_sql(table, column):

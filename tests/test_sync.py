@@ -409,3 +409,26 @@ async def test_a_row_that_cannot_be_read_is_refused_for_good(pusher):
     [refusal] = resp.body["rejected"]
     assert refusal["id"] == row["id"] and "seating_capacity" in refusal["reason"]
     assert (await _cloud_row(cloud))["dead_letters"] == 1
+
+
+async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
+    """An edge running older code deletes a customer for real: the cloud does not
+    follow (another branch's orders refer to them); it parks the delete."""
+    cloud, push, _ = pusher
+    emily = demo["customers"]["Emily Carter"]
+    home = cloud.node.store.call(lambda: models.CustomerAddress.select().where(
+        models.CustomerAddress.customer == emily).first().id)
+    resp = await push([{"seq": 1, "table": "customer_addresses", "id": home, "op": "delete"},
+                       {"seq": 2, "table": "customers", "id": emily, "op": "delete"}], 0, 2)
+    assert resp.status == 200 and resp.body["high_water_mark"] == 2
+    assert [(r["table"], r["id"]) for r in resp.body["rejected"]] == [
+        ("customer_addresses", home), ("customers", emily)]
+    assert all("never deleted" in r["reason"] for r in resp.body["rejected"])
+    assert (await _cloud_row(cloud))["dead_letters"] == 2
+    assert count(cloud, models.Customer, models.Customer.id == emily,
+                 models.Customer.deleted_at.is_null()) == 1
+    assert count(cloud, models.CustomerAddress, models.CustomerAddress.id == home) == 1
+    # Nor does an edge follow one in its feed: the rule is the apply loop's.
+    with pytest.raises(apply.Refused, match="never deleted"):
+        cloud.node.store.call(apply.apply_change, {"table": "customers", "id": emily,
+                                                   "op": "delete"})

@@ -97,7 +97,7 @@ class CustomerHandler(APIHandler):
 
     async def delete(self, customer_id):
         """Delete a customer and their addresses; 409 while they have orders."""
-        await self.write_once(customers.delete, int(customer_id))
+        await self.write_once(customers.delete, int(customer_id), self.now())
 
 
 class PhoneCodesHandler(APIHandler):
@@ -145,7 +145,7 @@ class AddressHandler(APIHandler):
 
     async def delete(self, address_id):
         """Delete an address: {success, message}."""
-        await self.write_once(customers.delete_address, int(address_id))
+        await self.write_once(customers.delete_address, int(address_id), self.now())
 
 
 default_handlers = [
