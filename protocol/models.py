@@ -856,6 +856,26 @@ class DeviceToken(BaseModel):
         table_name = "ai_device_tokens"
 
 
+class PosMachine(BaseModel):
+    """A till device registered with a branch (MultiPOS). Its token is shown once, when
+    issued; only its SHA-256 is kept."""
+    branch = FK(Branch, backref="pos_machines")
+    device_id = CharField(max_length=255)
+    alias = CharField(max_length=255)
+    platform = CharField(max_length=50, null=True)
+    public_id = CharField(unique=True)
+    token_hash = CharField()
+    status = CharField(default="active")      # active | pending | declined
+    created_by = FK(User, null=True, on_delete="SET NULL")
+    approved_by = FK(User, null=True, on_delete="SET NULL")
+    approved_at = DateTimeField(null=True)
+    last_seen_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "pos_machines"
+        indexes = ((("branch", "device_id"), True),)
+
+
 # --- Idempotency ------------------------------------------------------------------------
 
 class IdempotencyRecord(BaseModel):
@@ -883,5 +903,5 @@ ALL_MODELS = [
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
     OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
-    IdempotencyRecord,
+    PosMachine, IdempotencyRecord,
 ]

@@ -6,13 +6,13 @@ table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
 from .handlers import (auth, cash_register, catalog, customer_app, customers, kitchen,
-                       notifications, openapi, orders, platform, pusher, reservations, staff,
-                       tables)
+                       multipos, notifications, openapi, orders, platform, pusher,
+                       reservations, staff, tables)
 
 PREFIX = "/api/application-integration"
 
 HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, reservations, customers,
-                   staff, notifications, customer_app, pusher, cash_register, openapi]
+                   staff, notifications, customer_app, pusher, cash_register, multipos, openapi]
 
 
 def api_routes():

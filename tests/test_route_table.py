@@ -196,6 +196,9 @@ ROUTES = {
         invalid={"type": "cheque"}),
     ("DELETE", CASH + "/denominations/{uuid}"): Route(CASH + "/denominations/{denomination}"),
     ("GET", CASH + "/reports/daily"): Route(),
+    # MultiPOS devices
+    ("POST", "/pos/multi-pos/register"): Route(invalid={"branch_id": "here", "platform": 5}),
+    ("GET", "/pos/multi-pos/check"): Route(),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.
