@@ -4,19 +4,13 @@ Needs only tables of 0001, so it applies after 0004 or after 0005, whichever is
 the last one a database has run."""
 from peewee import *
 
+from protocol.migrations import existing_table
+
 
 def up(migrator, db):
-    def existing(name):
-        class Existing(Model):
-            id = BigIntegerField(primary_key=True)
-
-            class Meta:
-                database = db
-                table_name = name
-        return Existing
-
-    Restaurant, Branch, User = existing('restaurants'), existing('branches'), existing('users')
-    Order, Payment = existing('orders'), existing('payments')
+    Restaurant, Branch, User, Order, Payment = (
+        existing_table(db, name) for name in ('restaurants', 'branches', 'users', 'orders',
+                                             'payments'))
 
     class CashRegister(Model):
         id = BigIntegerField(primary_key=True)

@@ -1,18 +1,11 @@
 """MultiPOS devices registered with a branch (protocol/multipos.py)."""
 from peewee import *
 
+from protocol.migrations import existing_table
+
 
 def up(migrator, db):
-    def existing(name):
-        class Existing(Model):
-            id = BigIntegerField(primary_key=True)
-
-            class Meta:
-                database = db
-                table_name = name
-        return Existing
-
-    Branch, User = existing('branches'), existing('users')
+    Branch, User = existing_table(db, 'branches'), existing_table(db, 'users')
 
     class PosMachine(Model):
         id = BigIntegerField(primary_key=True)
