@@ -74,7 +74,8 @@ PERMISSIONS = {
     "Staff": ["Manage Staff"],
     "Report": ["Show Reports"],
     "Settings": ["Manage Settings"],
-    "Cash Register": ["Open Cash Register", "Close Cash Register"],
+    "Cash Register": ["Open Cash Register", "Close Cash Register", "Approve Cash Register",
+                      "View Cash Register Reports", "Manage Cash Register"],
     "Delivery": ["Manage Delivery"],
 }
 ALL = "*"

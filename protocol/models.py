@@ -742,6 +742,97 @@ class Payment(BaseModel):
         table_name = "payments"
 
 
+# --- The cash drawer (branch-owned, like orders) ---------------------------------------
+
+class CashRegister(BaseModel):
+    """A till's drawer. Never deleted: deactivated (``is_active``)."""
+    restaurant = FK(Restaurant)
+    branch = FK(Branch, backref="cash_registers")
+    name = CharField(max_length=255)
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "cash_registers"
+
+
+class Denomination(BaseModel):
+    """A coin or note the branch counts its drawers in."""
+    uuid = CharField(unique=True)
+    restaurant = FK(Restaurant)
+    branch = FK(Branch, backref="denominations")
+    name = CharField(max_length=255)
+    value = MoneyField()
+    type = CharField(default="note")          # coin | note | bill
+    description = TextField(null=True)
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "denominations"
+
+
+class CashRegisterSession(BaseModel):
+    """One user's shift on one drawer, from its opening float to its count. At most
+    one open session per register and per user in a branch (partial unique indexes,
+    below; protocol/cash_register.py checks first, in the same transaction)."""
+    cash_register = FK(CashRegister, backref="sessions")
+    restaurant = FK(Restaurant)
+    branch = FK(Branch)
+    opened_by = FK(User, backref="cash_sessions")
+    opened_at = DateTimeField()
+    opening_float = MoneyField()
+    closed_by = FK(User, null=True, on_delete="SET NULL")
+    closed_at = DateTimeField(null=True)
+    expected_cash = MoneyField(null=True, default=None)
+    counted_cash = MoneyField(null=True, default=None)
+    discrepancy = MoneyField(null=True, default=None)
+    status = CharField(default="open")        # open | closed
+    closing_note = TextField(null=True)
+
+    class Meta:
+        table_name = "cash_register_sessions"
+
+
+CashRegisterSession.add_index(CashRegisterSession.index(
+    CashRegisterSession.cash_register, unique=True,
+    where=CashRegisterSession.status == "open", name="cash_sessions_one_open_per_register"))
+CashRegisterSession.add_index(CashRegisterSession.index(
+    CashRegisterSession.branch, CashRegisterSession.opened_by, unique=True,
+    where=CashRegisterSession.status == "open", name="cash_sessions_one_open_per_user"))
+
+
+class CashRegisterTransaction(BaseModel):
+    """Money into or out of a drawer during a session: opening_float, cash_sale,
+    refund, cash_in, cash_out, safe_drop."""
+    session = FK(CashRegisterSession, column_name="cash_register_session_id",
+                 backref="transactions")
+    restaurant = FK(Restaurant)
+    branch = FK(Branch)
+    happened_at = DateTimeField()
+    type = CharField()
+    amount = MoneyField()
+    running_amount = MoneyField()
+    reason = TextField(null=True)
+    reference = CharField(null=True)
+    order = FK(Order, null=True, on_delete="SET NULL")
+    payment = FK(Payment, null=True, on_delete="SET NULL")
+    created_by = FK(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "cash_register_transactions"
+
+
+class CashRegisterCount(BaseModel):
+    """How many of one denomination were counted at a session's close."""
+    session = FK(CashRegisterSession, column_name="cash_register_session_id",
+                 backref="counts")
+    denomination = FK(Denomination, column_name="cash_denomination_id")
+    count = IntegerField()
+    subtotal = MoneyField()
+
+    class Meta:
+        table_name = "cash_register_counts"
+
+
 # --- Notifications and devices ------------------------------------------------------
 
 class Notification(BaseModel):
@@ -769,6 +860,26 @@ class DeviceToken(BaseModel):
         table_name = "ai_device_tokens"
 
 
+class PosMachine(BaseModel):
+    """A till device registered with a branch (MultiPOS). Its token is shown once, when
+    issued; only its SHA-256 is kept."""
+    branch = FK(Branch, backref="pos_machines")
+    device_id = CharField(max_length=255)
+    alias = CharField(max_length=255)
+    platform = CharField(max_length=50, null=True)
+    public_id = CharField(unique=True)
+    token_hash = CharField()
+    status = CharField(default="active")      # active | pending | declined
+    created_by = FK(User, null=True, on_delete="SET NULL")
+    approved_by = FK(User, null=True, on_delete="SET NULL")
+    approved_at = DateTimeField(null=True)
+    last_seen_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "pos_machines"
+        indexes = ((("branch", "device_id"), True),)
+
+
 # --- Idempotency ------------------------------------------------------------------------
 
 class IdempotencyRecord(BaseModel):
@@ -794,6 +905,7 @@ ALL_MODELS = [
     KotCancelReason, OrderNumberSetting, NumberSequence, Language, Currency,
     PaymentGateway, Printer, ReceiptSetting, Area, Table, TableLock, Customer,
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
-    OrderCharge, Kot, KotItem, SplitOrder, Payment, Notification, DeviceToken,
-    IdempotencyRecord,
+    OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,
+    CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
+    PosMachine, IdempotencyRecord,
 ]

@@ -19,8 +19,8 @@ from decimal import Decimal
 
 import peewee
 
-from . import (commands, customers, events, models, numbering, permissions, pricing, tables,
-               tickets)
+from . import (cash_register, commands, customers, events, models, numbering, permissions,
+               pricing, tables, tickets)
 from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -358,7 +358,8 @@ def apply_action(order, action, actor, now):
 
 
 def cancel(order, actor, now, *, by_kitchen=False):
-    """Cancel an order, its open KOTs, and free its table. ``by_kitchen``: the
+    """Cancel an order, its open KOTs, and free its table; cash paid on it is given
+    back (a refund from the canceller's open cash drawer). ``by_kitchen``: the
     kitchen cancelled everything on it (a chef may do that; not a paid order)."""
     if order.status == "canceled":
         return []
@@ -369,6 +370,8 @@ def cancel(order, actor, now, *, by_kitchen=False):
     order.status, order.order_status = "canceled", "cancelled"
     order.updated_at = now
     order.save()
+    if order.amount_paid > 0:
+        cash_register.record_refund(actor, order, now)
     tickets.cancel_order_kots(order)
     if order.table_id:
         tables.free_table(order.table_id, exclude_order_id=order.id)

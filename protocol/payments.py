@@ -4,13 +4,14 @@
 difference is change given back); any other method may not. The order becomes
 ``payment_due`` while money is owed and ``paid`` when the total is covered,
 which frees its table. Split payments are parts of the bill agreed in advance;
-a paid split is a payment. Retries are made safe by Idempotency-Key
+a paid split is a payment. Cash taken goes into the payer's open cash drawer
+session, in the same transaction (``protocol.cash_register``). Retries are made safe by Idempotency-Key
 (``protocol.idempotency``) at the handler.
 """
 
 from decimal import Decimal
 
-from . import events, models, orders, permissions, tables
+from . import cash_register, events, models, orders, permissions, tables
 from .database import database
 from .errors import Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -38,6 +39,7 @@ def _record(order, actor, method, applied, tendered, now, split=None):
         branch=order.branch_id, order=order.id, split_order=split.id if split else None,
         payment_method=method, amount=applied, tendered=tendered,
         change_given=tendered - applied, created_by=actor.user_id, created_at=now)
+    cash_register.record_payment(actor, payment, order, now)
     order.amount_paid = order.amount_paid + applied
     order.status = "paid" if order.amount_paid >= order.total else "payment_due"
     order.updated_at = now

@@ -46,6 +46,15 @@ RULES = {
     "reservation.manage": (("Create Reservation",), "take or change reservations"),
     "customer.manage": (("Manage Customers",),
                         "add, change or delete customers and their addresses"),
+    # The cash drawer: cashiers and managers run it (SCENARIOS.md, closing time).
+    "cash.view": (("Open Cash Register", "View Cash Register Reports"),
+                  "see the cash drawers and their reports"),
+    "cash.manage": (("Manage Cash Register",), "set up cash registers and denominations"),
+    "cash.open": (("Open Cash Register",), "open a cash drawer"),
+    "cash.move": (("Open Cash Register",), "put cash into or take cash out of a drawer"),
+    "cash.safe_drop": (("Close Cash Register",), "drop cash from a drawer to the safe"),
+    "cash.close": (("Close Cash Register",), "close a cash drawer"),
+    "cash.close_any": (("Approve Cash Register",), "close another user's cash drawer"),
 }
 
 # Every permission some action needs.

@@ -32,6 +32,9 @@ OWNERS = {
     "order_item_modifier_options": BRANCH, "order_taxes": BRANCH, "order_charges": BRANCH,
     "kots": BRANCH, "kot_items": BRANCH, "split_orders": BRANCH, "payments": BRANCH,
     "notifications": BRANCH, "number_sequences": BRANCH, "ai_device_tokens": BRANCH,
+    "cash_registers": BRANCH, "denominations": BRANCH, "cash_register_sessions": BRANCH,
+    "cash_register_transactions": BRANCH, "cash_register_counts": BRANCH,
+    "pos_machines": BRANCH,
     # commands for a branch, and the branch's answers
     "sync_commands": CLOUD, "sync_command_results": BRANCH,
     # everyone
@@ -69,6 +72,10 @@ SCOPES = {
     "reservations": BY_BRANCH, "orders": BY_BRANCH, "kots": BY_BRANCH,
     "payments": BY_BRANCH, "notifications": BY_BRANCH, "number_sequences": BY_BRANCH,
     "ai_device_tokens": BY_BRANCH,
+    "cash_registers": BY_BRANCH, "denominations": BY_BRANCH,
+    "cash_register_sessions": BY_BRANCH, "cash_register_transactions": BY_BRANCH,
+    "cash_register_counts": parent("cash_register_sessions", "cash_register_session_id"),
+    "pos_machines": BY_BRANCH,
     "sync_commands": BY_BRANCH, "sync_command_results": BY_BRANCH,
     "menu_item_tax": parent("menu_items", "menu_item_id"),
     "menu_item_variations": parent("menu_items", "menu_item_id"),

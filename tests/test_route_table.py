@@ -24,8 +24,10 @@ import string
 import pytest
 
 from conftest import PASSWORD
-from protocol import accounts, customers, models, notifications, orders, reservations
+from protocol import (accounts, cash_register, customers, denominations, models, notifications,
+                      orders, reservations)
 from protocol.handlers.base import APIHandler
+from protocol.handlers.cash_register import DenominationBody, OpenSessionBody, RegisterBody
 from protocol.handlers.orders import OrderBody
 from protocol.handlers.reservations import ReservationBody
 from protocol.routes import PREFIX, api_routes
@@ -50,6 +52,7 @@ class Route:
 # Placeholders a path may name (ROWS, below): ids of rows of the branch the check is about.
 CATALOG_ROWS = {"item", "category", "menu", "table", "order_type", "branch"}
 ORDER = "/pos/orders/{order}"
+CASH = "/pos/cash-register"
 
 ROUTES = {
     ("POST", "/auth/login"): Route(invalid={"email": "not-an-email", "password": 5}),
@@ -164,6 +167,38 @@ ROUTES = {
         invalid={"socket_id": "one", "channel_name": 5}),
     ("GET", "/pusher/presence/{channel}/members"): Route(
         "/pusher/presence/presence-floor.branch.{branch}/members"),
+    # Cash drawer
+    ("GET", CASH + "/registers"): Route(),
+    ("POST", CASH + "/registers"): Route(invalid={"name": "", "is_active": "maybe"}),
+    ("GET", CASH + "/registers/{register_id}"): Route(CASH + "/registers/{register}"),
+    ("PUT", CASH + "/registers/{register_id}"): Route(
+        CASH + "/registers/{register}", body={"name": "Front till"},
+        invalid={"is_active": "maybe"}),
+    ("DELETE", CASH + "/registers/{register_id}"): Route(CASH + "/registers/{register}"),
+    ("GET", CASH + "/sessions"): Route(),
+    ("GET", CASH + "/sessions/active"): Route(),
+    ("POST", CASH + "/sessions/open"): Route(invalid={"cash_register_id": "till"}),
+    ("GET", CASH + "/sessions/{session_id}"): Route(CASH + "/sessions/{session}"),
+    ("POST", CASH + "/sessions/{session_id}/close"): Route(
+        CASH + "/sessions/{session}/close", body={"counted_cash": 0},
+        invalid={"counted_cash": "all"}),
+    ("GET", CASH + "/sessions/{session_id}/summary"): Route(CASH + "/sessions/{session}/summary"),
+    ("GET", CASH + "/sessions/{session_id}/transactions"): Route(
+        CASH + "/sessions/{session}/transactions"),
+    ("POST", CASH + "/transactions/cash-in"): Route(invalid={"amount": 0}),
+    ("POST", CASH + "/transactions/cash-out"): Route(invalid={"amount": "ten"}),
+    ("POST", CASH + "/transactions/safe-drop"): Route(invalid={"amount": -1}),
+    ("GET", CASH + "/denominations"): Route(),
+    ("POST", CASH + "/denominations"): Route(invalid={"name": "Fifty", "value": 0}),
+    ("GET", CASH + "/denominations/{uuid}"): Route(CASH + "/denominations/{denomination}"),
+    ("PUT", CASH + "/denominations/{uuid}"): Route(
+        CASH + "/denominations/{denomination}", body={"name": "Big note"},
+        invalid={"type": "cheque"}),
+    ("DELETE", CASH + "/denominations/{uuid}"): Route(CASH + "/denominations/{denomination}"),
+    ("GET", CASH + "/reports/daily"): Route(),
+    # MultiPOS devices
+    ("POST", "/pos/multi-pos/register"): Route(invalid={"branch_id": "here", "platform": 5}),
+    ("GET", "/pos/multi-pos/check"): Route(),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.
@@ -283,9 +318,21 @@ def reservation(demo, branch, actor, now):
     return {"reservation": reservations.create(actor, body, now)["id"]}
 
 
+def cash_drawer(demo, branch, actor, now):
+    """A register, a session the maker opened on it, and a denomination of the branch."""
+    register = cash_register.create_register(
+        actor, RegisterBody(name="Till %s" % branch), now)["data"]["id"]
+    session = cash_register.open_session(
+        actor, OpenSessionBody(cash_register_id=register, opening_float=20), now)["data"]["id"]
+    note = denominations.create(actor, DenominationBody(name="Ten", value=10), now)["data"]
+    idle = cash_register.create_register(actor, RegisterBody(name="Spare"), now)["data"]["id"]
+    return {"register": idle, "session": session, "denomination": note["uuid"]}
+
+
 MAKERS = {"order": kot_order, "kot": kot_order, "kot_item": kot_order,
           "reservation": reservation, "notification": notification, "customer": customer_address,
-          "address": customer_address}
+          "address": customer_address, "register": cash_drawer, "session": cash_drawer,
+          "denomination": cash_drawer}
 ROWS = CATALOG_ROWS | set(MAKERS)
 
 

@@ -11,6 +11,7 @@ the previous version, and read what it wrote.
 
 import os
 
+import peewee
 from playhouse.migrations import Migration, Runner
 
 DIRECTORY = os.path.dirname(os.path.abspath(__file__))
@@ -28,3 +29,15 @@ def migrate(db, target=None):
 def names():
     """Every migration shipped, oldest first."""
     return [m.name for m in Migration.load_directory(DIRECTORY)]
+
+
+def existing_table(db, name):
+    """A stand-in model for a table an earlier migration made, for a new table's
+    foreign keys to point at (only its id is needed)."""
+    class Existing(peewee.Model):
+        id = peewee.BigIntegerField(primary_key=True)
+
+        class Meta:
+            database = db
+            table_name = name
+    return Existing
