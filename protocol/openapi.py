@@ -157,6 +157,17 @@ def _responses(handler, method, has_path_ids, schemas):
     return responses
 
 
+RETRIES = (
+    "The TableTrack ApplicationIntegration API, served by Branchline edges and the cloud.\n\n"
+    "Retrying safely: a request that creates something or takes money may have been "
+    "carried out even when its answer was lost (a Wi-Fi drop, a server restart). Send "
+    "an `Idempotency-Key` header (any string up to 255 characters, new for each "
+    "request), or the request's own `uuid` in its body (orders' `uuid` / "
+    "`client_order_uuid`), and send the same again when retrying: the retry gets the "
+    "first answer and nothing is done twice. The same key with another request is a "
+    "422. A retry without either may do the work twice.")
+
+
 def document(routes, *, title="Branchline API", version="1"):
     paths, schemas = {}, dict(ERROR_SCHEMAS)
     for pattern, handler in routes:
@@ -196,8 +207,7 @@ def document(routes, *, title="Branchline API", version="1"):
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version,
-                 "description": "The TableTrack ApplicationIntegration API, served by "
-                                "Branchline edges and the cloud."},
+                 "description": RETRIES},
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -254,12 +254,7 @@ def list_reservations(actor, filters, path):
     if filters.get("status"):
         query = query.where(r.status == canonical(filters["status"], STATUSES, "status"))
     if filters.get("date"):
-        try:
-            day = datetime.date.fromisoformat(filters["date"])
-        except ValueError:
-            raise ValidationFailed.field("date", "The date field must be a valid date "
-                                                 "(YYYY-MM-DD).")
-        start, end = day_bounds(day, zone)
+        start, end = day_bounds(filters["date"], zone)
         query = query.where((r.reservation_date_time >= start) & (r.reservation_date_time < end))
     query = query.order_by(r.reservation_date_time.desc(), r.id.desc())
     return paginate(query, filters.get("page", 1), lambda row: shape(row, zone), path)

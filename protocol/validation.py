@@ -31,7 +31,11 @@ class Retryable(Body):
     """A body that creates something or takes money. ``uuid``, the client's own id for
     this request (the module's clients send one with every order), makes a retry safe
     without an Idempotency-Key header: the same uuid and body get the first answer."""
-    uuid: Optional[str] = pydantic.Field(None, min_length=1, max_length=64)
+    uuid: Optional[str] = pydantic.Field(
+        None, min_length=1, max_length=64,
+        description="The client's own id of this request: a retry with the same uuid and "
+                    "body gets the first answer and changes nothing; the same uuid with "
+                    "another body is a 422. The Idempotency-Key header does the same.")
 
 
 def _check_email(value):
@@ -44,7 +48,24 @@ def _check_email(value):
 
 
 Email = Annotated[str, pydantic.AfterValidator(_check_email)]
-Money = Annotated[Decimal, pydantic.Field(ge=0, max_digits=12, decimal_places=2)]
+def amount(minimum, maximum, places=2):
+    """An exact amount from ``minimum`` to ``maximum`` with at most ``places`` decimals,
+    sent as a JSON number or a string. The document shows the subset a generator can
+    trust: whole numbers in range, or strings of the right digits (a float's binary
+    digits would not have the right number of places)."""
+    minimum, maximum = Decimal(minimum), Decimal(maximum)
+    whole = len(str(int(maximum)))
+    nonzero = "(?!0+(\\.0+)?$)" if minimum > 0 else ""
+    schema = {"anyOf": [
+        {"type": "integer", "minimum": max(int(minimum.to_integral_value("ROUND_CEILING")),
+                                           1 if minimum > 0 else 0),
+         "maximum": int(maximum)},
+        {"type": "string", "pattern": "^%s\\d{1,%d}(\\.\\d{1,%d})?$" % (nonzero, whole, places)}]}
+    return Annotated[Decimal, pydantic.Field(ge=minimum, le=maximum, decimal_places=places),
+                     pydantic.WithJsonSchema(schema)]
+
+
+Money = amount(0, "9999999999.99")
 MAX_ID = 2 ** 53
 
 

@@ -117,3 +117,9 @@ async def test_a_method_no_route_answers_is_a_405_with_allow(edge):
         assert resp.headers["Allow"] == "POST" and resp.body["success"] is False
     resp = await edge.fetch("TRACE", "/pos/orders")
     assert resp.status == 405 and resp.headers["Allow"] == "GET, POST"
+
+
+async def test_a_kitchen_display_offset_beyond_any_page_is_a_422(edge, waiter):
+    for offset in ("9" * 19, "9223372036854775808", "1000001"):
+        resp = await edge.fetch("GET", "/pos/kots?offset=" + offset, token=waiter)
+        assert resp.status == 422 and list(resp.body["errors"]) == ["offset"], resp

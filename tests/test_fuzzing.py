@@ -14,6 +14,7 @@ answer on the test's event loop.
 import asyncio
 import collections
 import time
+import uuid
 
 import hypothesis
 import schemathesis
@@ -59,9 +60,6 @@ DOCUMENT_GAPS = {
     ("PUT", PREFIX + "/pos/orders/{order_id}"): "Decimal fields: strings and decimal places",
     ("PUT", PREFIX + "/pos/orders/{order_id}/items"): "a change's target depends on action",
     ("POST", PREFIX + "/pos/orders/{order_id}/status"): "a valid status refused: to find out",
-    ("POST", PREFIX + "/pos/orders/{order_id}/pay"): "Decimal amount: strings, range",
-    ("POST", PREFIX + "/pos/orders/{order_id}/split-payments"): "Decimal amount: strings",
-    ("POST", PREFIX + "/pos/orders/{order_id}/tip"): "Decimal amount: strings, places",
     ("POST", PREFIX + "/pos/customers"): "email: email_validator is stricter than format",
     ("POST", PREFIX + "/customer/customers"): "email: email_validator is stricter",
     ("PUT", PREFIX + "/customer-addresses/{address_id}"): "Decimal lat/lng: strings",
@@ -103,6 +101,10 @@ def fuzz(url, token, tally):
                              verbosity=hypothesis.Verbosity.quiet)
         @hypothesis.given(case=operation.as_strategy())
         def run(case):
+            if isinstance(case.body, dict) and "uuid" in case.body:
+                # a client's uuid names one request: a generator reusing "0" for two
+                # bodies would be refused (422), as the document says
+                case.body["uuid"] = uuid.uuid4().hex
             response = case.call(base_url=url, headers=headers, timeout=60)
             tally.cases += 1
             try:

@@ -8,7 +8,12 @@ from typing import Annotated, Literal, Optional
 import pydantic
 
 from .. import cash_register, denominations
-from ..validation import Body, Id, Money, Retryable
+from ..cash_shapes import (DayReport, Denominations, DenominationWritten, Moved,
+                           OneDenomination, OneRegister, OneSession, Registers,
+                           RegisterWritten, SessionClosed, SessionOpened, Sessions, Summary,
+                           Transactions)
+from ..shapes import Done
+from ..validation import Body, Id, Money, Retryable, amount
 from .base import APIHandler, path_id
 
 PREFIX = "/pos/cash-register"
@@ -17,10 +22,8 @@ SESSION = path_id("session_id")
 UUID = r"(?P<uuid>[0-9a-fA-F-]{1,36})"
 
 Name = Annotated[str, pydantic.Field(min_length=1, max_length=255)]
-Amount = Annotated[Decimal, pydantic.Field(ge=Decimal("0.01"), le=Decimal("999999999.99"),
-                                           decimal_places=2)]
-Value = Annotated[Decimal, pydantic.Field(ge=Decimal("0.01"), le=Decimal("999999.99"),
-                                          decimal_places=2)]
+Amount = amount("0.01", "999999999.99")
+Value = amount("0.01", "999999.99")
 
 
 class RegisterBody(Retryable):
@@ -93,6 +96,8 @@ class CashHandler(APIHandler):
 
 class RegistersHandler(CashHandler):
     bodies = {"post": RegisterBody}
+    responses = {"get": Registers, "post": {201: RegisterWritten}}
+    once = ("post",)
 
     async def get(self):
         """The branch's registers, inactive ones too, by name: data [{id, name, is_active,
@@ -107,6 +112,9 @@ class RegistersHandler(CashHandler):
 
 class RegisterHandler(CashHandler):
     bodies = {"put": RegisterUpdateBody}
+    responses = {"get": OneRegister, "put": RegisterWritten, "delete": Done}
+    once = ("put", "delete")
+    statuses = {"delete": (409,)}
 
     async def get(self, register_id):
         """One register of the branch; 404 "Cash register not found"."""
@@ -124,6 +132,7 @@ class RegisterHandler(CashHandler):
 
 class SessionsHandler(CashHandler):
     queries = {"get": SessionsQuery}
+    responses = {"get": Sessions}
 
     async def get(self):
         """The branch's sessions, newest first, 15 a page (per_page, page), filtered by
@@ -133,6 +142,8 @@ class SessionsHandler(CashHandler):
 
 
 class ActiveSessionHandler(CashHandler):
+    responses = {"get": OneSession}
+
     async def get(self):
         """The caller's own open session in the branch, with its transactions; 404
         "No active session found"."""
@@ -141,6 +152,9 @@ class ActiveSessionHandler(CashHandler):
 
 class OpenSessionHandler(CashHandler):
     bodies = {"post": OpenSessionBody}
+    responses = {"post": {201: SessionOpened}}
+    once = ("post",)
+    statuses = {"post": (409,)}
 
     async def post(self):
         """Open a session on a register with a float: 201. 409 when the caller already
@@ -150,6 +164,8 @@ class OpenSessionHandler(CashHandler):
 
 
 class SessionHandler(CashHandler):
+    responses = {"get": OneSession}
+
     async def get(self, session_id):
         """One session of the branch with its transactions."""
         self.write_json(await self.actor_run(cash_register.get_session, int(session_id)))
@@ -157,6 +173,8 @@ class SessionHandler(CashHandler):
 
 class CloseSessionHandler(CashHandler):
     bodies = {"post": CloseSessionBody}
+    responses = {"post": SessionClosed}
+    once = ("post",)
 
     async def post(self, session_id):
         """Close a session with the cash counted (counted_cash, or denomination_counts
@@ -169,6 +187,8 @@ class CloseSessionHandler(CashHandler):
 
 
 class SummaryHandler(CashHandler):
+    responses = {"get": Summary}
+
     async def get(self, session_id):
         """The session's Z report: {session, totals{opening_float, cash_sales, cash_in,
         cash_out, safe_drops, refunds, running_total}, expected_cash, counted_cash,
@@ -177,6 +197,8 @@ class SummaryHandler(CashHandler):
 
 
 class TransactionsHandler(CashHandler):
+    responses = {"get": Transactions}
+
     async def get(self, session_id):
         """The session's transactions, newest first: [{id, type, amount, running_amount,
         reason, reference, happened_at, created_by}]."""
@@ -186,6 +208,8 @@ class TransactionsHandler(CashHandler):
 
 class MovementHandler(CashHandler):
     bodies = {"post": MovementBody}
+    responses = {"post": {201: Moved}}
+    once = ("post",)
     kind = None
 
     async def post(self):
@@ -210,6 +234,8 @@ class SafeDropHandler(MovementHandler):
 
 class DenominationsHandler(CashHandler):
     bodies = {"post": DenominationBody}
+    responses = {"get": Denominations, "post": {201: DenominationWritten}}
+    once = ("post",)
 
     async def get(self):
         """The branch's active coins and notes, smallest first: [{id, uuid, name, value,
@@ -223,6 +249,8 @@ class DenominationsHandler(CashHandler):
 
 class DenominationHandler(CashHandler):
     bodies = {"put": DenominationUpdateBody}
+    responses = {"get": OneDenomination, "put": DenominationWritten, "delete": Done}
+    once = ("put", "delete")
 
     async def get(self, uuid):
         """One of the branch's denominations by uuid, active or not."""
@@ -240,6 +268,7 @@ class DenominationHandler(CashHandler):
 
 class DailyReportHandler(CashHandler):
     queries = {"get": DayQuery}
+    responses = {"get": DayReport}
 
     async def get(self):
         """Branchline's Z report of a business day (date, default today, the branch's

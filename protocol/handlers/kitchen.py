@@ -20,7 +20,7 @@ class KotFilters(Body):
         pydantic.WithJsonSchema({"type": "string", "format": "date",
                                  "pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"})]] = None
     limit: int = pydantic.Field(50, ge=1, le=100)
-    offset: int = pydantic.Field(0, ge=0)
+    offset: int = pydantic.Field(0, ge=0, le=1_000_000)
 
 
 class KotStatusBody(Body):

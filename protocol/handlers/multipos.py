@@ -7,6 +7,7 @@ import pydantic
 
 from .. import multipos
 from ..validation import Body, Id
+from ..cash_shapes import MachineCheck, MachineRegistered
 from .base import APIHandler
 
 
@@ -24,6 +25,8 @@ class CheckDeviceQuery(Body):
 
 class RegisterDeviceHandler(APIHandler):
     bodies = {"post": RegisterDeviceBody}
+    responses = {"post": MachineRegistered}
+    once = ("post",)
     tags = ("multipos",)
 
     async def post(self):
@@ -37,6 +40,7 @@ class RegisterDeviceHandler(APIHandler):
 
 class CheckDeviceHandler(APIHandler):
     queries = {"get": CheckDeviceQuery}
+    responses = {"get": MachineCheck}
     tags = ("multipos",)
 
     async def get(self):

@@ -8,7 +8,7 @@ import pydantic
 
 from .. import orders, payments, shapes
 from ..errors import ValidationFailed
-from ..validation import Body, Email, Id, Money, Retryable, one_of
+from ..validation import Body, Email, Id, Money, Retryable, amount, one_of
 from .base import APIHandler, path_id
 
 ID = path_id("order_id")
@@ -147,7 +147,7 @@ class StatusBody(Body):
 
 
 class PayBody(Retryable):
-    amount: Optional[Decimal] = pydantic.Field(None, max_digits=12, decimal_places=2)
+    amount: Optional[Money] = None
     method: Optional[one_of(payments.PAY_METHODS)] = None
     payment_method: Optional[one_of(payments.PAY_METHODS)] = None
 
@@ -157,9 +157,11 @@ class SplitItem(Body):
     quantity: Optional[int] = pydantic.Field(None, ge=1)
 
 
+PartAmount = amount("0.01", "9999999999.99")
+
+
 class SplitBody(Retryable):
-    amount: Optional[Decimal] = pydantic.Field(None, ge=Decimal("0.01"), max_digits=12,
-                                               decimal_places=2)
+    amount: Optional[PartAmount] = None
     payment_method: Literal["cash", "upi", "card", "bank_transfer", "due", "stripe", "razorpay"]
     status: Literal["pending", "paid"] = "paid"
     items: Optional[list[SplitItem]] = None
@@ -280,8 +282,6 @@ class PayHandler(APIHandler):
         """Record a payment (method cash, card, wallet, other; amount defaults to what is
         due; cash may exceed it and gets change). Honours Idempotency-Key."""
         body = self.body()
-        if body.amount is not None and body.amount < 0:
-            raise ValidationFailed.field("amount", "The amount field must be at least 0.")
         await self.write_once(payments.pay, int(order_id), body.amount,
                               body.method or body.payment_method, self.now())
 

@@ -47,7 +47,7 @@ class TodayHandler(APIHandler):
 
 class ReservationsQuery(Body):
     status: Optional[one_of(reservations.STATUSES)] = pydantic.Field(None, max_length=50)
-    date: Optional[str] = pydantic.Field(None, max_length=50)
+    date: Optional[datetime.date] = None       # the branch's local day
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
