@@ -23,8 +23,10 @@ route, and every status the server can answer is listed (``_statuses``):
 import re
 
 import pydantic
+import pydantic.json_schema
 
 from .handlers.base import ID, APIHandler
+from .validation import NO_NUL
 
 METHODS = ("get", "post", "put", "patch", "delete")
 _GROUP = re.compile(r"\(\?P<(\w+)>([^)]*)\)")
@@ -62,6 +64,16 @@ def _path(pattern):
     return path.replace("\\", "").rstrip("$")
 
 
+class RequestSchema(pydantic.json_schema.GenerateJsonSchema):
+    """Request bodies' and queries' schemas: text never holds NUL (the body reader
+    refuses it: protocol/wire.py), which a pattern says where a field has none."""
+
+    def str_schema(self, schema):
+        found = super().str_schema(schema)
+        found.setdefault("pattern", NO_NUL)
+        return found
+
+
 def _path_schema(group):
     if group == ID:
         return {"type": "string", "pattern": "^[0-9]{1,18}$"}
@@ -69,7 +81,7 @@ def _path_schema(group):
 
 
 def _query_parameters(model):
-    schema = model.model_json_schema()
+    schema = model.model_json_schema(schema_generator=RequestSchema)
     required = set(schema.get("required", ()))
     return [{"name": name, "in": "query", "required": name in required, "schema": field}
             for name, field in schema["properties"].items()]
@@ -195,7 +207,8 @@ def document(routes, *, title="Branchline API", version="1"):
                 op["parameters"] = parameters
             model = handler.bodies.get(method)
             if model is not None:
-                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}",
+                                                 schema_generator=RequestSchema)
                 for name, sub in schema.pop("$defs", {}).items():
                     schemas[name] = sub
                 schemas[model.__name__] = schema

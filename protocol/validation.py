@@ -16,14 +16,19 @@ from pydantic_core import PydanticCustomError
 from .errors import ValidationFailed
 
 
+# Text in a request never holds NUL (the body reader refuses it: protocol/wire.py); the
+# document says so on every string (protocol/openapi.py) and every free-form key.
+NO_NUL = "^[^\\u0000]*$"
+
+
 class Body(pydantic.BaseModel):
     """Base of every request body: unknown fields are ignored, known ones checked. The
     document says what an unknown field may hold and still be read past: a plain value
     (every number in a body is bounded where JSON is read, protocol/wire.py)."""
     model_config = pydantic.ConfigDict(
         extra="ignore", str_strip_whitespace=True,
-        json_schema_extra={"additionalProperties": {
-            "type": ["string", "boolean", "null", "integer"],
+        json_schema_extra={"propertyNames": {"pattern": NO_NUL}, "additionalProperties": {
+            "type": ["string", "boolean", "null", "integer"], "pattern": NO_NUL,
             "minimum": -10 ** 18, "maximum": 10 ** 18}})
 
 
@@ -90,17 +95,18 @@ def one_of(values):
 
 # Free-form JSON a client may send (a notification's data, a charge): its numbers are
 # documented as whole numbers within what the body reader accepts (protocol/wire.py).
-_FREE_SCALAR = {"anyOf": [{"type": ["string", "boolean", "null"]},
+_FREE_SCALAR = {"anyOf": [{"type": "string", "pattern": NO_NUL}, {"type": ["boolean", "null"]},
                           {"type": "integer", "minimum": -10 ** 18, "maximum": 10 ** 18}]}
 _FREE_VALUE = {"anyOf": [_FREE_SCALAR, {"type": "array", "items": _FREE_SCALAR},
-                         {"type": "object", "additionalProperties": _FREE_SCALAR}]}
+                         {"type": "object", "propertyNames": {"pattern": NO_NUL},
+                          "additionalProperties": _FREE_SCALAR}]}
 FreeObject = Annotated[dict, pydantic.WithJsonSchema(
-    {"type": "object", "additionalProperties": _FREE_VALUE})]
+    {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": _FREE_VALUE})]
 
 
 # A required form field: a blank one is dropped before validation ("required"), so the
 # document asks for a character that is not a space.
-NOT_BLANK = {"pattern": r"\S"}
+NOT_BLANK = {"pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"}
 
 
 def _attribute(loc):

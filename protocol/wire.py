@@ -12,6 +12,7 @@ exactly, and every client reads them as numbers. Datetimes are UTC, ``...Z``.
 
 import decimal
 import json
+import re
 
 import orjson
 
@@ -62,6 +63,41 @@ def _bounded_decimal(text):
     return value
 
 
+class TextNotAllowed(ValueError):
+    """A string no column should hold: a NUL character, or half of a surrogate pair
+    (not text at all; it could be stored but never written out again)."""
+
+
+# JSON escapes that may spell either: only bodies holding one are walked.
+_SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def check_text(value):
+    """Raise TextNotAllowed if any string in value (keys too) holds NUL or a lone
+    surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise TextNotAllowed("The request must not contain NUL characters.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise TextNotAllowed("The request holds text that is not valid Unicode.") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key)
+            check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item)
+
+
 def loads(text):
-    return json.loads(text, parse_float=_bounded_decimal, parse_int=_bounded_int,
-                      parse_constant=_reject_constant)
+    """A JSON text (str, or UTF-8 bytes) read with every number bounded and every
+    string checked (see the module's docstring)."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode("utf-8")
+    value = json.loads(text, parse_float=_bounded_decimal, parse_int=_bounded_int,
+                       parse_constant=_reject_constant)
+    if _SUSPECT.search(text):
+        check_text(value)
+    return value

@@ -117,8 +117,13 @@ class APIHandler(tornado.web.RequestHandler):
             tornado.httputil.parse_body_arguments(
                 self.request.headers.get("Content-Type", ""), self.request.body, arguments, {},
                 self.request.headers)
-            return {name: self.decode_argument(values[-1], name).strip()
+            form = {name: self.decode_argument(values[-1], name).strip()
                     for name, values in arguments.items()}
+            try:
+                wire.check_text(form)
+            except wire.TextNotAllowed as exc:
+                raise ValidationFailed.field("body", str(exc))
+            return form
         if ctype and ctype not in JSON_TYPES and not ctype.endswith("+json"):
             raise APIError("Send the request body as JSON (Content-Type: application/json).",
                            status=415)
@@ -126,6 +131,8 @@ class APIHandler(tornado.web.RequestHandler):
             return wire.loads(self.request.body.decode("utf-8"))
         except wire.NumberOutOfRange:
             raise ValidationFailed.field("body", "A number in the request body is out of range.")
+        except wire.TextNotAllowed as exc:
+            raise ValidationFailed.field("body", str(exc))
         except (UnicodeDecodeError, ValueError, RecursionError):
             raise APIError("The request body is not valid JSON.", status=400)
 
@@ -140,9 +147,13 @@ class APIHandler(tornado.web.RequestHandler):
         one): the arguments its fields name, blank ones left out, with the same 422
         field errors as a body."""
         model = model or self.queries[self.request.method.lower()]
-        return validation.parse(model, {
-            name: self.get_query_argument(name) for name in model.model_fields
-            if self.get_query_argument(name, "").strip()})
+        values = {name: self.get_query_argument(name) for name in model.model_fields
+                  if self.get_query_argument(name, "").strip()}
+        try:
+            wire.check_text(values)
+        except wire.TextNotAllowed as exc:
+            raise ValidationFailed.field(next(iter(values)), str(exc))
+        return validation.parse(model, values)
 
     def page_path(self):
         """The URL a paginator's links are built on."""

@@ -13,7 +13,7 @@ from ..cash_shapes import (DayReport, Denominations, DenominationWritten, Moved,
                            RegisterWritten, SessionClosed, SessionOpened, Sessions, Summary,
                            Transactions)
 from ..shapes import Done
-from ..validation import Body, Id, Money, Retryable, amount
+from ..validation import NOT_BLANK, Body, Id, Money, Retryable, amount
 from .base import APIHandler, path_id
 
 PREFIX = "/pos/cash-register"
@@ -21,7 +21,7 @@ REGISTER = path_id("register_id")
 SESSION = path_id("session_id")
 UUID = r"(?P<uuid>[0-9a-fA-F-]{1,36})"
 
-Name = Annotated[str, pydantic.Field(min_length=1, max_length=255)]
+Name = Annotated[str, pydantic.Field(min_length=1, max_length=255, json_schema_extra=NOT_BLANK)]
 Amount = amount("0.01", "999999999.99")
 Value = amount("0.01", "999999.99")
 
