@@ -18,6 +18,7 @@ setup(
         "pydantic>=2.7",
         "email-validator>=2.1",
         "phonenumbers>=8.13",
+        "pycountry>=24.6",
         "orjson>=3.10",
     ],
     extras_require={

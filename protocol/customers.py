@@ -23,6 +23,7 @@ import re
 
 import peewee
 import phonenumbers
+import pycountry
 
 from . import models, permissions
 from .database import database
@@ -269,12 +270,12 @@ def delete_address(actor, address_id, now):
 
 @functools.cache
 def _calling_codes():
-    """[(code, region codes, region names)] sorted by code, from phonenumbers."""
-    from phonenumbers import geocoder
-
+    """[(code, region codes, region names)] sorted by code: codes and regions from
+    phonenumbers, English names from pycountry (phonenumbers' own names come with every
+    language's, about 100 MB held for as long as the node runs)."""
     def name(region):
-        example = phonenumbers.example_number(region)
-        return geocoder.country_name_for_number(example, "en") if example else ""
+        country = pycountry.countries.get(alpha_2=region)
+        return country.name if country else ""
     return [(code, [r.lower() for r in regions], [name(r).lower() for r in regions])
             for code, regions in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items())]
 

@@ -72,9 +72,9 @@ def node_pids(demo_pid, ports):
     return pids
 
 
-def call(port, method, path, body=None, token=None):
+def call(port, method, path, body=None, token=None, base=API):
     request = urllib.request.Request(
-        (API % port) + path, method=method,
+        (base % port) + path, method=method,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json",
                  **({"Authorization": "Bearer " + token} if token else {})})
@@ -92,8 +92,9 @@ def usage(pids, seconds):
 
 def shift(port, orders):
     token = login(port, "waiter@demo.test")
-    items = call(port, "GET", "/pos/items", token=token)["data"]
-    simple = [i["id"] for i in items if not i.get("variations") and i.get("is_available")]
+    items = {i["item_name"]: i["id"] for i in call(port, "GET", "/pos/items", token=token)}
+    simple = [items[name] for name in ("Garlic Bread", "Espresso", "Caesar Salad",
+                                       "Craft IPA", "Grilled Salmon") if name in items]
     for n in range(orders):
         created = call(port, "POST", "/pos/orders", {
             "order_type": "pickup", "customer": {"name": "Guest %d" % n, "phone": "555%04d" % n},
@@ -107,7 +108,8 @@ def wait_synced(port, timeout=120):
     token = login(port, "manager@demo.test")
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if call(port, "GET", "/../../sync/status", token=token).get("outbox_depth") == 0:
+        if call(port, "GET", "/sync/status", token=token,
+                base="http://127.0.0.1:%d").get("outbox_depth") == 0:
             return
         time.sleep(1)
     raise SystemExit("the edge did not finish syncing within %d s" % timeout)
