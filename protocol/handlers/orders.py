@@ -109,7 +109,7 @@ class OrderUpdateBody(Body):
 
 
 class ItemChange(Body):
-    action: Literal["add", "update", "remove"]
+    action: Literal["add", "update", "remove"] = "add"     # the module's default
     id: Optional[Id] = None
     menu_item_id: Optional[Id] = None
     order_item_id: Optional[Id] = None
