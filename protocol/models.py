@@ -712,6 +712,10 @@ class KotItem(BaseModel):
     quantity = IntegerField()
     status = CharField(default="pending")    # pending cooking ready cancelled
     note = TextField(null=True)
+    # A cancelled item: why, by whom and when (the kitchen, or removed from the order).
+    cancel_reason_text = TextField(null=True)
+    cancelled_by = FK(User, null=True, on_delete="SET NULL")
+    cancelled_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "kot_items"

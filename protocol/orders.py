@@ -430,7 +430,8 @@ def update_order(actor, order_id, body, now):
 
 def update_items(actor, order_id, body, now):
     """PUT /pos/orders/{id}/items: add, update and remove lines; re-price the whole
-    order; send added quantities to the kitchen when the order is already there."""
+    order; send added quantities to the kitchen when the order is already there.
+    Removing a line the kitchen has had cancels it on its KOTs (Manage KOT)."""
     permissions.require(actor, "order.update")
     with database.atomic():
         order = get_order(actor, order_id)
@@ -456,7 +457,9 @@ def update_items(actor, order_id, body, now):
                 raise ValidationFailed.field(field + ".order_item_id",
                                              "The selected order item id is invalid.")
             if change.action == "remove":
-                tickets.require_kitchen_quantity_kept(row, 0)
+                if row.kot_quantity:      # sent: cancelled in the kitchen, not forgotten
+                    permissions.require(actor, "kot.cancel")
+                    tickets.withdraw_line(row, actor.user_id, now, change.reason)
                 models.OrderItemModifier.delete().where(
                     models.OrderItemModifier.order_item == row.id).execute()
                 row.delete_instance()

@@ -43,6 +43,7 @@ RULES = {
     "payment.take": (("Create Payment",), "take payments"),
     "table.unlock_any": (("Unlock Table",), "unlock a table another user holds"),
     "kot.update": (("Manage KOT",), "update kitchen tickets"),
+    "kot.cancel": (("Manage KOT",), "cancel food already sent to the kitchen"),
     "reservation.manage": (("Create Reservation",), "take or change reservations"),
     "customer.manage": (("Manage Customers",),
                         "add, change or delete customers and their addresses"),

@@ -435,6 +435,9 @@ class KotItem(Shape):
     status: KotItemStatus
     note: Optional[str]
     modifiers: list[KotModifier]
+    cancel_reason: Optional[str]       # a cancelled item: why, who (a name) and when
+    cancelled_by: Optional[str]
+    cancelled_at: Optional[Stamp]
 
 
 class Kot(Shape):

@@ -118,6 +118,7 @@ class ItemChange(Body):
     note: Optional[str] = pydantic.Field(None, max_length=500)
     variation_id: Optional[Id] = None
     modifiers: list[Union[ModifierIn, Id]] = []
+    reason: Optional[str] = pydantic.Field(None, max_length=500)   # removing a sent line
 
     @pydantic.model_validator(mode="after")
     def _target(self):
@@ -239,8 +240,10 @@ class OrderItemsHandler(APIHandler):
     tags = ("orders",)
 
     async def put(self, order_id):
-        """Add, update and remove lines; the whole order is re-priced, and added
-        quantities go to the kitchen when the order is already there."""
+        """Add (the default action), update and remove lines; the whole order is
+        re-priced, and added quantities go to the kitchen when the order is already
+        there. Removing a line the kitchen has had cancels it on its KOT (reason
+        optional), which needs Manage KOT."""
         body = self.body()
         await self.write_once(orders.update_items, int(order_id), body, self.now())
 
