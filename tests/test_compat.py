@@ -84,3 +84,45 @@ async def test_a_role_that_may_not_cancel_sent_food_is_told_so(edge, demo):
     assert resp.status == 403, resp
     assert resp.body == {"success": False,
                          "message": "Your role may not cancel food already sent to the kitchen."}
+
+
+async def test_running_tables_carry_their_open_order_in_one_query(edge, waiter, demo):
+    db, selects = edge.node.store.db, []
+    execute_sql = db.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        if sql.startswith("SELECT") and 'FROM "orders"' in sql:
+            selects.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+
+    async def floor():
+        selects.clear()
+        db.execute_sql = counting
+        try:
+            resp = await edge.fetch("GET", "/pos/tables", token=waiter)
+        finally:
+            db.execute_sql = execute_sql
+        assert resp.status == 200, resp
+        return {t["table_code"]: t for t in resp.body["tables"]}, len(selects)
+
+    order = await kot_order(edge, waiter, demo, "T2")
+    paid = await edge.fetch("POST", "/pos/orders/%d/pay" % order["id"],
+                            {"amount": 10, "method": "cash"}, token=waiter)
+    assert paid.status == 200, paid
+    rows, one_running = await floor()
+    t2 = rows["T2"]
+    assert t2["current_order_id"] == t2["order_id"] == t2["active_order_id"] == order["id"]
+    assert t2["order_total"] == order["total"]
+    assert t2["amount_due"] == round(order["total"] - 10, 2)
+    assert t2["active_order"] == {
+        "id": order["id"], "order_number": order["order_number"],
+        "formatted_order_number": order["formatted_order_number"], "status": "payment_due",
+        "total": order["total"], "amount_due": t2["amount_due"], "pax": order["pax"],
+        "waiter": {"id": demo["users"]["waiter@demo.test"], "name": "Sofia Martinez"}}
+    assert t2["branch_id"] == demo["branches"][D] and len(t2["hash"]) == 16
+    assert t2["created_at"] and t2["updated_at"]
+    assert rows["T3"]["active_order"] is None and rows["T3"]["current_order_id"] is None
+    await kot_order(edge, waiter, demo, "T3")
+    await kot_order(edge, waiter, demo, "T4")
+    _, three_running = await floor()
+    assert three_running == one_running == 1
