@@ -93,7 +93,8 @@ def active_user(user_id):
 
 def me(user_id, branch_id):
     user = active_user(user_id)
-    return {"user": user_shape(user, branch_id), "modules": MODULES}
+    return {"user": user_shape(user, branch_id), "modules": MODULES,
+            "permission_map": permission_map(user)}
 
 
 def revoke(jti, expires_at):

@@ -194,7 +194,9 @@ class Permission(Shape):
 
 class Permissions(Shape):
     roles: list[RoleWithPermissions]
-    permissions: list[Permission]
+    permissions: list[str]                 # the names the caller holds (TableTrack's)
+    permission_map: dict[str, bool]
+    all_permissions: list[Permission]
 
 
 class Language(Shape):

@@ -85,6 +85,7 @@ class LoggedIn(Shape):
 class Me(Shape):
     user: User
     modules: list[str]
+    permission_map: dict[str, bool]
 
 
 class BranchRef(Shape):

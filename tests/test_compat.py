@@ -126,3 +126,42 @@ async def test_running_tables_carry_their_open_order_in_one_query(edge, waiter, 
     await kot_order(edge, waiter, demo, "T4")
     _, three_running = await floor()
     assert three_running == one_running == 1
+
+
+CAPABILITIES = ["orders.view", "orders.create", "orders.update", "orders.cancel", "tables.view",
+                "tables.lock", "payments.charge", "payments.refund", "kitchen.view",
+                "kitchen.manage", "reservations.manage", "customers.manage", "cash.manage",
+                "delivery.manage", "reports.view"]
+
+
+async def test_capability_names_are_in_every_permission_map(edge, demo):
+    maps = {}
+    for email in ("waiter@demo.test", "manager@demo.test", "chef@demo.test"):
+        login = await edge.fetch("POST", "/auth/login", {"email": email, "password": "demo12345"})
+        token, at_login = login.body["data"]["access_token"], login.body["data"]["permission_map"]
+        me = (await edge.fetch("GET", "/auth/me", token=token)).body
+        platform = (await edge.fetch("GET", "/platform/permissions", token=token)).body
+        assert me["permission_map"] == at_login == platform["permission_map"]
+        assert all(isinstance(name, str) for name in platform["permissions"])
+        assert set(platform["permissions"]) == {
+            name for name, held in at_login.items() if held and "." not in name}
+        assert {p["name"] for p in platform["all_permissions"]} >= {"Create Order", "Manage KOT"}
+        assert set(CAPABILITIES) <= set(at_login)
+        maps[email] = (at_login, platform["permissions"])
+    waiter, waiter_names = maps["waiter@demo.test"]
+    assert waiter["orders.create"] and waiter["payments.charge"] and waiter["kitchen.manage"]
+    assert not waiter["orders.cancel"] and not waiter["payments.refund"]
+    assert "Create Order" in waiter_names and "Show Payments" in waiter_names
+    assert "Refund Payments" not in waiter_names
+    manager, manager_names = maps["manager@demo.test"]
+    assert all(manager[name] for name in CAPABILITIES)
+    assert {"Refund Payments", "Approve Cash Register", "Cancel Order"} <= set(manager_names)
+    chef, _ = maps["chef@demo.test"]
+    assert chef["kitchen.view"] and not chef["orders.create"] and not chef["payments.charge"]
+
+
+async def test_a_capability_is_what_the_server_enforces(edge, demo):
+    chef = await edge.login("chef@demo.test")
+    refused = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=chef)
+    assert refused.status == 403          # chef: orders.create is false
