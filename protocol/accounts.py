@@ -136,6 +136,7 @@ def platform_config(user_id, branch_id, features):
                          "decimals": restaurant.currency_decimals},
             "tax_mode": restaurant.tax_mode, "tax_inclusive": restaurant.tax_inclusive,
             "table_lock_timeout_minutes": restaurant.table_lock_timeout_minutes,
+            "require_item_choices": restaurant.require_item_choices,
         },
         "branch": {"id": branch.id, "name": branch.name, "address": branch.address,
                    "timezone": branch.timezone},

@@ -33,8 +33,9 @@ def _get_kot(actor, kot_id):
 
 
 def _items_by_kot(kot_ids, prices=False):
-    """{kot id: [item shape]} for all the KOTs in two queries. Name, variation and
-    modifiers come from the order line (the menu item's name once the line is gone)."""
+    """{kot id: [item shape]} for all the KOTs in two queries. Name, variation,
+    modifiers and the choices not made come from the order line (the menu item's
+    name once the line is gone)."""
     if not kot_ids:
         return {}
     ki, line, variation, menu_item, user = (models.KotItem, models.OrderItem,
@@ -44,7 +45,7 @@ def _items_by_kot(kot_ids, prices=False):
     name = peewee.fn.COALESCE(line.name, menu_item.item_name).alias("name")
     rows = list(ki.select(ki.id, ki.kot, ki.order_item, ki.menu_item, ki.quantity, ki.status,
                           ki.note, name, variation.variation, line.price, line.modifiers_total,
-                          line.amount, ki.cancel_reason_text, ki.cancelled_at,
+                          line.amount, line.missing_choices, ki.cancel_reason_text, ki.cancelled_at,
                           user.name.alias("cancelled_by"))
                 .join(line, outer, on=(ki.order_item == line.id))
                 .join(variation, outer, on=(line.variation == variation.id))
@@ -65,6 +66,7 @@ def _items_by_kot(kot_ids, prices=False):
                 "name": r["name"], "variation": r["variation"], "quantity": r["quantity"],
                 "status": r["status"], "note": r["note"],
                 "modifiers": modifiers.get(r["order_item"], []),
+                "missing_choices": r["missing_choices"] or [],
                 "cancel_reason": r["cancel_reason_text"], "cancelled_by": r["cancelled_by"],
                 "cancelled_at": r["cancelled_at"]}
         if prices:

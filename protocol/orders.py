@@ -109,7 +109,8 @@ def _line_rows(order, lines, now):
             name=line.name, quantity=line.quantity, price=line.unit_price, note=line.note,
             modifiers_total=line.modifiers_total, amount=line.amount,
             tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
-            tax_breakup=_breakup(line, per_item), created_at=now, updated_at=now)
+            tax_breakup=_breakup(line, per_item), missing_choices=line.missing or None,
+            created_at=now, updated_at=now)
         line.row_id = row.id
         items.append(row)
         modifiers.extend(models.OrderItemModifier(

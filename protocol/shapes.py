@@ -436,6 +436,7 @@ class KotItem(Shape):
     status: KotItemStatus
     note: Optional[str]
     modifiers: list[KotModifier]
+    missing_choices: list[str]         # "no variation chosen", "no spice level chosen"
     cancel_reason: Optional[str]       # a cancelled item: why, who (a name) and when
     cancelled_by: Optional[str]
     cancelled_at: Optional[Stamp]

@@ -1,6 +1,6 @@
 """What TableTrack companion apps send, and what they must get back (COMPAT.md)."""
 
-from protocol import models
+from protocol import models, pricing
 
 D = "Downtown"
 
@@ -165,3 +165,35 @@ async def test_a_capability_is_what_the_server_enforces(edge, demo):
     refused = await edge.fetch("POST", "/pos/orders", {
         "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=chef)
     assert refused.status == 403          # chef: orders.create is false
+
+
+async def test_a_line_without_its_choices_is_taken_at_the_items_price(edge, waiter, demo):
+    burger = demo["items"][D]["Classic Cheeseburger"]     # a required cooking preference
+    pizza = demo["items"][D]["Margherita Pizza"]           # sizes
+    resp = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "actions": ["kot"],
+        "items": [{"id": burger, "quantity": 1}, {"id": pizza, "quantity": 2}]}, token=waiter)
+    assert resp.status == 201, resp
+
+    order_type = resp.body["order"]["order_type_id"]
+
+    def own_prices():      # the item's price for the order type, no variation
+        book = pricing.book(demo["branches"][D])
+        return {i: float(book.item_price(i, None, order_type)) for i in (burger, pizza)}
+    prices = edge.node.store.call(own_prices)
+    lines = {line["menu_item_id"]: line for line in resp.body["cart"]["items"]}
+    assert lines[burger]["price"] == prices[burger] and lines[pizza]["price"] == prices[pizza]
+    kots = (await edge.fetch("GET", "/pos/orders/%d/kots" % resp.body["order"]["id"],
+                             token=waiter)).body["data"]
+    marked = {i["menu_item_id"]: i["missing_choices"] for k in kots for i in k["items"]}
+    assert marked == {burger: ["no cooking preference chosen"],
+                      pizza: ["no variation chosen"]}
+
+
+async def test_a_restaurant_may_require_the_choices(edge, waiter, demo):
+    edge.node.store.call(lambda: models.Restaurant.update(require_item_choices=True).execute())
+    resp = await edge.fetch("POST", "/pos/orders", {"order_type": "pickup", "items": [
+        {"id": demo["items"][D]["Margherita Pizza"]}]}, token=waiter)
+    assert resp.status == 422 and "items.0.variation_id" in resp.body["errors"]
+    config = (await edge.fetch("GET", "/platform/config", token=waiter)).body
+    assert config["restaurant"]["require_item_choices"] is True

@@ -120,6 +120,7 @@ async def test_invalid_items_are_422_with_field_errors(edge, waiter, demo, items
 
 
 async def test_required_choices_and_foreign_items_are_refused(edge, waiter, demo):
+    edge.node.store.call(lambda: models.Restaurant.update(require_item_choices=True).execute())
     burger, _, opts = catalog_ids(edge, "Classic Cheeseburger")
     pizza, _, _ = catalog_ids(edge, "Margherita Pizza")
     missing = await create(edge, waiter, {"order_type": "pickup", "items": [{"id": burger}]})

@@ -1,4 +1,5 @@
-"""TableTrack compatibility: who cancelled a kitchen item, when and why."""
+"""TableTrack compatibility: who cancelled a kitchen item, when and why; lines taken
+without a required choice, and the restaurant setting that refuses them."""
 from peewee import *
 
 from protocol.migrations import existing_table
@@ -12,4 +13,6 @@ def up(migrator, db):
                             ForeignKeyField(User, null=True, field=User.id,
                                             on_delete='SET NULL')),
         migrator.add_column('kot_items', 'cancelled_at', DateTimeField(null=True)),
+        migrator.add_column('order_items', 'missing_choices', TextField(null=True)),
+        migrator.add_column('restaurants', 'require_item_choices', BooleanField(default=False)),
     )
