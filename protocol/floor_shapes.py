@@ -247,6 +247,8 @@ class ReceiptSettings(Shape):
 class NotificationData(Shape):
     title: str
     body: str
+    type: str           # also inside data, with event_key, unless data names its own
+    event_key: str
     data: dict[str, Any]
 
 

@@ -25,7 +25,7 @@ from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 from .order_shapes import Parts, created_answer, order_shape
-from .pages import paginate
+from .pages import PAGE_SIZE, paginate
 
 STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready",
             "out_for_delivery", "delivered", "pending_verification"]
@@ -38,6 +38,7 @@ ACTIONS = {
     "cancel": ("canceled", "cancelled"),
 }
 CLOSED = ("paid", "canceled")
+MAX_PAGE_SIZE = 100     # GET /pos/orders?per_page= (or limit=), as the module's tills ask
 
 
 # --- Lookups ------------------------------------------------------------------------
@@ -567,4 +568,5 @@ def list_orders(actor, filters, path):
                  .where(order.formatted_order_number.contains(filters["search"]) |
                         models.Customer.name ** term | models.Customer.phone ** term))
     query = query.order_by(order.date_time.desc(), order.id.desc())
-    return paginate(query, filters.get("page", 1), order_shape, path)
+    per_page = min(MAX_PAGE_SIZE, filters.get("limit") or filters.get("per_page") or PAGE_SIZE)
+    return paginate(query, filters.get("page", 1), order_shape, path, per_page)

@@ -197,3 +197,34 @@ async def test_a_restaurant_may_require_the_choices(edge, waiter, demo):
     assert resp.status == 422 and "items.0.variation_id" in resp.body["errors"]
     config = (await edge.fetch("GET", "/platform/config", token=waiter)).body
     assert config["restaurant"]["require_item_choices"] is True
+
+
+async def test_orders_list_takes_limit_as_per_page(edge, waiter, demo):
+    for _ in range(3):
+        resp = await edge.fetch("POST", "/pos/orders", {
+            "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]},
+            token=waiter)
+        assert resp.status == 201, resp
+    page = (await edge.fetch("GET", "/pos/orders?limit=2", token=waiter)).body
+    assert page["per_page"] == 2 and len(page["data"]) == 2 and page["last_page"] == 2
+    assert page["next_page_url"].endswith("?page=2&per_page=2")
+    assert (await edge.fetch("GET", "/pos/orders?per_page=1", token=waiter)).body[
+        "per_page"] == 1
+    most = (await edge.fetch("GET", "/pos/orders?limit=500", token=waiter)).body
+    assert most["per_page"] == 100 and len(most["data"]) == 3
+    refused = await edge.fetch("GET", "/pos/orders?limit=0", token=waiter)
+    assert refused.status == 422 and "limit" in refused.body["errors"]
+
+
+async def test_notifications_carry_type_and_event_key_in_data(edge, waiter, demo):
+    chef = await edge.login("chef@demo.test")
+    order = await kot_order(edge, waiter, demo)
+    kots = (await edge.fetch("GET", "/pos/orders/%d/kots" % order["id"], token=waiter)).body
+    for kot in kots["data"]:
+        done = await edge.fetch("PUT", "/pos/kots/%d/status" % kot["id"],
+                                {"status": "food_ready"}, token=chef)
+        assert done.status == 200, done
+    note = (await edge.fetch("GET", "/pos/notifications", token=waiter)).body["data"][0]
+    assert note["type"] == "order_ready"
+    assert note["data"]["type"] == note["data"]["data"]["type"] == "order_ready"
+    assert note["data"]["event_key"] == note["data"]["data"]["event_key"] == "order.ready"

@@ -8,6 +8,7 @@ import pydantic
 
 from .. import orders, payments, shapes
 from ..errors import ValidationFailed
+from ..pages import PAGE_SIZE
 from ..validation import Body, Email, Id, Money, Retryable, amount, one_of
 from .base import APIHandler, path_id
 
@@ -185,6 +186,8 @@ class OrdersQuery(Body):
     date_to: Optional[datetime.datetime] = None
     search: Optional[str] = pydantic.Field(None, max_length=255)
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
+    per_page: int = pydantic.Field(PAGE_SIZE, ge=1, le=1_000_000)
+    limit: Optional[int] = pydantic.Field(None, ge=1, le=1_000_000)   # per_page's alias
 
 
 class OrdersHandler(APIHandler):
@@ -198,7 +201,8 @@ class OrdersHandler(APIHandler):
 
     async def get(self):
         """Orders of the branch, newest first, 20 a page (Laravel paginator); filters
-        status, date_from, date_to (ISO dates), search (number, customer), page."""
+        status, date_from, date_to (ISO dates), search (number, customer), page;
+        per_page (or its alias limit) up to 100."""
         filters = self.query().model_dump()
         date_to = filters["date_to"]
         if date_to is not None and date_to.time() == datetime.time(0):
