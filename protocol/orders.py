@@ -445,8 +445,8 @@ def update_items(actor, order_id, body, now):
             field = "items.%d" % i
             if change.action == "add":
                 line = pricing.resolve_line(order.branch_id, order.order_type_id,
-                                            change.model_dump(), field)
-                line.quantity = change.quantity or 1
+                                            dict(change.model_dump(),
+                                                 quantity=change.quantity or 1), field)
                 rows, mods = _line_rows(order, [line], now)
                 models.insert_all(rows)
                 models.insert_all(mods)

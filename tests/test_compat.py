@@ -33,6 +33,9 @@ async def test_items_without_action_are_added_and_reach_the_kitchen(edge, waiter
     assert resp.status == 200, resp
     assert len(resp.body["data"]["added_items"]) == 1 and resp.body["data"]["kot_ids"]
     assert resp.body["data"]["items_count"] == 3
+    bare = await edge.fetch("PUT", "/pos/orders/%d/items" % order["id"], {"items": [
+        {"menu_item_id": demo["items"][D]["Garlic Bread"]}]}, token=waiter)
+    assert bare.status == 200 and bare.body["data"]["items_count"] == 4, bare     # quantity 1
 
 
 async def test_removing_a_sent_line_cancels_it_in_the_kitchen(edge, waiter, demo):
