@@ -137,6 +137,7 @@ def platform_config(user_id, branch_id, features):
             "tax_mode": restaurant.tax_mode, "tax_inclusive": restaurant.tax_inclusive,
             "table_lock_timeout_minutes": restaurant.table_lock_timeout_minutes,
             "require_item_choices": restaurant.require_item_choices,
+            "kot_requires_confirmation": restaurant.kot_requires_confirmation,
         },
         "branch": {"id": branch.id, "name": branch.name, "address": branch.address,
                    "timezone": branch.timezone},

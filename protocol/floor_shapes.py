@@ -345,6 +345,21 @@ class BeamsSettingsAnswer(Data):
     data: BeamsSettings
 
 
+class RealtimeDiagnostics(Shape):
+    timestamp: Stamp
+    authenticated: bool
+    user_id: int
+    pusher_secret: Literal["***", "empty"]      # whether one is set, never its value
+    connections: int
+    pusher_key: str
+    ws_host: str
+    ws_port: int
+
+
+class RealtimeDiagnosticsAnswer(Shape):
+    data: RealtimeDiagnostics
+
+
 class RealtimeStatus(Shape):
     pusher_broadcast_enabled: bool
     pusher_beams_enabled: bool

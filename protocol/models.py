@@ -138,6 +138,9 @@ class Restaurant(BaseModel):
     # choice (422); False (the module's way): it is taken at the item's own price and
     # its KOT line says what was not chosen.
     require_item_choices = BooleanField(default=False)
+    # True: an order's first KOT, made while the order is still placed, waits for the
+    # kitchen's confirmation (pending_confirmation) instead of going in_kitchen.
+    kot_requires_confirmation = BooleanField(default=False)
 
     class Meta:
         table_name = "restaurants"

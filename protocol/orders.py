@@ -310,7 +310,7 @@ def create_order(actor, body, now, placed_via="pos"):
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
         if action == "kot":
-            kots = tickets.send_to_kitchen(order, now)
+            kots = tickets.send_to_kitchen(order, now, placed=True)   # a new order
             items = None          # kot quantities changed: read the lines back
         parts = Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)

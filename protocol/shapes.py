@@ -112,6 +112,8 @@ class ConfigRestaurant(Shape):
     name: str
     hash: str
     currency: Currency
+    require_item_choices: bool          # lines without a variation / required choice: 422
+    kot_requires_confirmation: bool     # an order's first KOT is pending_confirmation
 
 
 class ConfigBranch(Shape):
@@ -152,6 +154,8 @@ class Price(Shape):
 class Variation(Shape):
     id: int
     variation: str
+    name: str               # the same as variation, as some apps read it
+    variation_name: str
     price: Amount
     menu_item_id: int
 

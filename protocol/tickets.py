@@ -32,9 +32,21 @@ def default_place(branch_id):
     return places[0].id if places else None
 
 
-def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None):
+def first_status(order, branch, placed):
+    """The status of a new KOT: pending_confirmation for the order's first, sent while
+    the order is still ``placed``, when the restaurant has new KOTs confirmed;
+    otherwise in_kitchen (RESPONSES.md)."""
+    if placed and not models.Kot.select().where(models.Kot.order == order.id).exists() and \
+            models.Restaurant.get_by_id(branch.restaurant_id).kot_requires_confirmation:
+        return "pending_confirmation"
+    return "in_kitchen"
+
+
+def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None,
+                    placed=None):
     """KOTs for every line quantity the kitchen has not had yet; returns them.
-    ``order_item_ids`` limits the send to those lines."""
+    ``order_item_ids`` limits the send to those lines; ``placed``: the order was
+    still placed before this send (default: its order_status says so)."""
     # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
     # without its id line.menu_item_id would read None.
     query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
@@ -62,12 +74,14 @@ def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place
             order.token_number = numbering.take(branch, numbering.TOKEN, now, daily=True)
             order.save()
 
+    status = first_status(order, branch,
+                          order.order_status == "placed" if placed is None else placed)
     kots = []
     for place, lines in by_place.items():
         kot = models.Kot.create(
             branch=order.branch_id, order=order.id,
             kot_number=numbering.take(branch, numbering.KOT, now),
-            token_number=order.token_number, kitchen_place=place, status="in_kitchen",
+            token_number=order.token_number, kitchen_place=place, status=status,
             note=note, created_at=now, updated_at=now)
         for line in lines:
             models.KotItem.create(kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,

@@ -231,3 +231,48 @@ async def test_notifications_carry_type_and_event_key_in_data(edge, waiter, demo
     assert note["type"] == "order_ready"
     assert note["data"]["type"] == note["data"]["data"]["type"] == "order_ready"
     assert note["data"]["event_key"] == note["data"]["data"]["event_key"] == "order.ready"
+
+
+async def test_first_kot_waits_for_confirmation_when_the_restaurant_says_so(edge, waiter, demo):
+    first = await kot_order(edge, waiter, demo, "T2")
+    kots = (await edge.fetch("GET", "/pos/orders/%d/kots" % first["id"], token=waiter)).body
+    assert {k["status"] for k in kots["data"]} == {"in_kitchen"}      # the demo's setting
+    edge.node.store.call(
+        lambda: models.Restaurant.update(kot_requires_confirmation=True).execute())
+    order = await kot_order(edge, waiter, demo, "T3")
+    kots = (await edge.fetch("GET", "/pos/orders/%d/kots" % order["id"], token=waiter)).body
+    assert {k["status"] for k in kots["data"]} == {"pending_confirmation"}
+    more = await edge.fetch("PUT", "/pos/orders/%d/items" % order["id"], {"items": [
+        {"id": demo["items"][D]["Espresso"]}]}, token=waiter)
+    [later] = more.body["data"]["kot_ids"]
+    shown = (await edge.fetch("GET", "/pos/kots/%d" % later, token=waiter)).body
+    assert shown["data"]["status"] == "in_kitchen"         # only the first waits
+
+
+async def test_variations_answer_name_and_variation_name(edge, waiter, demo):
+    pizza = demo["items"][D]["Margherita Pizza"]
+    variations = (await edge.fetch("GET", "/pos/items/%d/variations" % pizza,
+                                   token=waiter)).body
+    assert variations and all(v["name"] == v["variation_name"] == v["variation"]
+                              for v in variations)
+
+
+async def test_presence_members_answer_any_channel(edge, waiter, demo):
+    for channel in ("orders", "private-orders.branch.%d" % demo["branches"][D]):
+        resp = await edge.fetch("GET", "/pusher/presence/%s/members" % channel, token=waiter)
+        assert resp.status == 200 and resp.body == {"members": [], "count": 0}, resp
+    own = "presence-floor.branch.%d" % demo["branches"][D]
+    assert (await edge.fetch("GET", "/pusher/presence/%s/members" % own,
+                             token=waiter)).status == 200
+    other = "presence-floor.branch.%d" % demo["branches"]["Airport"]
+    assert (await edge.fetch("GET", "/pusher/presence/%s/members" % other,
+                             token=waiter)).status == 403
+
+
+async def test_pusher_diagnostics_answer_without_a_secret(edge, waiter, demo):
+    resp = await edge.fetch("GET", "/pusher/diagnostics", token=waiter)
+    assert resp.status == 200, resp
+    data = resp.body["data"]
+    assert data["authenticated"] is True and data["user_id"] == demo["users"]["waiter@demo.test"]
+    assert data["pusher_secret"] == "***" and data["pusher_key"]
+    assert edge.node.hub.credentials.secret not in resp.text

@@ -1,5 +1,6 @@
 """TableTrack compatibility: who cancelled a kitchen item, when and why; lines taken
-without a required choice, and the restaurant setting that refuses them."""
+without a required choice, and the restaurant setting that refuses them; the
+restaurant setting that has new KOTs wait for the kitchen's confirmation."""
 from peewee import *
 
 from protocol.migrations import existing_table
@@ -15,4 +16,6 @@ def up(migrator, db):
         migrator.add_column('kot_items', 'cancelled_at', DateTimeField(null=True)),
         migrator.add_column('order_items', 'missing_choices', TextField(null=True)),
         migrator.add_column('restaurants', 'require_item_choices', BooleanField(default=False)),
+        migrator.add_column('restaurants', 'kot_requires_confirmation',
+                            BooleanField(default=False)),
     )
