@@ -121,7 +121,31 @@ def switch_branch(user_id, branch_id, serves, where, remember):
     if remember and user.branch_id != branch.id:
         user.branch = branch
         user.save()
+        current_store().memo.get("current_branches", {}).pop(user.id, None)
     return {"branch": branch_shape(branch), "user": user_shape(user, branch.id)}
+
+
+def acting_branch(user_id, token_branch_id, serves):
+    """The branch a token's request acts on. The user's current branch (users.branch_id,
+    which switch-branch stores, as the module does) when it differs from the token's,
+    is one of the user's branches and ``serves(id)`` (this node answers for it);
+    else the token's own. So a switch moves every token of the user, and an edge
+    keeps answering for its own branch only. Remembered per node for
+    ACTOR_TTL_SECONDS, as actors are."""
+    store = current_store()
+    cache = store.memo.setdefault("current_branches", {})
+    now = store.clock.monotonic()
+    hit = cache.get(user_id)
+    if hit is None or hit[1] <= now:
+        user = models.User.get_or_none(models.User.id == user_id)
+        current = user.branch_id if user is not None else None
+        if current is not None and current not in branch_ids(user):
+            current = None
+        if len(cache) > 10000:
+            cache.clear()
+        hit = cache[user_id] = (current, now + ACTOR_TTL_SECONDS)
+    current = hit[0]
+    return current if current is not None and serves(current) else token_branch_id
 
 
 def platform_config(user_id, branch_id, features):

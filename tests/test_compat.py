@@ -276,3 +276,55 @@ async def test_pusher_diagnostics_answer_without_a_secret(edge, waiter, demo):
     assert data["authenticated"] is True and data["user_id"] == demo["users"]["waiter@demo.test"]
     assert data["pusher_secret"] == "***" and data["pusher_key"]
     assert edge.node.hub.credentials.secret not in resp.text
+
+
+async def test_switching_branch_moves_every_token_of_the_user(cloud, demo):
+    kept = await cloud.login("owner@demo.test")              # the app keeps this one
+    other_device = await cloud.login("owner@demo.test")
+    airport = demo["branches"]["Airport"]
+    resp = await cloud.fetch("POST", "/platform/switch-branch", {"branch_id": airport},
+                             token=kept)
+    assert resp.status == 200, resp
+    assert resp.body["success"] is True and resp.body["branch"] == {"id": airport,
+                                                                    "name": "Airport"}
+    assert resp.body["token"]
+    for token in (kept, other_device, resp.body["token"]):
+        config = (await cloud.fetch("GET", "/platform/config", token=token)).body
+        assert config["branch"]["id"] == airport
+        tables = (await cloud.fetch("GET", "/pos/tables", token=token)).body["tables"]
+        assert {t["id"] for t in tables} == set(demo["tables"]["Airport"].values())
+    back = await cloud.fetch("POST", "/platform/switch-branch",
+                             {"branch_id": demo["branches"][D]}, token=kept)
+    assert back.status == 200, back
+    me = (await cloud.fetch("GET", "/auth/me", token=other_device)).body
+    assert me["user"]["branch_id"] == demo["branches"][D]
+
+
+async def test_a_branch_outside_the_users_is_still_refused(cloud, demo):
+    waiter = await cloud.login("waiter@demo.test")
+    resp = await cloud.fetch("POST", "/platform/switch-branch",
+                             {"branch_id": demo["branches"]["Airport"]}, token=waiter)
+    assert resp.status == 403 and "Airport" in resp.body["message"], resp
+
+    def elsewhere():      # a current branch that is not one of theirs is not followed
+        models.User.update(branch=demo["branches"]["Airport"]).where(
+            models.User.email == "waiter@demo.test").execute()
+    cloud.node.store.call(elsewhere)
+    waiter = await cloud.login("waiter@demo.test")
+    me = (await cloud.fetch("GET", "/auth/me", token=waiter)).body
+    assert me["user"]["branch_id"] == demo["branches"][D]
+
+
+async def test_an_edge_answers_for_its_own_branch_and_says_where_the_other_is(edge, demo):
+    owner = await edge.login("owner@demo.test")
+
+    def switched_at_the_cloud():      # as the user row arrives from head office
+        models.User.update(branch=demo["branches"]["Airport"]).where(
+            models.User.email == "owner@demo.test").execute()
+    edge.node.store.call(switched_at_the_cloud)
+    tables = (await edge.fetch("GET", "/pos/tables", token=owner)).body["tables"]
+    assert {t["id"] for t in tables} == set(demo["tables"][D].values())
+    resp = await edge.fetch("POST", "/platform/switch-branch",
+                            {"branch_id": demo["branches"]["Airport"]}, token=owner)
+    assert resp.status == 403 and "Airport" in resp.body["message"]
+    assert "cloud" in resp.body["message"]
