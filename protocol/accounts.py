@@ -132,19 +132,11 @@ def acting_branch(user_id, token_branch_id, serves):
     else the token's own. So a switch moves every token of the user, and an edge
     keeps answering for its own branch only. Remembered per node for
     ACTOR_TTL_SECONDS, as actors are."""
-    store = current_store()
-    cache = store.memo.setdefault("current_branches", {})
-    now = store.clock.monotonic()
-    hit = cache.get(user_id)
-    if hit is None or hit[1] <= now:
+    def load():
         user = models.User.get_or_none(models.User.id == user_id)
         current = user.branch_id if user is not None else None
-        if current is not None and current not in branch_ids(user):
-            current = None
-        if len(cache) > 10000:
-            cache.clear()
-        hit = cache[user_id] = (current, now + ACTOR_TTL_SECONDS)
-    current = hit[0]
+        return current if current is not None and current in branch_ids(user) else None
+    current = _remembered("current_branches", user_id, load)
     return current if current is not None and serves(current) else token_branch_id
 
 
@@ -199,26 +191,31 @@ def forget_actors():
     current_store().memo.pop("actors", None)
 
 
+def _remembered(name, key, load):
+    """load(), remembered per node under ``name`` and ``key`` for ACTOR_TTL_SECONDS."""
+    store = current_store()
+    cache = store.memo.setdefault(name, {})
+    now = store.clock.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    value = load()
+    if len(cache) > 10000:
+        cache.clear()
+    cache[key] = (value, now + ACTOR_TTL_SECONDS)
+    return value
+
+
 def load_actor(auth):
     """The Actor for a verified token (its user must still be active).
 
     Remembered per node for ACTOR_TTL_SECONDS, so a busy tablet does not read
     its user and roles on every request; a deactivated user or a changed role
     takes effect within that time, as does a change of a role's permissions."""
-    store = current_store()
-    cache = store.memo.setdefault("actors", {})
-    key = (auth.user_id, auth.branch_id)
-    now = store.clock.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]
-    user = models.User.get_or_none(models.User.id == auth.user_id)
-    if (user is None or not user.is_active or user.restaurant_id != auth.restaurant_id
-            or auth.branch_id not in branch_ids(user)):
-        cache.pop(key, None)
-        raise Unauthenticated()
-    actor = actor_for(user, auth.branch_id)
-    if len(cache) > 10000:
-        cache.clear()
-    cache[key] = (actor, now + ACTOR_TTL_SECONDS)
-    return actor
+    def load():
+        user = models.User.get_or_none(models.User.id == auth.user_id)
+        if (user is None or not user.is_active or user.restaurant_id != auth.restaurant_id
+                or auth.branch_id not in branch_ids(user)):
+            raise Unauthenticated()
+        return actor_for(user, auth.branch_id)
+    return _remembered("actors", (auth.user_id, auth.branch_id), load)
