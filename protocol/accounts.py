@@ -93,7 +93,8 @@ def active_user(user_id):
 
 def me(user_id, branch_id):
     user = active_user(user_id)
-    return {"user": user_shape(user, branch_id), "modules": MODULES}
+    return {"user": user_shape(user, branch_id), "modules": MODULES,
+            "permission_map": permission_map(user)}
 
 
 def revoke(jti, expires_at):
@@ -120,7 +121,23 @@ def switch_branch(user_id, branch_id, serves, where, remember):
     if remember and user.branch_id != branch.id:
         user.branch = branch
         user.save()
+        current_store().memo.get("current_branches", {}).pop(user.id, None)
     return {"branch": branch_shape(branch), "user": user_shape(user, branch.id)}
+
+
+def acting_branch(user_id, token_branch_id, serves):
+    """The branch a token's request acts on. The user's current branch (users.branch_id,
+    which switch-branch stores, as the module does) when it differs from the token's,
+    is one of the user's branches and ``serves(id)`` (this node answers for it);
+    else the token's own. So a switch moves every token of the user, and an edge
+    keeps answering for its own branch only. Remembered per node for
+    ACTOR_TTL_SECONDS, as actors are."""
+    def load():
+        user = models.User.get_or_none(models.User.id == user_id)
+        current = user.branch_id if user is not None else None
+        return current if current is not None and current in branch_ids(user) else None
+    current = _remembered("current_branches", user_id, load)
+    return current if current is not None and serves(current) else token_branch_id
 
 
 def platform_config(user_id, branch_id, features):
@@ -135,6 +152,8 @@ def platform_config(user_id, branch_id, features):
                          "decimals": restaurant.currency_decimals},
             "tax_mode": restaurant.tax_mode, "tax_inclusive": restaurant.tax_inclusive,
             "table_lock_timeout_minutes": restaurant.table_lock_timeout_minutes,
+            "require_item_choices": restaurant.require_item_choices,
+            "kot_requires_confirmation": restaurant.kot_requires_confirmation,
         },
         "branch": {"id": branch.id, "name": branch.name, "address": branch.address,
                    "timezone": branch.timezone},
@@ -172,26 +191,31 @@ def forget_actors():
     current_store().memo.pop("actors", None)
 
 
+def _remembered(name, key, load):
+    """load(), remembered per node under ``name`` and ``key`` for ACTOR_TTL_SECONDS."""
+    store = current_store()
+    cache = store.memo.setdefault(name, {})
+    now = store.clock.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    value = load()
+    if len(cache) > 10000:
+        cache.clear()
+    cache[key] = (value, now + ACTOR_TTL_SECONDS)
+    return value
+
+
 def load_actor(auth):
     """The Actor for a verified token (its user must still be active).
 
     Remembered per node for ACTOR_TTL_SECONDS, so a busy tablet does not read
     its user and roles on every request; a deactivated user or a changed role
     takes effect within that time, as does a change of a role's permissions."""
-    store = current_store()
-    cache = store.memo.setdefault("actors", {})
-    key = (auth.user_id, auth.branch_id)
-    now = store.clock.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]
-    user = models.User.get_or_none(models.User.id == auth.user_id)
-    if (user is None or not user.is_active or user.restaurant_id != auth.restaurant_id
-            or auth.branch_id not in branch_ids(user)):
-        cache.pop(key, None)
-        raise Unauthenticated()
-    actor = actor_for(user, auth.branch_id)
-    if len(cache) > 10000:
-        cache.clear()
-    cache[key] = (actor, now + ACTOR_TTL_SECONDS)
-    return actor
+    def load():
+        user = models.User.get_or_none(models.User.id == auth.user_id)
+        if (user is None or not user.is_active or user.restaurant_id != auth.restaurant_id
+                or auth.branch_id not in branch_ids(user)):
+            raise Unauthenticated()
+        return actor_for(user, auth.branch_id)
+    return _remembered("actors", (auth.user_id, auth.branch_id), load)

@@ -86,7 +86,8 @@ def _variations(menu_items, order_type_id, prices):
     variation = models.MenuItemVariation
     rows = _by(variation.select().where(variation.menu_item.in_([i.id for i in menu_items]))
                .order_by(variation.sort_order, variation.id), "menu_item_id")
-    return {menu_item.id: [{"id": v.id, "variation": v.variation,
+    return {menu_item.id: [{"id": v.id, "variation": v.variation, "name": v.variation,
+                            "variation_name": v.variation,
                             "price": pricing.item_price(menu_item, v, order_type_id),
                             "menu_item_id": menu_item.id, "sort_order": v.sort_order,
                             "prices": prices.get((menu_item.id, v.id), [])}

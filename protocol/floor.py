@@ -6,14 +6,31 @@ Only reads; tables and their locks are ``protocol.tables``, bookings
 """
 
 import datetime
+import hashlib
 
 import peewee
 
-from . import models, permissions, reservations, tables
+from . import models, payments, permissions, reservations, tables
 from .errors import ValidationFailed
 
 
-def _table_shape(table, lock, order_id, actor, tz):
+def table_hash(table_id):
+    """The module's table ``hash`` (its QR code key): stable per table, from the id."""
+    return hashlib.sha256(b"table:%d" % table_id).hexdigest()[:16]
+
+
+def _active_order(order):
+    """The running order a floor plan shows on its table (COMPAT.md)."""
+    if order is None:
+        return None
+    waiter = order.waiter if order.waiter_id else None
+    return {"id": order.id, "order_number": order.order_number,
+            "formatted_order_number": order.formatted_order_number, "status": order.status,
+            "total": order.total, "amount_due": payments.amount_due(order), "pax": order.pax,
+            "waiter": {"id": waiter.id, "name": waiter.name} if waiter else None}
+
+
+def _table_shape(table, lock, order, actor, tz):
     mine = lock is not None and lock.user_id == actor.user_id
     locked_at = (lock.locked_at.replace(tzinfo=datetime.timezone.utc).astimezone(tz)
                  .strftime("%H:%M") if lock else None)
@@ -32,7 +49,16 @@ def _table_shape(table, lock, order_id, actor, tz):
         "locked_by_user_name": lock.user.name if lock else None,
         "locked_at": locked_at,
         "is_running": table.available_status == "running",
-        "active_order_id": order_id,
+        "active_order_id": order.id if order else None,
+        "current_order_id": order.id if order else None,
+        "order_id": order.id if order else None,
+        "order_total": order.total if order else None,
+        "amount_due": payments.amount_due(order) if order else None,
+        "active_order": _active_order(order),
+        "branch_id": table.branch_id,
+        "hash": table_hash(table.id),
+        "created_at": table.created_at,
+        "updated_at": table.updated_at,
     }
 
 
@@ -47,7 +73,8 @@ FILTERS = {
 
 
 def list_tables(actor, status, now):
-    """GET /pos/tables: the branch's tables with their locks and open orders, the
+    """GET /pos/tables: the branch's tables with their locks and open orders (one
+    query for all of them), the
     summary over all of them, and the rows that match the status filter. A read:
     expired locks show as unlocked but are left for the next write to remove, and a
     table an upcoming reservation holds shows reserved unless it is running."""
@@ -64,12 +91,16 @@ def list_tables(actor, status, now):
              .join(models.User).where(models.TableLock.branch == actor.branch_id)
              if not tables.is_expired(lock, timeout, now)}
     open_orders = {}
-    for order in (models.Order.select(models.Order.id, models.Order.table)
-                  .where((models.Order.branch == actor.branch_id) &
-                         models.Order.table.is_null(False) &
-                         models.Order.status.in_(tables.OPEN_STATUSES))
-                  .order_by(models.Order.id)):
-        open_orders.setdefault(order.table_id, order.id)
+    order, waiter = models.Order, models.User
+    for found in (order.select(order.id, order.table, order.order_number,
+                               order.formatted_order_number, order.status, order.total,
+                               order.amount_paid, order.pax, order.waiter, waiter.id,
+                               waiter.name)
+                  .join(waiter, peewee.JOIN.LEFT_OUTER, on=(order.waiter == waiter.id))
+                  .where((order.branch == actor.branch_id) & order.table.is_null(False) &
+                         order.status.in_(tables.OPEN_STATUSES))
+                  .order_by(order.id)):
+        open_orders.setdefault(found.table_id, found)
     rows = list(rows)
     reserved = reservations.reserved_table_ids(actor.branch_id, now)
     for table in rows:

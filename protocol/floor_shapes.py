@@ -5,7 +5,7 @@ protocol/shapes.py, which holds the common ones and those of orders and the kitc
 from typing import Any, Literal, Optional, Union
 
 from . import reservations, staff
-from .shapes import BranchRef, Done, Item, OrderType, Page, Shape, Stamp
+from .shapes import Amount, BranchRef, Done, Item, OrderType, Page, Shape, Stamp
 
 ReservationStatus = Literal[tuple(reservations.STATUSES)]
 SlotType = Literal[tuple(reservations.SLOT_TYPES)]
@@ -13,6 +13,22 @@ ExecutiveStatus = Literal[tuple(staff.EXECUTIVE_STATUSES)]
 
 
 # --- Tables and reservations -------------------------------------------------------------
+
+class OrderWaiter(Shape):
+    id: int
+    name: str
+
+
+class ActiveOrder(Shape):
+    id: int
+    order_number: int
+    formatted_order_number: str
+    status: str
+    total: Amount
+    amount_due: Amount
+    pax: Optional[int]
+    waiter: Optional[OrderWaiter]
+
 
 class Table(Shape):
     id: int
@@ -29,6 +45,17 @@ class Table(Shape):
     locked_by_user_name: Optional[str]
     locked_at: Optional[str]
     is_running: bool
+    active_order_id: Optional[int]
+    # the running order, as floor plans read it (COMPAT.md): nested and flat
+    active_order: Optional[ActiveOrder]
+    current_order_id: Optional[int]
+    order_id: Optional[int]
+    order_total: Optional[Amount]
+    amount_due: Optional[Amount]
+    branch_id: int
+    hash: str
+    created_at: Stamp
+    updated_at: Stamp
 
 
 class TablesSummary(Shape):
@@ -167,7 +194,9 @@ class Permission(Shape):
 
 class Permissions(Shape):
     roles: list[RoleWithPermissions]
-    permissions: list[Permission]
+    permissions: list[str]                 # the names the caller holds (TableTrack's)
+    permission_map: dict[str, bool]
+    all_permissions: list[Permission]
 
 
 class Language(Shape):
@@ -218,6 +247,8 @@ class ReceiptSettings(Shape):
 class NotificationData(Shape):
     title: str
     body: str
+    type: str           # also inside data, with event_key, unless data names its own
+    event_key: str
     data: dict[str, Any]
 
 
@@ -312,6 +343,21 @@ class BroadcastSettingsAnswer(Data):
 
 class BeamsSettingsAnswer(Data):
     data: BeamsSettings
+
+
+class RealtimeDiagnostics(Shape):
+    timestamp: Stamp
+    authenticated: bool
+    user_id: int
+    pusher_secret: Literal["***", "empty"]      # whether one is set, never its value
+    connections: int
+    pusher_key: str
+    ws_host: str
+    ws_port: int
+
+
+class RealtimeDiagnosticsAnswer(Shape):
+    data: RealtimeDiagnostics
 
 
 class RealtimeStatus(Shape):

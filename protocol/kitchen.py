@@ -9,7 +9,7 @@ billed for what the kitchen will not make), and orders never use the kitchen.
 
 import peewee
 
-from . import branches, events, models, notifications, orders, permissions
+from . import branches, events, models, notifications, orders, permissions, tickets
 from .database import database
 from .errors import NotFound, Unprocessable, ValidationFailed
 from .tickets import KOT_ITEM_STATUSES, KOT_STATUSES
@@ -33,20 +33,24 @@ def _get_kot(actor, kot_id):
 
 
 def _items_by_kot(kot_ids, prices=False):
-    """{kot id: [item shape]} for all the KOTs in two queries. Name, variation and
-    modifiers come from the order line (the menu item's name once the line is gone)."""
+    """{kot id: [item shape]} for all the KOTs in two queries. Name, variation,
+    modifiers and the choices not made come from the order line (the menu item's
+    name once the line is gone)."""
     if not kot_ids:
         return {}
-    ki, line, variation, menu_item = (models.KotItem, models.OrderItem,
-                                      models.MenuItemVariation, models.MenuItem)
+    ki, line, variation, menu_item, user = (models.KotItem, models.OrderItem,
+                                            models.MenuItemVariation, models.MenuItem,
+                                            models.User)
     outer = peewee.JOIN.LEFT_OUTER
     name = peewee.fn.COALESCE(line.name, menu_item.item_name).alias("name")
     rows = list(ki.select(ki.id, ki.kot, ki.order_item, ki.menu_item, ki.quantity, ki.status,
                           ki.note, name, variation.variation, line.price, line.modifiers_total,
-                          line.amount)
+                          line.amount, line.missing_choices, ki.cancel_reason_text, ki.cancelled_at,
+                          user.name.alias("cancelled_by"))
                 .join(line, outer, on=(ki.order_item == line.id))
                 .join(variation, outer, on=(line.variation == variation.id))
                 .switch(ki).join(menu_item, outer, on=(ki.menu_item == menu_item.id))
+                .switch(ki).join(user, outer, on=(ki.cancelled_by == user.id))
                 .where(ki.kot.in_(list(kot_ids))).order_by(ki.id).dicts())
     modifiers = {}
     line_ids = {r["order_item"] for r in rows if r["order_item"]}
@@ -61,7 +65,10 @@ def _items_by_kot(kot_ids, prices=False):
         item = {"id": r["id"], "menu_item_id": r["menu_item"], "order_item_id": r["order_item"],
                 "name": r["name"], "variation": r["variation"], "quantity": r["quantity"],
                 "status": r["status"], "note": r["note"],
-                "modifiers": modifiers.get(r["order_item"], [])}
+                "modifiers": modifiers.get(r["order_item"], []),
+                "missing_choices": r["missing_choices"] or [],
+                "cancel_reason": r["cancel_reason_text"], "cancelled_by": r["cancelled_by"],
+                "cancelled_at": r["cancelled_at"]}
         if prices:
             item.update(price=r["price"], modifiers_total=r["modifiers_total"],
                         amount=r["amount"])
@@ -171,7 +178,7 @@ def _touch(kot, now, **fields):
     models.Kot.update(updated_at=now, **fields).where(models.Kot.id == kot.id).execute()
 
 
-def _take_off_order(kot_items, actor, now, *, cancel_order=False):
+def _take_off_order(kot_items, actor, now, *, reason=None, cancel_order=False):
     """Cancel kot_items and take their quantities off their order's lines (a line
     that reaches 0 goes), then re-price the order. When the reason cancels the
     order, or nothing would be left of it, the whole order is cancelled instead
@@ -179,8 +186,7 @@ def _take_off_order(kot_items, actor, now, *, cancel_order=False):
     kot_items = [i for i in kot_items if i.status != "cancelled"]
     if not kot_items:
         return
-    models.KotItem.update(status="cancelled").where(
-        models.KotItem.id.in_([i.id for i in kot_items])).execute()
+    tickets.cancel_items(kot_items, actor.user_id, now, reason)
     order = models.Order.get_by_id(models.Kot.get_by_id(kot_items[0].kot_id).order_id)
     if order.status == "canceled":
         return
@@ -217,6 +223,8 @@ def set_kot_status(actor, kot_id, body, now):
     off the order; food_ready and served mark its items ready. Only this KOT changes."""
     permissions.require(actor, "kot.update")
     status = _status(body.status, KOT_STATUSES)
+    if status == "cancelled":
+        permissions.require(actor, "kot.cancel")
     with database.atomic():
         kot = _get_kot(actor, kot_id)
         _require_not_cancelled(kot)
@@ -233,6 +241,7 @@ def set_kot_status(actor, kot_id, body, now):
             _touch(kot, now, status=status, cancel_reason=reason.id if reason else None,
                    cancel_reason_text=body.cancel_reason_text)
             _take_off_order(items, actor, now,
+                            reason=body.cancel_reason_text or (reason.reason if reason else None),
                             cancel_order=bool(reason and reason.cancel_order))
         else:
             _touch(kot, now, status=status)
@@ -252,6 +261,8 @@ def set_item_status(actor, item_id, status, now):
     item of the KOT is left to make the KOT is food_ready (cancelled if all are)."""
     permissions.require(actor, "kot.update")
     status = _status(status, KOT_ITEM_STATUSES)
+    if status == "cancelled":
+        permissions.require(actor, "kot.cancel")
     with database.atomic():
         item = (models.KotItem.select().join(models.Kot)
                 .where((models.KotItem.id == item_id) & (models.Kot.branch == actor.branch_id))
@@ -266,19 +277,7 @@ def set_item_status(actor, item_id, status, now):
             _take_off_order([item], actor, now)
         else:
             models.KotItem.update(status=status).where(models.KotItem.id == item.id).execute()
-        statuses = [i.status for i in models.KotItem.select(models.KotItem.status)
-                    .where(models.KotItem.kot == kot.id)]
-        kot_status = kot.status
-        if all(s == "cancelled" for s in statuses):
-            kot_status = "cancelled"
-        elif all(s in ("ready", "cancelled") for s in statuses):
-            kot_status = "served" if kot.status == "served" else "food_ready"
-        elif kot.status in ("food_ready", "served"):
-            kot_status = "in_kitchen"
-        _touch(kot, now, status=kot_status)
-        if kot_status == "food_ready" and kot.status != "food_ready":
-            notifications.kot_ready(kot, now)
-        events.kot_event("kot.updated", kot, status=kot_status)
+        kot_status = tickets.settle(kot, now)
         return {"success": True, "message": "KOT item status updated.",
                 "data": {"id": item.id, "kot_id": kot.id, "status": status,
                          "kot_status": kot_status}}

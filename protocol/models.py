@@ -134,6 +134,13 @@ class Restaurant(BaseModel):
     default_reservation_status = CharField(default="Pending")
     reservation_sitting_minutes = IntegerField(default=120)
     customer_order_cutoff_minutes = IntegerField(default=5)
+    # True: a line for an item with variations or a required modifier group needs the
+    # choice (422); False (the module's way): it is taken at the item's own price and
+    # its KOT line says what was not chosen.
+    require_item_choices = BooleanField(default=False)
+    # True: an order's first KOT, made while the order is still placed, waits for the
+    # kitchen's confirmation (pending_confirmation) instead of going in_kitchen.
+    kot_requires_confirmation = BooleanField(default=False)
 
     class Meta:
         table_name = "restaurants"
@@ -654,6 +661,7 @@ class OrderItem(BaseModel):
     tax_breakup = JSONField(null=True)
     note = TextField(null=True)
     kot_quantity = IntegerField(default=0)   # how much of the line the kitchen has had
+    missing_choices = JSONField(null=True)   # ["no variation chosen", ...] (pricing)
 
     class Meta:
         table_name = "order_items"
@@ -712,6 +720,10 @@ class KotItem(BaseModel):
     quantity = IntegerField()
     status = CharField(default="pending")    # pending cooking ready cancelled
     note = TextField(null=True)
+    # A cancelled item: why, by whom and when (the kitchen, or removed from the order).
+    cancel_reason_text = TextField(null=True)
+    cancelled_by = FK(User, null=True, on_delete="SET NULL")
+    cancelled_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "kot_items"

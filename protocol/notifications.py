@@ -30,10 +30,18 @@ def notify(user_id, branch_id, type, title, body, data=None, *, now=None):
     return notification
 
 
+# The event a notification's type stands for, as apps key their alert sounds on it.
+EVENT_KEYS = {"order_ready": "order.ready", "new_online_order": "order.created",
+              "new_reservation": "reservation.created"}
+
+
 def _laravel_data(notification):
-    """What Laravel keeps in a notification's ``data`` column."""
-    return {"title": notification.title, "body": notification.body,
-            "data": notification.data or {}}
+    """What Laravel keeps in a notification's ``data`` column, with the ``type`` and
+    ``event_key`` apps read from it (and from the data inside it)."""
+    kind = {"type": notification.type,
+            "event_key": EVENT_KEYS.get(notification.type, notification.type)}
+    return {"title": notification.title, "body": notification.body, **kind,
+            "data": {**kind, **(notification.data or {})}}
 
 
 def shape(notification):

@@ -25,7 +25,7 @@ from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 from .order_shapes import Parts, created_answer, order_shape
-from .pages import paginate
+from .pages import PAGE_SIZE, paginate
 
 STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready",
             "out_for_delivery", "delivered", "pending_verification"]
@@ -38,6 +38,7 @@ ACTIONS = {
     "cancel": ("canceled", "cancelled"),
 }
 CLOSED = ("paid", "canceled")
+MAX_PAGE_SIZE = 100     # GET /pos/orders?per_page= (or limit=), as the module's tills ask
 
 
 # --- Lookups ------------------------------------------------------------------------
@@ -109,7 +110,8 @@ def _line_rows(order, lines, now):
             name=line.name, quantity=line.quantity, price=line.unit_price, note=line.note,
             modifiers_total=line.modifiers_total, amount=line.amount,
             tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
-            tax_breakup=_breakup(line, per_item), created_at=now, updated_at=now)
+            tax_breakup=_breakup(line, per_item), missing_choices=line.missing or None,
+            created_at=now, updated_at=now)
         line.row_id = row.id
         items.append(row)
         modifiers.extend(models.OrderItemModifier(
@@ -308,7 +310,7 @@ def create_order(actor, body, now, placed_via="pos"):
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
         if action == "kot":
-            kots = tickets.send_to_kitchen(order, now)
+            kots = tickets.send_to_kitchen(order, now, placed=True)   # a new order
             items = None          # kot quantities changed: read the lines back
         parts = Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
@@ -430,7 +432,8 @@ def update_order(actor, order_id, body, now):
 
 def update_items(actor, order_id, body, now):
     """PUT /pos/orders/{id}/items: add, update and remove lines; re-price the whole
-    order; send added quantities to the kitchen when the order is already there."""
+    order; send added quantities to the kitchen when the order is already there.
+    Removing a line the kitchen has had cancels it on its KOTs (Manage KOT)."""
     permissions.require(actor, "order.update")
     with database.atomic():
         order = get_order(actor, order_id)
@@ -442,8 +445,8 @@ def update_items(actor, order_id, body, now):
             field = "items.%d" % i
             if change.action == "add":
                 line = pricing.resolve_line(order.branch_id, order.order_type_id,
-                                            change.model_dump(), field)
-                line.quantity = change.quantity or 1
+                                            dict(change.model_dump(),
+                                                 quantity=change.quantity or 1), field)
                 rows, mods = _line_rows(order, [line], now)
                 models.insert_all(rows)
                 models.insert_all(mods)
@@ -456,7 +459,9 @@ def update_items(actor, order_id, body, now):
                 raise ValidationFailed.field(field + ".order_item_id",
                                              "The selected order item id is invalid.")
             if change.action == "remove":
-                tickets.require_kitchen_quantity_kept(row, 0)
+                if row.kot_quantity:      # sent: cancelled in the kitchen, not forgotten
+                    permissions.require(actor, "kot.cancel")
+                    tickets.withdraw_line(row, actor.user_id, now, change.reason)
                 models.OrderItemModifier.delete().where(
                     models.OrderItemModifier.order_item == row.id).execute()
                 row.delete_instance()
@@ -563,4 +568,5 @@ def list_orders(actor, filters, path):
                  .where(order.formatted_order_number.contains(filters["search"]) |
                         models.Customer.name ** term | models.Customer.phone ** term))
     query = query.order_by(order.date_time.desc(), order.id.desc())
-    return paginate(query, filters.get("page", 1), order_shape, path)
+    per_page = min(MAX_PAGE_SIZE, filters.get("limit") or filters.get("per_page") or PAGE_SIZE)
+    return paginate(query, filters.get("page", 1), order_shape, path, per_page)

@@ -13,7 +13,8 @@ def paginate(query, page, shape, path, per_page=PAGE_SIZE):
     first = (page - 1) * per_page + 1 if rows else None
 
     def url(n):
-        return "%s?page=%d" % (path, n)
+        return "%s?page=%d" % (path, n) + ("&per_page=%d" % per_page
+                                            if per_page != PAGE_SIZE else "")
     links = ([{"url": url(page - 1) if page > 1 else None, "label": "&laquo; Previous",
                "active": False}] +
              [{"url": url(n), "label": str(n), "active": n == page}

@@ -43,6 +43,7 @@ RULES = {
     "payment.take": (("Create Payment",), "take payments"),
     "table.unlock_any": (("Unlock Table",), "unlock a table another user holds"),
     "kot.update": (("Manage KOT",), "update kitchen tickets"),
+    "kot.cancel": (("Manage KOT",), "cancel food already sent to the kitchen"),
     "reservation.manage": (("Create Reservation",), "take or change reservations"),
     "customer.manage": (("Manage Customers",),
                         "add, change or delete customers and their addresses"),
@@ -57,8 +58,40 @@ RULES = {
     "cash.close_any": (("Approve Cash Register",), "close another user's cash drawer"),
 }
 
-# Every permission some action needs.
-NEEDED = frozenset(name for needs, _ in RULES.values() for name in needs)
+# The names companion apps check that are not head office's permission names
+# (COMPAT.md): dotted capabilities, and TableTrack's own spellings. Each stands for
+# an action above (held as that action is allowed) or a permission name.
+CAPABILITIES = {
+    "orders.view": "Show Order",
+    "orders.create": "order.create",
+    "orders.update": "order.update",
+    "orders.cancel": "order.cancel",
+    "tables.view": "Show Order",
+    "tables.lock": "order.create",          # a table is locked by taking an order on it
+    "payments.charge": "payment.take",
+    "payments.refund": "order.cancel_paid",
+    "kitchen.view": "Manage KOT",
+    "kitchen.manage": "kot.update",
+    "reservations.manage": "reservation.manage",
+    "customers.manage": "customer.manage",
+    "cash.manage": "cash.manage",
+    "delivery.manage": "Manage Delivery",
+    "reports.view": "Show Reports",
+    # TableTrack's names where head office's differ or are missing
+    "Refund Payments": "order.cancel_paid",
+    "Show Payments": "payment.take",
+    "Manage Waiter Request": "order.update",
+}
+
+
+def _needs(name):
+    """The permissions, any one of which allows an action or capability ``name``."""
+    name = CAPABILITIES.get(name, name)
+    return RULES[name][0] if name in RULES else (name,)
+
+
+# Every permission some action or capability needs.
+NEEDED = frozenset(need for name in list(RULES) + list(CAPABILITIES) for need in _needs(name))
 
 
 def may(roles, granted, permission):
@@ -67,15 +100,25 @@ def may(roles, granted, permission):
     return bool(EVERYTHING.intersection(roles)) or permission in granted
 
 
+def _holds(roles, granted, name):
+    return any(may(roles, granted, need) for need in _needs(name))
+
+
 def permission_map(roles, granted, names):
-    """{permission name: bool} over ``names`` (the permissions head office has
-    created) and every permission an action needs."""
-    return {name: may(roles, granted, name) for name in sorted(NEEDED.union(names))}
+    """{name: bool} over ``names`` (the permissions head office has created), every
+    permission an action needs, and every capability name apps check."""
+    return {name: _holds(roles, granted, name)
+            for name in sorted(NEEDED.union(names)) + sorted(CAPABILITIES)}
+
+
+def held_names(permission_map):
+    """The permission names (head office's and TableTrack's, not the dotted
+    capabilities) a map grants: what ``/platform/permissions`` lists."""
+    return [name for name, held in permission_map.items() if held and "." not in name]
 
 
 def allowed(actor, action):
-    needs, _ = RULES[action]
-    return any(may(actor.roles, actor.permissions, name) for name in needs)
+    return _holds(actor.roles, actor.permissions, action)
 
 
 def require(actor, action):

@@ -60,6 +60,7 @@ class Line:
     modifiers: list = dataclasses.field(default_factory=list)
     taxes: list = dataclasses.field(default_factory=list)     # [Rate] for per-item taxes
     note: Optional[str] = None
+    missing: list = dataclasses.field(default_factory=list)   # choices not made, in words
     # Filled by price():
     modifiers_total: Decimal = ZERO
     amount: Decimal = ZERO
@@ -240,6 +241,7 @@ class PriceBook:
         self.restaurant_id = restaurant.id
         self.tax_mode = restaurant.tax_mode
         self.tax_inclusive = restaurant.tax_inclusive
+        self.require_choices = restaurant.require_item_choices
         self.order_types = list(models.OrderType.select().where(
             (models.OrderType.branch == branch_id) & models.OrderType.is_active)
             .order_by(models.OrderType.sort_order, models.OrderType.id))
@@ -356,7 +358,9 @@ def applicable_charges(branch_id, order_type, requested=None):
 
 def resolve_line(branch_id, order_type_id, request, field):
     """One requested line (dict with id / menu_item_id, quantity, variation_id,
-    modifiers, note) as a Line at catalog prices; errors name ``field``."""
+    modifiers, note) as a Line at catalog prices; errors name ``field``. A
+    variation or required modifier not chosen is listed in ``missing`` (the line
+    is at the item's own price), or refused when the restaurant requires choices."""
     prices = book(branch_id)
     item = prices.items.get(request.get("menu_item_id") or request.get("id"))
     if item is None:
@@ -364,14 +368,16 @@ def resolve_line(branch_id, order_type_id, request, field):
     if not item.is_available:
         raise ValidationFailed.field(field + ".id", "%s is not available." % item.name)
 
-    errors = {}
+    errors, missing = {}, []
     variation_id = request.get("variation_id")
     if variation_id:
         if variation_id not in item.variations:
             errors[field + ".variation_id"] = ["The selected variation is invalid."]
             variation_id = None
     elif item.variations:
-        errors[field + ".variation_id"] = ["Choose a variation of %s." % item.name]
+        missing.append("no variation chosen")
+        if prices.require_choices:
+            errors[field + ".variation_id"] = ["Choose a variation of %s." % item.name]
 
     groups = {g.id: g for g in item.groups}
     chosen, per_group = [], {}
@@ -387,8 +393,10 @@ def resolve_line(branch_id, order_type_id, request, field):
     for group in item.groups:
         picked = per_group.get(group.id, [])
         if group.is_required and not picked:
-            errors.setdefault(field + ".modifiers", []).append(
-                "%s is required for %s." % (group.name, item.name))
+            missing.append("no %s chosen" % group.name.lower())
+            if prices.require_choices:
+                errors.setdefault(field + ".modifiers", []).append(
+                    "%s is required for %s." % (group.name, item.name))
         if len(picked) > 1 and not group.allow_multiple:
             errors.setdefault(field + ".modifiers", []).append(
                 "Choose one option of %s." % group.name)
@@ -399,4 +407,5 @@ def resolve_line(branch_id, order_type_id, request, field):
     return Line(menu_item_id=item.id, variation_id=variation_id or None, name=name,
                 quantity=int(request["quantity"]),
                 unit_price=prices.item_price(item.id, variation_id or None, order_type_id),
-                modifiers=chosen, taxes=list(item.taxes), note=request.get("note"))
+                modifiers=chosen, taxes=list(item.taxes), note=request.get("note"),
+                missing=missing)

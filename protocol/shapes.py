@@ -85,6 +85,7 @@ class LoggedIn(Shape):
 class Me(Shape):
     user: User
     modules: list[str]
+    permission_map: dict[str, bool]
 
 
 class BranchRef(Shape):
@@ -111,6 +112,8 @@ class ConfigRestaurant(Shape):
     name: str
     hash: str
     currency: Currency
+    require_item_choices: bool          # lines without a variation / required choice: 422
+    kot_requires_confirmation: bool     # an order's first KOT is pending_confirmation
 
 
 class ConfigBranch(Shape):
@@ -151,6 +154,8 @@ class Price(Shape):
 class Variation(Shape):
     id: int
     variation: str
+    name: str               # the same as variation, as some apps read it
+    variation_name: str
     price: Amount
     menu_item_id: int
 
@@ -435,6 +440,10 @@ class KotItem(Shape):
     status: KotItemStatus
     note: Optional[str]
     modifiers: list[KotModifier]
+    missing_choices: list[str]         # "no variation chosen", "no spice level chosen"
+    cancel_reason: Optional[str]       # a cancelled item: why, who (a name) and when
+    cancelled_by: Optional[str]
+    cancelled_at: Optional[Stamp]
 
 
 class Kot(Shape):

@@ -12,6 +12,7 @@ is never even read.
 from peewee import JOIN, fn
 
 from . import accounts, models
+from . import permissions as permissions_rules   # permissions() is a route here
 from .errors import ValidationFailed
 
 EXECUTIVE_STATUSES = ["available", "on_delivery", "inactive"]
@@ -24,7 +25,7 @@ def _role_names(actor):
 
 
 def _granted(user):
-    return [name for name, granted in accounts.permission_map(user).items() if granted]
+    return permissions_rules.held_names(accounts.permission_map(user))
 
 
 def _user_row(user, branch_id, with_permissions):
@@ -124,13 +125,17 @@ def staff(actor):
 
 
 def permissions(actor):
-    """GET /platform/permissions: the restaurant's roles (with their permissions' names)
-    and every permission."""
-    permission = models.Permission
+    """GET /platform/permissions: the restaurant's roles (with their permissions'
+    names); the names the caller holds (TableTrack's, as apps compare them), their
+    permission_map, and every permission head office has created."""
+    rows = list(models.Permission.select().order_by(models.Permission.module,
+                                                     models.Permission.name))
+    held = permissions_rules.permission_map(actor.roles, actor.permissions,
+                                            [p.name for p in rows])
     return {"roles": roles(actor, with_permissions=True),
-            "permissions": [{"id": p.id, "name": p.name, "module": p.module}
-                            for p in permission.select().order_by(permission.module,
-                                                                  permission.name)]}
+            "permissions": permissions_rules.held_names(held), "permission_map": held,
+            "all_permissions": [{"id": p.id, "name": p.name, "module": p.module}
+                                for p in rows]}
 
 
 def languages(actor):

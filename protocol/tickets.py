@@ -8,16 +8,21 @@ numbered per branch; order types that use token numbers give the order a token
 for the day, printed on its KOTs. Cancelling an order cancels the KOTs the
 kitchen has not finished.
 
+A KOT item is cancelled by the kitchen or by removing its line from the order;
+either way ``cancel_items`` records why, by whom and when, and ``settle`` moves
+its KOT on (cancelled once all its items are).
+
 Orders and the kitchen both use this module; it uses neither.
 """
 
 import peewee
 
-from . import events, models, numbering
+from . import events, models, notifications, numbering
 from .errors import Unprocessable
 
 KOT_STATUSES = ["pending_confirmation", "in_kitchen", "food_ready", "served", "cancelled"]
 KOT_ITEM_STATUSES = ["pending", "cooking", "ready", "cancelled"]
+REMOVED = "removed from order"     # the reason of a sent line removed without one
 
 
 def default_place(branch_id):
@@ -27,9 +32,21 @@ def default_place(branch_id):
     return places[0].id if places else None
 
 
-def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None):
+def first_status(order, branch, placed):
+    """The status of a new KOT: pending_confirmation for the order's first, sent while
+    the order is still ``placed``, when the restaurant has new KOTs confirmed;
+    otherwise in_kitchen (RESPONSES.md)."""
+    if placed and not models.Kot.select().where(models.Kot.order == order.id).exists() and \
+            models.Restaurant.get_by_id(branch.restaurant_id).kot_requires_confirmation:
+        return "pending_confirmation"
+    return "in_kitchen"
+
+
+def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None,
+                    placed=None):
     """KOTs for every line quantity the kitchen has not had yet; returns them.
-    ``order_item_ids`` limits the send to those lines."""
+    ``order_item_ids`` limits the send to those lines; ``placed``: the order was
+    still placed before this send (default: its order_status says so)."""
     # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
     # without its id line.menu_item_id would read None.
     query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
@@ -57,12 +74,14 @@ def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place
             order.token_number = numbering.take(branch, numbering.TOKEN, now, daily=True)
             order.save()
 
+    status = first_status(order, branch,
+                          order.order_status == "placed" if placed is None else placed)
     kots = []
     for place, lines in by_place.items():
         kot = models.Kot.create(
             branch=order.branch_id, order=order.id,
             kot_number=numbering.take(branch, numbering.KOT, now),
-            token_number=order.token_number, kitchen_place=place, status="in_kitchen",
+            token_number=order.token_number, kitchen_place=place, status=status,
             note=note, created_at=now, updated_at=now)
         for line in lines:
             models.KotItem.create(kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
@@ -90,3 +109,47 @@ def require_kitchen_quantity_kept(line, new_quantity):
     if new_quantity < line.kot_quantity:
         raise Unprocessable("%d × %s already went to the kitchen; cancel it on its KOT instead."
                             % (line.kot_quantity, line.name))
+
+
+def cancel_items(kot_items, user_id, now, reason=None):
+    """Cancel KOT items not yet cancelled, recording why, by whom and when."""
+    ids = [i.id for i in kot_items if i.status != "cancelled"]
+    if ids:
+        models.KotItem.update(status="cancelled", cancel_reason_text=reason,
+                              cancelled_by=user_id, cancelled_at=now).where(
+            models.KotItem.id.in_(ids)).execute()
+    return ids
+
+
+def settle(kot, now):
+    """A KOT's status once its items changed: cancelled when all are, food_ready when
+    nothing is left to make (served stays served), back in_kitchen when something
+    is; the kitchen hears kot.updated and the waiter is told when food is ready."""
+    statuses = [i.status for i in models.KotItem.select(models.KotItem.status)
+                .where(models.KotItem.kot == kot.id)]
+    status = kot.status
+    if all(s == "cancelled" for s in statuses):
+        status = "cancelled"
+    elif all(s in ("ready", "cancelled") for s in statuses):
+        status = "served" if kot.status == "served" else "food_ready"
+    elif kot.status in ("food_ready", "served"):
+        status = "in_kitchen"
+    # An update query, so updated_at is the node's clock (Model.save writes the wall clock).
+    models.Kot.update(updated_at=now, status=status).where(models.Kot.id == kot.id).execute()
+    if status == "food_ready" and kot.status != "food_ready":
+        notifications.kot_ready(kot, now)
+    events.kot_event("kot.updated", kot, status=status)
+    return status
+
+
+def withdraw_line(line, user_id, now, reason=None):
+    """A line leaves its order: what the kitchen had of it is cancelled (reason,
+    default REMOVED) and each KOT it was on settles. Returns those KOTs' ids."""
+    kot_items = list(models.KotItem.select().where(
+        (models.KotItem.order_item == line.id) & (models.KotItem.status != "cancelled")))
+    cancel_items(kot_items, user_id, now, reason or REMOVED)
+    kots = list(models.Kot.select().where(models.Kot.id.in_({i.kot_id for i in kot_items}))
+                .order_by(models.Kot.id))
+    for kot in kots:
+        settle(kot, now)
+    return [k.id for k in kots]

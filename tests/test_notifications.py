@@ -104,9 +104,13 @@ async def test_notifications_are_newest_first_with_the_unread_count(start_node, 
     assert set(newest) == ROW_KEYS
     assert (newest["title"], oldest["title"]) == ("Second", "First")
     assert newest["type"] == "test" and newest["body"] == "two" and newest["read_at"] is None
-    assert newest["data"] == {"title": "Second", "body": "two",
-                              "data": {"order_id": 123, "type": "order_update"}}
-    assert oldest["data"] == {"title": "First", "body": "one", "data": {}}
+    assert newest["data"] == {"title": "Second", "body": "two", "type": "test",
+                              "event_key": "test",
+                              "data": {"order_id": 123, "type": "order_update",
+                                       "event_key": "test"}}
+    assert oldest["data"] == {"title": "First", "body": "one", "type": "test",
+                              "event_key": "test",
+                              "data": {"type": "test", "event_key": "test"}}
     assert newest["created_at"] > oldest["created_at"]
     # Another user sees none of them.
     other = await edge.login("waiter2@demo.test")
@@ -142,7 +146,8 @@ async def test_the_test_notification_is_broadcast_on_the_users_channel(edge, wai
     assert event.name == events.NOTIFICATION_EVENT
     stored = (await notifications(edge, waiter))["data"][0]
     assert event.data == {"id": stored["id"], "type": "test", "title": "Ping",
-                          "body": "Is this thing on?", "data": {"x": 1}}
+                          "body": "Is this thing on?", "event_key": "test",
+                          "data": {"x": 1, "type": "test", "event_key": "test"}}
 
     bad = await edge.fetch("POST", "/pos/notifications/test", {"data": [1]}, token=waiter)
     assert bad.status == 422

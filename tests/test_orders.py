@@ -120,6 +120,7 @@ async def test_invalid_items_are_422_with_field_errors(edge, waiter, demo, items
 
 
 async def test_required_choices_and_foreign_items_are_refused(edge, waiter, demo):
+    edge.node.store.call(lambda: models.Restaurant.update(require_item_choices=True).execute())
     burger, _, opts = catalog_ids(edge, "Classic Cheeseburger")
     pizza, _, _ = catalog_ids(edge, "Margherita Pizza")
     missing = await create(edge, waiter, {"order_type": "pickup", "items": [{"id": burger}]})
@@ -345,7 +346,8 @@ async def test_update_items_reprices_and_sends_only_new_lines(edge, waiter, demo
     assert summary_adds_up(shown["cart"]["summary"])
     assert all(line["kot_quantity"] == line["quantity"] for line in shown["items"])
     shrink = await edge.fetch("PUT", "/pos/orders/%d/items" % order["id"], {"items": [
-        {"action": "remove", "order_item_id": order["items"][0]["id"]}]}, token=waiter)
+        {"action": "update", "order_item_id": order["items"][0]["id"], "quantity": 1}]},
+        token=waiter)
     assert shrink.status == 422 and "kitchen" in shrink.body["message"]
 
 

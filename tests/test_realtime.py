@@ -144,7 +144,8 @@ async def test_echo_hears_a_notification_made_through_the_api(edge, node_clients
     assert result["user_id"] == demo["users"]["waiter@demo.test"]
     note = result["notification"]
     assert note["title"] == "Table 4 wants the bill" and note["body"] == "Now, please"
-    assert note["data"] == {"table": 4}
+    assert note["data"] == {"table": 4, "type": "test", "event_key": "test"}
+    assert note["event_key"] == "test"
     assert note["type"] == "test" and isinstance(note["id"], int) and note["seq"] > 0
 
 

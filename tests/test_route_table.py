@@ -165,6 +165,7 @@ ROUTES = {
     ("POST", "/pusher/authorize-channel"): Route(
         body={"socket_id": "1.2", "channel_name": "private-orders.branch.1"},
         invalid={"socket_id": "one", "channel_name": 5}),
+    ("GET", "/pusher/diagnostics"): Route(),
     ("GET", "/pusher/presence/{channel}/members"): Route(
         "/pusher/presence/presence-floor.branch.{branch}/members"),
     # Cash drawer

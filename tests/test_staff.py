@@ -121,10 +121,12 @@ async def test_staff_lists_the_restaurants_users_with_their_branches(edge, manag
 
 async def test_permissions_list_roles_with_their_permissions(edge, manager, demo):
     body = await get(edge, manager, "/platform/permissions")
-    assert set(body) == {"roles", "permissions"}
-    assert len(body["permissions"]) == len(demo["permissions"])
+    assert set(body) == {"roles", "permissions", "permission_map", "all_permissions"}
+    assert "Create Order" in body["permissions"]          # names the manager holds
+    assert "Manage Settings" not in body["permissions"]
+    assert len(body["all_permissions"]) == len(demo["permissions"])
     assert {"id": demo["permissions"]["Create Order"], "name": "Create Order",
-            "module": "Order"} in body["permissions"]
+            "module": "Order"} in body["all_permissions"]
     chef = next(r for r in body["roles"] if r["name"] == "chef")
     assert chef["permissions"] == ["Manage KOT", "Show Menu Item", "Show Order",
                                    "Update Menu Item"]

@@ -13,7 +13,8 @@ D = "Downtown"
 ROW_KEYS = {"id", "table_code", "status", "available_status", "area_id", "area_name",
             "seating_capacity", "is_locked", "is_locked_by_current_user",
             "is_locked_by_other_user", "locked_by_user_id", "locked_by_user_name", "locked_at",
-            "is_running", "active_order_id"}
+            "is_running", "active_order_id", "current_order_id", "order_id", "order_total",
+            "amount_due", "active_order", "branch_id", "hash", "created_at", "updated_at"}
 
 
 
@@ -53,13 +54,16 @@ async def test_fresh_floor_lists_every_table_available(edge, waiter, demo):
     assert {t["area_name"] for t in tables} == {"Main Hall", "Terrace"}
     assert all(set(t) == ROW_KEYS for t in tables)
     t3 = next(t for t in tables if t["table_code"] == "T3")
+    assert t3.pop("hash") and t3.pop("created_at") and t3.pop("updated_at")
     assert t3 == {
         "id": demo["tables"][D]["T3"], "table_code": "T3", "status": "active",
         "available_status": "available", "area_id": demo["areas"][D]["Main Hall"],
         "area_name": "Main Hall", "seating_capacity": 4, "is_locked": False,
         "is_locked_by_current_user": False, "is_locked_by_other_user": False,
         "locked_by_user_id": None, "locked_by_user_name": None, "locked_at": None,
-        "is_running": False, "active_order_id": None}
+        "is_running": False, "active_order_id": None, "current_order_id": None,
+        "order_id": None, "order_total": None, "amount_due": None, "active_order": None,
+        "branch_id": demo["branches"][D]}
     manager = await edge.login("manager@demo.test")
     assert (await listing(edge, manager))["is_admin"] is True
 

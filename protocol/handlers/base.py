@@ -37,14 +37,15 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class Auth:
-    """Who is calling: the verified token's claims."""
+    """Who is calling: the verified token's claims, and the branch the request acts
+    on (the user's current branch, accounts.acting_branch; else the token's)."""
 
-    def __init__(self, claims, token):
+    def __init__(self, claims, token, branch_id=None):
         self.claims = claims
         self.token = token
         self.user_id = claims["sub"]
         self.restaurant_id = claims["rid"]
-        self.branch_id = claims["bid"]
+        self.branch_id = claims["bid"] if branch_id is None else branch_id
         self.jti = claims["jti"]
 
 
@@ -85,12 +86,14 @@ class APIHandler(tornado.web.RequestHandler):
                            % self.node.settings.max_body_kb, status=413)
         if self._stream_request_body:
             self.request.connection.set_max_body_size(limit)
-        self.auth = None if self.public else self._authenticate()
+        self.auth = None
+        if not self.public:
+            return self._authenticate()       # awaited by tornado before the method
 
     def data_received(self, chunk):
         self.request.body += chunk
 
-    def _authenticate(self):
+    async def _authenticate(self):
         header = self.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -101,11 +104,13 @@ class APIHandler(tornado.web.RequestHandler):
             raise Unauthenticated()
         if claims["jti"] in self.node.revoked:
             raise Unauthenticated()
-        if not self.node.serves(claims["bid"]):
+        branch_id = await self.run(accounts.acting_branch, claims["sub"], claims["bid"],
+                                   self.node.serves)
+        if not self.node.serves(branch_id):
             raise Forbidden("This server answers for %s only; your token is for another "
                             "branch. Switch branch at the cloud, or connect to that branch's "
                             "own server." % (self.node.branch_name or "its branch"))
-        return Auth(claims, token.strip())
+        self.auth = Auth(claims, token.strip(), branch_id)
 
     def json_body(self):
         """The request body as a dict (JSON or a form), or a 4xx saying why not."""

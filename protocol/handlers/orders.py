@@ -8,6 +8,7 @@ import pydantic
 
 from .. import orders, payments, shapes
 from ..errors import ValidationFailed
+from ..pages import PAGE_SIZE
 from ..validation import Body, Email, Id, Money, Retryable, amount, one_of
 from .base import APIHandler, path_id
 
@@ -109,7 +110,7 @@ class OrderUpdateBody(Body):
 
 
 class ItemChange(Body):
-    action: Literal["add", "update", "remove"]
+    action: Literal["add", "update", "remove"] = "add"     # the module's default
     id: Optional[Id] = None
     menu_item_id: Optional[Id] = None
     order_item_id: Optional[Id] = None
@@ -118,6 +119,7 @@ class ItemChange(Body):
     note: Optional[str] = pydantic.Field(None, max_length=500)
     variation_id: Optional[Id] = None
     modifiers: list[Union[ModifierIn, Id]] = []
+    reason: Optional[str] = pydantic.Field(None, max_length=500)   # removing a sent line
 
     @pydantic.model_validator(mode="after")
     def _target(self):
@@ -184,6 +186,8 @@ class OrdersQuery(Body):
     date_to: Optional[datetime.datetime] = None
     search: Optional[str] = pydantic.Field(None, max_length=255)
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
+    per_page: int = pydantic.Field(PAGE_SIZE, ge=1, le=1_000_000)
+    limit: Optional[int] = pydantic.Field(None, ge=1, le=1_000_000)   # per_page's alias
 
 
 class OrdersHandler(APIHandler):
@@ -197,7 +201,8 @@ class OrdersHandler(APIHandler):
 
     async def get(self):
         """Orders of the branch, newest first, 20 a page (Laravel paginator); filters
-        status, date_from, date_to (ISO dates), search (number, customer), page."""
+        status, date_from, date_to (ISO dates), search (number, customer), page;
+        per_page (or its alias limit) up to 100."""
         filters = self.query().model_dump()
         date_to = filters["date_to"]
         if date_to is not None and date_to.time() == datetime.time(0):
@@ -239,8 +244,10 @@ class OrderItemsHandler(APIHandler):
     tags = ("orders",)
 
     async def put(self, order_id):
-        """Add, update and remove lines; the whole order is re-priced, and added
-        quantities go to the kitchen when the order is already there."""
+        """Add (the default action), update and remove lines; the whole order is
+        re-priced, and added quantities go to the kitchen when the order is already
+        there. Removing a line the kitchen has had cancels it on its KOT (reason
+        optional), which needs Manage KOT."""
         body = self.body()
         await self.write_once(orders.update_items, int(order_id), body, self.now())
 

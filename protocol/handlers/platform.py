@@ -22,8 +22,11 @@ class SwitchBranchHandler(APIHandler):
                    ", or to the cloud at %s" % cloud if cloud else ", or to the cloud"))
 
     async def post(self):
-        """Switch to another branch the user may use; answers a new token scoped to it.
-        A branch that another server answers for is refused with 403 saying where."""
+        """Switch to another branch the user may use. At the cloud it becomes the
+        user's current branch, so every token of the user acts on it from then on (as
+        in the module); the answer also carries a new token scoped to it. A branch
+        outside the user's is a 403; so is one another server answers for (an edge
+        answers for its own branch only), saying where it is served."""
         body = self.body()
         result = await self.run(accounts.switch_branch, self.auth.user_id, body.branch_id,
                                 self.node.serves, self._where, self.node.role == "cloud")

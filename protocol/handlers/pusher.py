@@ -97,13 +97,34 @@ class AuthorizeChannelHandler(BroadcastAuthHandler):
     """The module's name for /broadcasting/auth (JSON body {channel_name, socket_id})."""
 
 
+class DiagnosticsHandler(APIHandler):
+    responses = {"get": floor_shapes.RealtimeDiagnosticsAnswer}
+    tags = ("realtime",)
+
+    def get(self):
+        """What a client needs to tell why realtime does not work, never a secret:
+        {data: {timestamp, authenticated, user_id, pusher_broadcast, pusher_app_id,
+        pusher_key, pusher_secret: "***", connections, and where to connect}}."""
+        hub = self.node.hub
+        data = {"timestamp": self.now(), "authenticated": True, "user_id": self.auth.user_id,
+                "node": self.node.role, "pusher_broadcast": True, "beams": False,
+                "pusher_secret": "***" if hub.credentials.secret else "empty",
+                "connections": len(hub.connections)}
+        data.update(connection_settings(self))
+        self.write_json({"data": data})
+
+
 class PresenceMembersHandler(APIHandler):
     responses = {"get": floor_shapes.Members}
     tags = ("realtime",)
 
     async def get(self, channel):
         """Who is on a presence channel the caller may join: {members: [{id, info:
-        {name}}], count}; 403 for a channel the caller may not join."""
+        {name}}], count}; 403 for a presence channel the caller may not join; any
+        other channel name has no members (empty)."""
+        if not auth.is_presence(channel):
+            self.write_json({"members": [], "count": 0})
+            return
         await self.actor_run(auth.require_join, channel)
         members = self.node.hub.members(channel)
         self.write_json({"members": members, "count": len(members)})
@@ -115,6 +136,6 @@ default_handlers = [
     (r"/pusher/beams-settings", BeamsSettingsHandler),
     (r"/pusher/status", StatusHandler),
     (r"/pusher/authorize-channel", AuthorizeChannelHandler),
-    (r"/pusher/presence/(?P<channel>presence-%s)/members" % auth.CHANNEL_NAME.replace(
-        "{1,164}", "{1,155}"), PresenceMembersHandler),
+    (r"/pusher/presence/(?P<channel>%s)/members" % auth.CHANNEL_NAME, PresenceMembersHandler),
+    (r"/pusher/diagnostics", DiagnosticsHandler),
 ]

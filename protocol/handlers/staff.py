@@ -78,8 +78,10 @@ class PlatformStaffHandler(StaffListHandler):
 class PermissionsHandler(StaffHandler):
     responses = {"get": floor_shapes.Permissions}
     async def get(self):
-        """The restaurant's roles (each with its permissions' names) and every
-        permission: {roles, permissions[{id, name, module}]}."""
+        """The restaurant's roles (each with its permissions' names); the permission
+        names the caller holds, as TableTrack names them (permissions: [names]); their
+        permission_map (permission and capability names such as orders.create ->
+        bool); and every permission: all_permissions[{id, name, module}]."""
         await self.answer(staff.permissions)
 
 
