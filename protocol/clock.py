@@ -2,14 +2,13 @@
 
 Every read of the time goes through a node's clock: handlers and loops hold it
 (``node.clock``); code running in a Store thread reads the clock its Store binds
-there (``node_now``: the schema's default timestamps).
+there (protocol/running.py; ``node_now``: the schema's default timestamps).
 """
 
 import datetime
-import threading
 import time
 
-_bound = threading.local()
+from . import running
 
 
 class Clock:
@@ -24,17 +23,9 @@ class Clock:
         return datetime.datetime.fromtimestamp(self.time(), datetime.timezone.utc).replace(tzinfo=None)
 
 
-def bind(clock):
-    """Make ``clock`` the one ``node_now`` reads in this thread (Store threads)."""
-    _bound.clock = clock
-
-
 def node_now():
     """The current UTC time (naive) by the clock of the node whose Store thread runs."""
-    clock = getattr(_bound, "clock", None)
-    if clock is None:
-        raise RuntimeError("the node's clock read outside a Store worker thread")
-    return clock.now()
+    return running.part("clock").now()
 
 
 class FakeClock(Clock):

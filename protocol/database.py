@@ -6,16 +6,15 @@ binds it). Binding per thread, instead of one process-wide database, lets a test
 run an edge and a cloud in one process, each with its own file.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed payment survives
-a power cut), foreign keys on. This module imports nothing of ours: the schema
+a power cut), foreign keys on. It imports only protocol/running.py: the schema
 depends on it, never the other way round.
 """
 
 import os
-import threading
 
 import peewee
 
-_bound = threading.local()
+from . import running
 
 
 class ThreadBoundDatabase(peewee.DatabaseProxy):
@@ -23,11 +22,7 @@ class ThreadBoundDatabase(peewee.DatabaseProxy):
 
     @property
     def obj(self):
-        db = getattr(_bound, "database", None)
-        if db is None:
-            raise RuntimeError(
-                "database used outside a Store worker thread; use store.run()")
-        return db
+        return running.part("database")
 
     @obj.setter
     def obj(self, value):
@@ -37,11 +32,6 @@ class ThreadBoundDatabase(peewee.DatabaseProxy):
 
 
 database = ThreadBoundDatabase()
-
-
-def bind(db):
-    """Route this thread's model queries to ``db`` (Store worker threads only)."""
-    _bound.database = db
 
 
 SQLITE_PRAGMAS = {

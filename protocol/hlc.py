@@ -10,16 +10,15 @@ the later stamp. A stamp more than MAX_DRIFT_SECONDS ahead of this node's clock
 is refused: one box with a wrong clock cannot win every merge for ever.
 
 Each node's Store owns one ``HybridClock`` and binds it to its worker threads
-(``bind``), as it does the id allocator; ``stamp()`` and ``observe()`` use the
+(protocol/running.py), as it does the id allocator; ``stamp()`` and ``observe()`` use the
 clock of the node whose thread calls them.
 """
 
 import threading
 
+from . import running
+
 MAX_DRIFT_SECONDS = 300
-
-_local = threading.local()
-
 
 def encode(ms, counter, node):
     return "%015d.%06d.%04d" % (ms, counter, node)
@@ -68,15 +67,8 @@ class HybridClock:
                 self._ms, self._counter = ms, counter
 
 
-def bind(clock):
-    _local.clock = clock
-
-
 def _bound():
-    clock = getattr(_local, "clock", None)
-    if clock is None:
-        raise RuntimeError("hybrid clock used outside a Store worker thread")
-    return clock
+    return running.part("hlc")
 
 
 def stamp():

@@ -15,13 +15,12 @@ every transaction.
 
 import threading
 
+from . import running
+
 NODE_BITS = 13
 COUNTER_BITS = 40
 MAX_NODE_ID = 2 ** NODE_BITS - 1
 CLOUD_NODE_ID = 1
-
-_local = threading.local()
-
 
 def node_of(row_id):
     return row_id >> COUNTER_BITS
@@ -55,12 +54,6 @@ class IdAllocator:
             return self._last
 
 
-def bind(allocator):
-    _local.allocator = allocator
-
-
 def new_id():
-    allocator = getattr(_local, "allocator", None)
-    if allocator is None:
-        raise RuntimeError("ids allocated outside a Store worker thread")
-    return allocator.next()
+    """The next id of the node whose Store thread is running."""
+    return running.part("allocator").next()

@@ -17,10 +17,7 @@ import threading
 import peewee
 
 from . import clock as clocks
-from . import database, events, hlc, ids, migrations
-
-_bound = threading.local()
-
+from . import database, events, hlc, ids, migrations, running
 
 class _Job:
     __slots__ = ("fn", "args", "kwargs", "future", "transaction", "result", "events", "error")
@@ -67,11 +64,8 @@ class Store:
             thread.start()
 
     def _bind(self):
-        database.bind(self.db)
-        ids.bind(self.allocator)
-        hlc.bind(self.hlc)
-        clocks.bind(self.clock)
-        _bound.store = self
+        running.bind(database=self.db, allocator=self.allocator, hlc=self.hlc,
+                     clock=self.clock, store=self)
 
     def _work(self):
         self._bind()
@@ -232,4 +226,4 @@ def highest_id(schema, low, high):
 
 def current_store():
     """The Store whose worker thread is running (its memo and revocations)."""
-    return getattr(_bound, "store", None)
+    return running.part("store")
