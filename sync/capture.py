@@ -27,6 +27,7 @@ import contextlib
 import peewee
 
 from protocol import ids
+from protocol.database import database
 
 from . import ownership
 from .models import ChangeLog, SyncOrigin
@@ -102,5 +103,7 @@ def coalesce(log_rows, *, for_edge=False):
 
 def log_entries(query):
     """A change-log query's entries as (seq, table_name, row_id, op), for ``coalesce``."""
-    return list(query.select(ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id,
-                             ChangeLog.op).tuples())
+    # Read by the cursor itself: the four columns need no conversion, and building
+    # a peewee row for each of a thousand entries was a third of reading a batch.
+    return [tuple(entry) for entry in database.execute_sql(*query.select(
+        ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id, ChangeLog.op).sql())]

@@ -475,3 +475,25 @@ async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
     with pytest.raises(apply.Refused, match="never deleted"):
         cloud.node.store.call(apply.apply_change, {"table": "customers", "id": emily,
                                                    "op": "delete"})
+
+
+async def test_rows_read_in_bulk_are_encoded_as_the_models_encode_them(enrolled, demo):
+    """rows.read_rows (fast paths for datetimes, amounts) == rows.encode_row, for
+    every replicated table the edge holds rows of."""
+    cloud, edge = enrolled
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Grilled Salmon"],
+                                           "quantity": 3}]}, token=waiter)
+    assert created.status == 201
+
+    def compare():
+        checked = 0
+        for table, model in rows.MODELS.items():
+            stored = list(model.select().limit(50))
+            bulk = rows.read_rows(table, [r.id for r in stored], for_edge=True)
+            for row in stored:
+                assert bulk[row.id] == rows.encode_row(row, for_edge=True), table
+                checked += 1
+        return checked
+    assert edge.node.store.call(compare) > 100
