@@ -36,7 +36,8 @@ How a change travels from a tablet to head office
    long-polls ``GET /sync/pull?after=C&wait=20``: the cloud's change-log
    entries after the edge's cursor that its branch may see (its own rows, its
    restaurant's, global ones), less those that came from that edge, as latest
-   row states with credentials left out. A commit at the cloud wakes waiting
+   row states with credentials left out. (So a branch's rows applied from its
+   edge are not logged at the cloud at all: nobody would read them; capture.py.) A commit at the cloud wakes waiting
    polls, so a head-office price change reaches an online edge within a second
    or two. The edge applies the batch with origin = the cloud (so it is not
    pushed back; apply.py, as the cloud does) and stores the cursor in the same

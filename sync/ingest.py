@@ -2,7 +2,8 @@
 
 One transaction applies the batch and moves the edge's high-water mark with it.
 A batch that follows a position beyond the mark is a gap and is refused (the
-edge rewinds); changes at or below the mark were applied before and are
+edge rewinds), and so is any batch of a box that has been replaced (401);
+changes at or below the mark were applied before and are
 skipped, so a repeated batch does nothing twice and gets the same answer. A
 change the edge may not make (a table head office owns, a row of another
 branch or restaurant) or that can never be stored (sync/apply.py says which)
@@ -17,7 +18,7 @@ or fails is the run rolled back and every change of it applied alone, which
 refuses exactly the ones at fault (sync/apply.py runs both).
 """
 
-from protocol.errors import Conflict
+from protocol.errors import APIError, Conflict
 
 from . import apply, ownership, rows
 from .announce import announce
@@ -75,6 +76,10 @@ def apply_batch(node_id, batch, now):
     """Apply a pushed batch for enrolled edge ``node_id``; answers
     {"high_water_mark", "rejected": [{seq, table, id, reason}]}."""
     node = SyncNode.get(SyncNode.node_id == node_id)
+    if node.retired:
+        # Checked in the transaction: once a replacement has enrolled (and downloads
+        # its snapshot), nothing more of the old box's goes in (sync/capture.py).
+        raise APIError("Sync request refused: this box was replaced.", status=401)
     after, upto = int(batch["after"]), int(batch["upto"])
     mark = node.high_water_mark
     if after > mark:

@@ -133,14 +133,32 @@ class _Reader:
             ", ".join('"%s"' % c for c in self.columns), model._meta.table_name)
         self.key = fields.index(model._meta.primary_key)
         self.plain = [_plain_type(f) for f in fields]
-        self.encode = [functools.partial(self._encode, f) for f in fields]
+        self.encode = [self._encoder(f) for f in fields]
 
     @staticmethod
-    def _encode(field, value):
-        if (isinstance(value, str) and isinstance(field, peewee.DateTimeField)
-                and len(value) in (19, 26) and value[10] == " "):
+    def _encoder(field):
+        if isinstance(field, peewee.DateTimeField):
+            return functools.partial(_Reader._datetime, field)
+        if type(field).python_value is FixedPointField.python_value and field.scale <= 6:
+            # (a Decimal with more places than 6 may print as 1E-7: left to it)
+            return functools.partial(_Reader._fixed_point, field)
+        return lambda value: _jsonable(field.python_value(value))
+
+    @staticmethod
+    def _datetime(field, value):
+        if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
             return datetime.datetime.fromisoformat(value).isoformat()   # as stored by peewee
         return _jsonable(field.python_value(value))
+
+    @staticmethod
+    def _fixed_point(field, value):
+        """str(field.python_value(value)) for a stored whole number, without a Decimal."""
+        if type(value) is not int:
+            return _jsonable(field.python_value(value))
+        if not field.scale:
+            return str(value)
+        whole, part = divmod(abs(value), 10 ** field.scale)
+        return "%s%d.%0*d" % ("-" if value < 0 else "", whole, field.scale, part)
 
     def rows(self, row_ids):
         """{id: encoded row} for those of the rows that are stored."""

@@ -10,8 +10,9 @@ import pytest
 from edge import cli
 from protocol import models
 from protocol.clock import Clock
-from sync import apply, auth, enrollment, rows, state
-from sync.models import DeadLetter, SyncNode
+from protocol.errors import APIError
+from sync import apply, auth, enrollment, ingest, rows, state
+from sync.models import ChangeLog, DeadLetter, SyncNode
 from test_realtime import socket_for
 
 D = "Downtown"
@@ -205,6 +206,48 @@ async def test_a_replacement_box_continues_the_numbering_and_retires_the_old_key
         "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}, token=token)
     assert resp.body["order"]["order_number"] == 4
     assert await box.node.store.run(state.get_int, state.CURSOR) > 0
+    # The old box's orders came by snapshot (the cloud's log does not hold them).
+    assert count(box, models.Order, models.Order.order_number <= 3) == 3
+    # Nothing of the old box goes in any more, however late its push arrives.
+    with pytest.raises(APIError) as refused:
+        cloud.node.store.call(ingest.apply_batch, old_node, {
+            "after": 0, "upto": 99, "changes": []}, Clock().now())
+    assert refused.value.status == 401
+
+
+async def test_the_cloud_logs_an_edges_shared_rows_and_not_its_branch_rows(enrolled, demo):
+    """The cloud's log is read only by its feed, which never sends a branch's rows
+    back to its edge: an order applied from the edge is not logged there, a
+    customer (which other branches see) is (sync/capture.py)."""
+    cloud, edge = enrolled
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]},
+        token=waiter)
+    order_id = created.body["order"]["id"]
+    customer_id = demo["customers"]["Emily Carter"]
+
+    def rename():
+        customer = models.Customer.get_by_id(customer_id)
+        customer.name = "Emily Carter-Lee"
+        customer.save()
+    edge.node.store.call(rename)
+    await eventually(lambda: count(cloud, models.Order, models.Order.id == order_id) and count(
+        cloud, models.Customer, models.Customer.name == "Emily Carter-Lee"), 3.0)
+
+    def logged(server, table, row_id):
+        return count(server, ChangeLog, ChangeLog.table_name == table,
+                     ChangeLog.row_id == row_id)
+    assert logged(edge, "orders", order_id) and logged(edge, "customers", customer_id)
+    assert not logged(cloud, "orders", order_id)
+    assert not count(cloud, ChangeLog, ChangeLog.origin == edge.node.node_id,
+                     ChangeLog.branch_id.is_null(False))
+    assert count(cloud, ChangeLog, ChangeLog.table_name == "customers",
+                 ChangeLog.row_id == customer_id, ChangeLog.origin == edge.node.node_id) == 1
+    # The cloud's own write to the branch's order is logged, and reaches the edge.
+    cloud.node.store.call(lambda: models.Order.update(note="from head office").where(
+        models.Order.id == order_id).execute())
+    assert logged(cloud, "orders", order_id) == 1
 
 
 async def test_a_customer_app_order_at_the_cloud_is_cooked_by_the_edge(enrolled, demo):
@@ -432,3 +475,25 @@ async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
     with pytest.raises(apply.Refused, match="never deleted"):
         cloud.node.store.call(apply.apply_change, {"table": "customers", "id": emily,
                                                    "op": "delete"})
+
+
+async def test_rows_read_in_bulk_are_encoded_as_the_models_encode_them(enrolled, demo):
+    """rows.read_rows (fast paths for datetimes, amounts) == rows.encode_row, for
+    every replicated table the edge holds rows of."""
+    cloud, edge = enrolled
+    waiter = await edge.login("waiter@demo.test")
+    created = await edge.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": demo["items"][D]["Grilled Salmon"],
+                                           "quantity": 3}]}, token=waiter)
+    assert created.status == 201
+
+    def compare():
+        checked = 0
+        for table, model in rows.MODELS.items():
+            stored = list(model.select().limit(50))
+            bulk = rows.read_rows(table, [r.id for r in stored], for_edge=True)
+            for row in stored:
+                assert bulk[row.id] == rows.encode_row(row, for_edge=True), table
+                checked += 1
+        return checked
+    assert edge.node.store.call(compare) > 100
