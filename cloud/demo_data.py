@@ -33,6 +33,19 @@ BRANCHES = [
      [("Luis Ortega", "7185550171"), ("Hannah Cole", "7185550172")]),
 ]
 
+# Delivery settings by branch (head office's); distances in the unit, money exact.
+# Downtown delivers within 6 km at tiered fees, free over 75.00; Airport does not.
+DELIVERY = {
+    "Downtown": dict(is_enabled=True, unit="km", max_radius=Decimal("6"), fee_type="tiered",
+                     free_delivery_over_amount=Decimal("75.00"), prep_time_minutes=20,
+                     additional_eta_buffer_time=10, avg_delivery_speed_kmh=25,
+                     branch_lat=Decimal("40.7087000"), branch_lng=Decimal("-74.0128000")),
+}
+# branch name -> (min km, max km, fee)
+DELIVERY_TIERS = {
+    "Downtown": [("0", "2", "2.99"), ("2", "4", "4.99"), ("4", "6", "6.99")],
+}
+
 # --- Restaurant-wide settings -------------------------------------------------
 
 TAXES = [("State Tax", "8.875"), ("City Tax", "2.5")]
@@ -76,7 +89,7 @@ PERMISSIONS = {
     "Settings": ["Manage Settings"],
     "Cash Register": ["Open Cash Register", "Close Cash Register", "Approve Cash Register",
                       "View Cash Register Reports", "Manage Cash Register"],
-    "Delivery": ["Manage Delivery"],
+    "Delivery": ["Manage Delivery", "Manage Delivery Settings"],
 }
 ALL = "*"
 
@@ -401,6 +414,11 @@ def _seed_branch(branch, lan, executives, taxes):
                  for name, logo, commission in DELIVERY_PLATFORMS]
     riders = [models.DeliveryExecutive.create(branch=branch, name=name, phone_code="1",
                                               phone=phone) for name, phone in executives]
+    if branch.name in DELIVERY:
+        models.DeliverySetting.create(branch=branch, **DELIVERY[branch.name])
+        for low, high, fee in DELIVERY_TIERS[branch.name]:
+            models.DeliveryFeeTier.create(branch=branch, min_distance=Decimal(low),
+                                          max_distance=Decimal(high), fee=Decimal(fee))
     areas, tables = {}, []
     for area_name, area_tables in AREAS:
         area = models.Area.create(branch=branch, area_name=area_name)

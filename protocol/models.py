@@ -411,6 +411,41 @@ class DeliveryExecutive(BaseModel):
         table_name = "delivery_executives"
 
 
+class DeliverySetting(BaseModel):
+    """A branch's delivery settings (head office's: cloud-owned, protocol/delivery.py).
+    Every distance is in ``unit`` (thousandths of it); the speed is km/h, as its name says."""
+    branch = FK(Branch, backref="delivery_settings", unique=True)
+    is_enabled = BooleanField(default=False)
+    unit = CharField(default="km")                 # km | miles
+    max_radius = FixedPointField(3, null=True, default=None)
+    fee_type = CharField(default="fixed")          # fixed | per_distance | tiered
+    fixed_fee = MoneyField(null=True, default=None)
+    per_distance_rate = MoneyField(null=True, default=None)   # per unit started
+    free_delivery_over_amount = MoneyField(null=True, default=None)
+    free_delivery_within_radius = FixedPointField(3, null=True, default=None)
+    delivery_schedule_start = CharField(null=True)          # "HH:MM", the branch's time
+    delivery_schedule_end = CharField(null=True)
+    prep_time_minutes = IntegerField(default=20)
+    additional_eta_buffer_time = IntegerField(null=True)
+    avg_delivery_speed_kmh = IntegerField(default=30)
+    branch_lat = FixedPointField(7, null=True, default=None)
+    branch_lng = FixedPointField(7, null=True, default=None)
+
+    class Meta:
+        table_name = "delivery_settings"
+
+
+class DeliveryFeeTier(BaseModel):
+    """One distance band of a tiered fee, in the settings' unit."""
+    branch = FK(Branch, backref="delivery_fee_tiers")
+    min_distance = FixedPointField(3)
+    max_distance = FixedPointField(3)
+    fee = MoneyField()
+
+    class Meta:
+        table_name = "delivery_fee_tiers"
+
+
 class KotCancelReason(BaseModel):
     restaurant = FK(Restaurant, backref="kot_cancel_reasons")
     reason = CharField()
@@ -913,8 +948,8 @@ ALL_MODELS = [
     Restaurant, Branch, Role, Permission, RolePermission, User, UserRole, UserBranch,
     RevokedToken, OrderType, Menu, ItemCategory, KotPlace, Tax, MenuItem, MenuItemTax,
     MenuItemVariation, MenuItemPrice, ModifierGroup, ItemModifier, ModifierOption,
-    ModifierOptionPrice, ExtraCharge, DeliveryPlatform, DeliveryExecutive,
-    KotCancelReason, OrderNumberSetting, NumberSequence, Language, Currency,
+    ModifierOptionPrice, ExtraCharge, DeliveryPlatform, DeliveryExecutive, DeliverySetting,
+    DeliveryFeeTier, KotCancelReason, OrderNumberSetting, NumberSequence, Language, Currency,
     PaymentGateway, Printer, ReceiptSetting, Area, Table, TableLock, Customer,
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
     OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,

@@ -55,6 +55,8 @@ RULES = {
     "cash.move": (("Open Cash Register",), "put cash into or take cash out of a drawer"),
     "cash.safe_drop": (("Close Cash Register",), "drop cash from a drawer to the safe"),
     "cash.close": (("Close Cash Register",), "close a cash drawer"),
+    # Delivery settings are head office's; a manager sets the branch's at the cloud.
+    "delivery.settings": (("Manage Delivery Settings",), "change the delivery settings"),
     "cash.close_any": (("Approve Cash Register",), "close another user's cash drawer"),
 }
 

@@ -5,14 +5,15 @@ under the contract's prefix. The OpenAPI document is generated from the same
 table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
-from .handlers import (auth, cash_register, catalog, customer_app, customers, kitchen,
-                       multipos, notifications, openapi, orders, platform, pusher,
+from .handlers import (auth, cash_register, catalog, customer_app, customers, delivery,
+                       kitchen, multipos, notifications, openapi, orders, platform, pusher,
                        reservations, staff, tables)
 
 PREFIX = "/api/application-integration"
 
 HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, reservations, customers,
-                   staff, notifications, customer_app, pusher, cash_register, multipos, openapi]
+                   staff, notifications, customer_app, pusher, cash_register, multipos, delivery,
+                   openapi]
 
 
 def api_routes():

@@ -24,7 +24,8 @@ OWNERS = {
     "menu_item_variations": CLOUD, "menu_item_prices": CLOUD, "modifier_groups": CLOUD,
     "item_modifiers": CLOUD, "modifier_options": CLOUD, "modifier_option_prices": CLOUD,
     "restaurant_charges": CLOUD, "delivery_platforms": CLOUD, "delivery_executives": CLOUD,
-    "kot_cancel_reasons": CLOUD, "order_number_settings": CLOUD, "languages": CLOUD,
+    "kot_cancel_reasons": CLOUD,
+    "delivery_settings": CLOUD, "delivery_fee_tiers": CLOUD, "order_number_settings": CLOUD, "languages": CLOUD,
     "currencies": CLOUD, "payment_gateway_credentials": CLOUD, "printers": CLOUD,
     "receipt_settings": CLOUD, "areas": CLOUD, "tables": BRANCH,
     # the branch's authority
@@ -67,6 +68,7 @@ SCOPES = {
     "order_types": BY_BRANCH, "menus": BY_BRANCH, "item_categories": BY_BRANCH,
     "kot_places": BY_BRANCH, "menu_items": BY_BRANCH, "modifier_groups": BY_BRANCH,
     "delivery_platforms": BY_BRANCH, "delivery_executives": BY_BRANCH,
+    "delivery_settings": BY_BRANCH, "delivery_fee_tiers": BY_BRANCH,
     "order_number_settings": BY_BRANCH, "printers": BY_BRANCH, "receipt_settings": BY_BRANCH,
     "areas": BY_BRANCH, "tables": BY_BRANCH, "table_locks": BY_BRANCH,
     "reservations": BY_BRANCH, "orders": BY_BRANCH, "kots": BY_BRANCH,

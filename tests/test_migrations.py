@@ -55,13 +55,19 @@ def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, previous):
             store.call(migrations.migrate, store.db)
         else:
             store.call(migrations.migrate, store.db, previous)
-        store.call(store.db.execute_sql,
-                   "INSERT INTO restaurants (id, created_at, updated_at, name, hash, "
-                   "currency_code, currency_symbol, currency_decimals, timezone, tax_mode, "
-                   "tax_inclusive, table_lock_timeout_minutes, default_reservation_status, "
-                   "reservation_sitting_minutes, customer_order_cutoff_minutes) VALUES "
-                   "(7, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'Kept', 'kept', "
-                   "'EUR', 'E', 2, 'UTC', 'order', 0, 10, 'Pending', 120, 5)")
+        values = {"id": 7, "created_at": "2026-01-01 00:00:00",
+                  "updated_at": "2026-01-01 00:00:00", "name": "Kept", "hash": "kept",
+                  "currency_code": "EUR", "currency_symbol": "E", "currency_decimals": 2,
+                  "timezone": "UTC", "tax_mode": "order", "tax_inclusive": 0,
+                  "table_lock_timeout_minutes": 10, "default_reservation_status": "Pending",
+                  "reservation_sitting_minutes": 120, "customer_order_cutoff_minutes": 5}
+        # Flags a later version added (NOT NULL, filled by the model's default): false.
+        for _, name, _, notnull, default, _ in store.call(
+                lambda: store.db.execute_sql("PRAGMA table_info(restaurants)").fetchall()):
+            if notnull and default is None and name not in values:
+                values[name] = 0
+        store.call(store.db.execute_sql, "INSERT INTO restaurants (%s) VALUES (%s)" % (
+            ", ".join(values), ", ".join("?" * len(values))), list(values.values()))
         store.call(migrations.migrate, store.db)
         store.call(store.resume_ids, SCHEMA)
         row = store.call(lambda: models.Restaurant.get_by_id(7))

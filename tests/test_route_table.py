@@ -200,6 +200,12 @@ ROUTES = {
     # MultiPOS devices
     ("POST", "/pos/multi-pos/register"): Route(invalid={"branch_id": "here", "platform": 5}),
     ("GET", "/pos/multi-pos/check"): Route(),
+    # Delivery settings and fee
+    ("GET", "/pos/delivery-settings"): Route(),
+    ("PUT", "/pos/delivery-settings"): Route(
+        body={"prep_time_minutes": 25}, invalid={"avg_delivery_speed_kmh": 0, "unit": "leagues"}),
+    ("POST", "/pos/delivery-fee/calculate"): Route(invalid={"lat": 91, "lng": "east"}),
+    ("GET", "/pos/delivery-fee-tiers"): Route(),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.

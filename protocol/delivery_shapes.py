@@ -1,0 +1,70 @@
+"""The shapes of the delivery settings' and fee's 2xx answers, for the OpenAPI document
+(protocol/delivery.py returns them; conventions as in protocol/shapes.py)."""
+
+from typing import Literal, Optional
+
+from . import delivery
+from .shapes import Amount, Done, Shape
+
+Unit = Literal[delivery.UNITS]
+FeeType = Literal[delivery.FEE_TYPES]
+
+
+class Tier(Shape):
+    id: int
+    min_distance: float
+    max_distance: float
+    fee: Amount
+
+
+class Settings(Shape):
+    id: int
+    is_enabled: bool
+    max_radius: Optional[float]
+    unit: Unit
+    fee_type: FeeType
+    fixed_fee: Optional[Amount]
+    per_distance_rate: Optional[Amount]
+    free_delivery_over_amount: Optional[Amount]
+    free_delivery_within_radius: Optional[float]
+    delivery_schedule_start: Optional[str]
+    delivery_schedule_end: Optional[str]
+    prep_time_minutes: int
+    additional_eta_buffer_time: Optional[int]
+    avg_delivery_speed_kmh: int
+    branch_lat: Optional[float]
+    branch_lng: Optional[float]
+    fee_tiers: list[Tier]
+
+
+class OneSettings(Shape):
+    success: Literal[True]
+    data: Optional[Settings]
+    message: Optional[str] = None
+
+
+class SettingsSaved(Done):
+    data: Settings
+
+
+class Tiers(Shape):
+    success: Literal[True]
+    data: list[Tier]
+
+
+class Quote(Shape):
+    available: bool
+    message: Optional[str]
+    distance: float = None
+    unit: Unit = None
+    distance_km: float = None
+    fee: Amount = None
+    is_free_delivery: bool = None
+    free_reason: Optional[Literal["order_amount", "distance"]] = None
+    eta_min: int = None
+    eta_max: int = None
+
+
+class Quoted(Shape):
+    success: Literal[True]
+    data: Quote
