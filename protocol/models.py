@@ -406,6 +406,7 @@ class DeliveryExecutive(BaseModel):
     phone_code = CharField(default="")
     phone = CharField(default="")
     status = CharField(default="available")   # available | on_delivery | inactive
+    login_code_hash = CharField(null=True)    # the rider's login code, hashed (riders.py)
 
     class Meta:
         table_name = "delivery_executives"

@@ -57,6 +57,9 @@ RULES = {
     "cash.close": (("Close Cash Register",), "close a cash drawer"),
     # Delivery settings are head office's; a manager sets the branch's at the cloud.
     "delivery.settings": (("Manage Delivery Settings",), "change the delivery settings"),
+    # Platforms and riders are head office's too; a rider's own role may not add riders.
+    "delivery.staff": (("Manage Delivery Settings",),
+                       "add or change delivery platforms and riders"),
     "cash.close_any": (("Approve Cash Register",), "close another user's cash drawer"),
 }
 
