@@ -3,7 +3,7 @@
 
 from typing import Literal, Optional
 
-from . import delivery
+from . import delivery, staff
 from .shapes import Amount, Done, Shape
 
 Unit = Literal[delivery.UNITS]
@@ -68,3 +68,59 @@ class Quote(Shape):
 class Quoted(Shape):
     success: Literal[True]
     data: Quote
+
+
+# --- platforms and riders (protocol/riders.py) --------------------------------------------------
+
+ExecutiveStatus = Literal[tuple(staff.EXECUTIVE_STATUSES)]
+
+
+class Platform(Shape):
+    id: int
+    name: str
+    logo: Optional[str]
+    logo_url: Optional[str]
+    commission_type: Literal["percent"]
+    commission_value: float
+    formatted_commission: str
+    is_active: bool
+
+
+class OnePlatform(Shape):
+    success: Literal[True]
+    data: Platform
+
+
+class PlatformSaved(Done):
+    data: Platform
+
+
+class Rider(Shape):
+    id: int
+    branch_id: int
+    name: str
+    phone: str
+    phone_code: str
+    status: ExecutiveStatus
+
+
+class NewRider(Rider):
+    login_code: str
+
+
+class RiderCreated(Done):
+    data: NewRider
+
+
+class RiderSaved(Done):
+    data: Rider
+
+
+class RiderStatus(Shape):
+    id: int
+    name: str
+    status: ExecutiveStatus
+
+
+class RiderStatusSaved(Done):
+    data: RiderStatus

@@ -40,7 +40,7 @@ def test_required_query_parameters_are_declared_required():
 
 
 def test_status_vocabularies_are_the_domain_lists():
-    from protocol import floor, orders, reservations, tickets
+    from protocol import floor, orders, reservations, staff, tickets
     doc = _document()
     paths, schemas = doc["paths"], doc["components"]["schemas"]
 
@@ -54,6 +54,7 @@ def test_status_vocabularies_are_the_domain_lists():
     assert schemas["StatusBody"]["properties"]["status"]["enum"] in (
         orders.ORDER_STATUSES, list(reservations.STATUSES))
     assert schemas["KotStatusBody"]["properties"]["status"]["enum"] == tickets.KOT_STATUSES
+    assert schemas["RiderStatusBody"]["properties"]["status"]["enum"] == staff.EXECUTIVE_STATUSES
     assert schemas["Order"]["properties"]["status"]["enum"] == orders.STATUSES
     assert schemas["Order"]["properties"]["order_status"]["enum"] == orders.ORDER_STATUSES
     assert schemas["Kot"]["properties"]["status"]["enum"] == tickets.KOT_STATUSES

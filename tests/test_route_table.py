@@ -53,6 +53,8 @@ class Route:
 CATALOG_ROWS = {"item", "category", "menu", "table", "order_type", "branch"}
 ORDER = "/pos/orders/{order}"
 CASH = "/pos/cash-register"
+PLATFORM = "/pos/delivery-platforms/{platform}"
+RIDER = "/pos/delivery-executives/{executive}"
 
 ROUTES = {
     ("POST", "/auth/login"): Route(invalid={"email": "not-an-email", "password": 5}),
@@ -206,6 +208,21 @@ ROUTES = {
         body={"prep_time_minutes": 25}, invalid={"avg_delivery_speed_kmh": 0, "unit": "leagues"}),
     ("POST", "/pos/delivery-fee/calculate"): Route(invalid={"lat": 91, "lng": "east"}),
     ("GET", "/pos/delivery-fee-tiers"): Route(),
+    # Delivery platforms and riders
+    ("POST", "/pos/delivery-platforms"): Route(
+        body={"name": "Courier"}, invalid={"name": "", "commission_value": 101}),
+    ("GET", "/pos/delivery-platforms/{platform_id}"): Route(PLATFORM),
+    ("PUT", "/pos/delivery-platforms/{platform_id}"): Route(
+        PLATFORM, body={"name": "Renamed"}, invalid={"commission_type": "fixed",
+                                                     "is_active": "maybe"}),
+    ("DELETE", "/pos/delivery-platforms/{platform_id}"): Route(PLATFORM),
+    ("POST", "/pos/delivery-executives"): Route(
+        body={"name": "Rider"}, invalid={"name": 5, "status": "asleep"}),
+    ("PUT", "/pos/delivery-executives/{executive_id}"): Route(
+        RIDER, body={"name": "Renamed"}, invalid={"status": "asleep", "phone": 5}),
+    ("DELETE", "/pos/delivery-executives/{executive_id}"): Route(RIDER),
+    ("PUT", "/pos/delivery-executives/{executive_id}/status"): Route(
+        RIDER + "/status", body={"status": "inactive"}, invalid={"status": "on_break"}),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.
@@ -336,7 +353,14 @@ def cash_drawer(demo, branch, actor, now):
     return {"register": idle, "session": session, "denomination": note["uuid"]}
 
 
-MAKERS = {"order": kot_order, "kot": kot_order, "kot_item": kot_order,
+def delivery_staff(demo, branch, actor, now):
+    """A delivery platform and a rider of the branch: {platform, executive}."""
+    platform = models.DeliveryPlatform.create(branch=actor.branch_id, name="Courier " + branch)
+    rider = models.DeliveryExecutive.create(branch=actor.branch_id, name="Rider " + branch)
+    return {"platform": platform.id, "executive": rider.id}
+
+
+MAKERS = {"platform": delivery_staff, "executive": delivery_staff, "order": kot_order, "kot": kot_order, "kot_item": kot_order,
           "reservation": reservation, "notification": notification, "customer": customer_address,
           "address": customer_address, "register": cash_drawer, "session": cash_drawer,
           "denomination": cash_drawer}

@@ -163,7 +163,6 @@ default_handlers = [
     (r"/pos/items/%s/modifier-groups" % path_id("item_id"), ItemModifierGroupsHandler),
     (r"/pos/order-types", OrderTypesHandler),
     (r"/pos/extra-charges/(?P<order_type>[^/]+)", ExtraChargesHandler),
-    (r"/pos/delivery-platforms", DeliveryPlatformsHandler),
     (r"/pos/actions", ActionsHandler),
     (r"/pos/taxes", TaxesHandler),
     (r"/pos/restaurants", RestaurantsHandler),

@@ -1,4 +1,6 @@
-"""Delivery settings and the delivery fee (MODULE-ROUTES.md §2; protocol/delivery.py)."""
+"""Delivery settings and the delivery fee (MODULE-ROUTES.md §2; protocol/delivery.py),
+delivery platforms and riders (protocol/riders.py). The lists of platforms and riders
+are the catalog's and staff's handlers, extended here with their writes."""
 
 import datetime
 from decimal import Decimal
@@ -6,10 +8,14 @@ from typing import Annotated, Literal, Optional
 
 import pydantic
 
-from .. import delivery
-from ..delivery_shapes import OneSettings, Quoted, SettingsSaved, Tiers
-from ..validation import Body, Money, amount
-from .base import APIHandler
+from .. import delivery, riders, staff
+from ..delivery_shapes import (OnePlatform, OneSettings, PlatformSaved, Quoted, RiderCreated,
+                               RiderSaved, RiderStatusSaved, SettingsSaved, Tiers)
+from ..shapes import Done
+from ..validation import NOT_BLANK, Body, Money, amount
+from .base import APIHandler, path_id
+from .catalog import DeliveryPlatformsHandler
+from .staff import DeliveryExecutivesHandler
 
 # Coordinates as sent (a GPS's many digits too; 0 is one); stored to 7 decimals.
 Latitude = Annotated[Decimal, pydantic.Field(ge=-90, le=90), pydantic.WithJsonSchema(
@@ -104,7 +110,135 @@ class TiersHandler(DeliveryHandler):
         self.write_json(await self.actor_run(delivery.list_tiers))
 
 
+# --- platforms and riders ----------------------------------------------------------------------
+
+Name = Annotated[str, pydantic.Field(min_length=1, max_length=191, json_schema_extra=NOT_BLANK)]
+Phone = Optional[Annotated[str, pydantic.Field(max_length=191)]]
+RiderStatus = Literal[tuple(staff.EXECUTIVE_STATUSES)]
+
+
+class PlatformBody(Body):
+    """The fields sent change (POST: name is required); null leaves one as it is."""
+    name: Optional[Name] = None
+    logo: Optional[str] = pydantic.Field(None, max_length=191)
+    commission_type: Optional[Literal["percent"]] = None
+    commission_value: Optional[amount(0, 100)] = None
+    is_active: Optional[bool] = None
+
+
+class NewPlatformBody(PlatformBody):
+    name: Name
+
+
+class RiderBody(Body):
+    name: Optional[Name] = None
+    phone: Phone = None
+    phone_code: Phone = None
+    status: Optional[RiderStatus] = None
+
+
+class NewRiderBody(RiderBody):
+    name: Name
+
+
+class RiderStatusBody(Body):
+    status: RiderStatus
+
+
+class RiderWrites(APIHandler):
+    """Platforms and riders are head office's: a write at an edge is a 409."""
+
+    def at_cloud(self):
+        return self.node.role == "cloud"
+
+    async def change(self, fn, *args, status=200):
+        self.write_json(await self.actor_run(fn, *args, self.now(), self.at_cloud()), status)
+
+
+class PlatformsHandler(RiderWrites, DeliveryPlatformsHandler):
+    bodies = {"post": NewPlatformBody}
+    responses = {**DeliveryPlatformsHandler.responses, "post": {201: PlatformSaved}}
+    statuses = {"post": (409,)}
+
+    async def post(self):
+        """Add a delivery platform to the branch (201): data {id, name, logo, logo_url,
+        commission_type percent, commission_value, formatted_commission, is_active}.
+        Head office's data: 409 at an edge. Needs Manage Delivery Settings."""
+        body = self.body()
+        await self.change(riders.create_platform, body, status=201)
+
+
+class PlatformHandler(RiderWrites):
+    tags = ("delivery",)
+    bodies = {"put": PlatformBody}
+    responses = {"get": OnePlatform, "put": PlatformSaved, "delete": Done}
+    statuses = {"put": (409,), "delete": (409,)}
+
+    async def get(self, platform_id):
+        """One of the branch's delivery platforms (active or not); 404 otherwise."""
+        self.write_json(await self.actor_run(riders.get_platform, int(platform_id)))
+
+    async def put(self, platform_id):
+        """Change the fields sent of one of the branch's platforms. 409 at an edge."""
+        body = self.body()
+        await self.change(riders.update_platform, int(platform_id), body)
+
+    async def delete(self, platform_id):
+        """Delete one of the branch's platforms; one an order names is deactivated
+        instead. 409 at an edge."""
+        await self.change(riders.delete_platform, int(platform_id))
+
+
+class RidersHandler(RiderWrites, DeliveryExecutivesHandler):
+    bodies = {"post": NewRiderBody}
+    responses = {**DeliveryExecutivesHandler.responses, "post": {201: RiderCreated}}
+    statuses = {"post": (409,)}
+
+    async def post(self):
+        """Add a delivery executive to the branch (201): data {id, branch_id, name, phone,
+        phone_code, status, login_code}. login_code is the rider's login, answered this
+        once and kept only hashed. 409 at an edge. Needs Manage Delivery Settings."""
+        body = self.body()
+        await self.change(riders.create_executive, body, status=201)
+
+
+class RiderHandler(RiderWrites):
+    tags = ("delivery",)
+    bodies = {"put": RiderBody}
+    responses = {"put": RiderSaved, "delete": Done}
+    statuses = {"put": (409,), "delete": (409,)}
+
+    async def put(self, executive_id):
+        """Change the fields sent of one of the branch's riders (null clears a phone).
+        409 at an edge."""
+        body = self.body()
+        await self.change(riders.update_executive, int(executive_id), body)
+
+    async def delete(self, executive_id):
+        """Delete one of the branch's riders; one an order names is made inactive
+        instead. 409 at an edge."""
+        await self.change(riders.delete_executive, int(executive_id))
+
+
+class RiderStatusHandler(RiderWrites):
+    tags = ("delivery",)
+    bodies = {"put": RiderStatusBody}
+    responses = {"put": RiderStatusSaved}
+    statuses = {"put": (409,)}
+
+    async def put(self, executive_id):
+        """Set a rider's status (available, on_delivery, inactive; else 422): data {id,
+        name, status}. 409 at an edge."""
+        body = self.body()
+        await self.change(riders.set_status, int(executive_id), body.status)
+
+
 default_handlers = [
+    ("/pos/delivery-platforms", PlatformsHandler),
+    ("/pos/delivery-platforms/%s" % path_id("platform_id"), PlatformHandler),
+    ("/pos/delivery-executives", RidersHandler),
+    ("/pos/delivery-executives/%s" % path_id("executive_id"), RiderHandler),
+    ("/pos/delivery-executives/%s/status" % path_id("executive_id"), RiderStatusHandler),
     ("/pos/delivery-settings", SettingsHandler),
     ("/pos/delivery-fee/calculate", CalculateHandler),
     ("/pos/delivery-fee-tiers", TiersHandler),

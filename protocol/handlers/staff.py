@@ -135,7 +135,6 @@ class ReceiptSettingsHandler(StaffHandler):
 
 default_handlers = [
     (r"/pos/waiters", WaitersHandler),
-    (r"/pos/delivery-executives", DeliveryExecutivesHandler),
     (r"/roles", RolesHandler),
     (r"/platform/roles", PlatformRolesHandler),
     (r"/staff", StaffListHandler),
