@@ -49,11 +49,8 @@ def register_shape(register):
 
 
 def _register(actor, register_id, message="Cash register not found"):
-    register = models.CashRegister.get_or_none(
-        (models.CashRegister.id == register_id) & (models.CashRegister.branch == actor.branch_id))
-    if register is None:
-        raise NotFound(message)
-    return register
+    return models.in_branch(models.CashRegister, actor.branch_id, register_id, "Cash register",
+                            message=message)
 
 
 def list_registers(actor):
@@ -180,11 +177,7 @@ def session_shape(session, *, with_transactions=False):
 
 
 def _session(actor, session_id, message="Session not found"):
-    session = Session.get_or_none((Session.id == session_id)
-                                  & (Session.branch == actor.branch_id))
-    if session is None:
-        raise NotFound(message)
-    return session
+    return models.in_branch(Session, actor.branch_id, session_id, "Session", message=message)
 
 
 def open_session_of(branch_id, user_id):

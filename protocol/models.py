@@ -101,14 +101,15 @@ def insert_all(rows):
     database.execute_sql(sql, params)
 
 
-def in_branch(model, branch_id, row_id, what):
+def in_branch(model, branch_id, row_id, what, *, message=None):
     """The row of ``model`` with ``row_id`` in the branch, else 404 "<what> not found."
-    (another branch's row is not found either: scoping by branch in one place)."""
+    (or ``message``, where the module words it otherwise); another branch's row is not
+    found either: scoping by branch in one place."""
     row = None
     if isinstance(row_id, int) and 0 < row_id < 2 ** 63:
         row = model.get_or_none((model.id == row_id) & (model.branch == branch_id))
     if row is None:
-        raise NotFound("%s not found." % what)
+        raise NotFound(message or "%s not found." % what)
     return row
 
 

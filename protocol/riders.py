@@ -19,7 +19,7 @@ import secrets
 
 from . import models, passwords, permissions
 from .database import database
-from .errors import Conflict, NotFound
+from .errors import Conflict
 from .staff import EXECUTIVE_STATUSES
 
 Platform, Executive = models.DeliveryPlatform, models.DeliveryExecutive
@@ -51,11 +51,8 @@ def platform_shape(platform):
 
 
 def _platform(actor, platform_id):
-    found = Platform.get_or_none((Platform.id == platform_id) &
-                                 (Platform.branch == actor.branch_id))
-    if found is None:
-        raise NotFound("Delivery platform not found")
-    return found
+    return models.in_branch(Platform, actor.branch_id, platform_id, "Delivery platform",
+                            message="Delivery platform not found")
 
 
 def get_platform(actor, platform_id):
@@ -129,11 +126,8 @@ def executive_shape(executive):
 
 
 def _executive(actor, executive_id):
-    found = Executive.get_or_none((Executive.id == executive_id) &
-                                  (Executive.branch == actor.branch_id))
-    if found is None:
-        raise NotFound("Delivery executive not found")
-    return found
+    return models.in_branch(Executive, actor.branch_id, executive_id, "Delivery executive",
+                            message="Delivery executive not found")
 
 
 def _apply_executive(executive, body):
