@@ -14,7 +14,6 @@ import os
 from typing import Callable, Optional
 
 from . import models
-from .clock import Clock
 from .config import Settings
 from .ratelimit import RateLimiter
 from .store import Store
@@ -31,7 +30,6 @@ class Node:
     settings: Settings
     store: Store
     keyring: KeyRing
-    clock: Clock
     login_limiter: RateLimiter
     branch_id: Optional[int] = None          # the edge's branch; None at the cloud
     branch_name: str = ""
@@ -40,6 +38,11 @@ class Node:
     # cloud, for branches run by an edge): cloud/server.py sets it.
     authority: object = None
     hub: Optional[object] = None
+
+    @property
+    def clock(self):
+        """The node's clock (the store's: one clock for the node's handlers and threads)."""
+        return self.store.clock
 
     @property
     def revoked(self):
@@ -98,7 +101,7 @@ def build_node(settings, *, store, hub):
     keyring = KeyRing.from_dir(paths["keys"], settings.node_id)
     store.revoked.update(store.call(_load_revoked, clock.now()))
     node = Node(
-        role=settings.role, settings=settings, store=store, keyring=keyring, clock=clock,
+        role=settings.role, settings=settings, store=store, keyring=keyring,
         login_limiter=RateLimiter(clock, settings.login_attempts_per_minute, 60), hub=hub,
     )
     if settings.role == EDGE:
