@@ -218,12 +218,14 @@ def stop_all(children):
 
 
 def watch(children):
-    """Wait until a child exits; raises DemoError naming it."""
+    """Wait (asleep, not polling) until a child exits; raises DemoError naming it."""
+    labels = {child.pid: (label, child) for label, child in children}
     while True:
-        for label, child in children:
-            if child.poll() is not None:
-                raise DemoError("%s %s unexpectedly" % (label, how_it_ended(child)))
-        time.sleep(0.5)
+        pid, status = os.wait()
+        if pid in labels:
+            label, child = labels[pid]
+            child.returncode = os.waitstatus_to_exitcode(status)
+            raise DemoError("%s %s unexpectedly" % (label, how_it_ended(child)))
 
 
 def print_welcome(commands, state, keys):
