@@ -8,12 +8,14 @@ from protocol import config, ids
 from protocol.clock import Clock
 from protocol.node import data_paths
 from sync import enrollment
-from sync.startup import open_store
+from sync.startup import database_url, open_store
 
 
 def enroll_code(args):
-    settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir)}, environ={})
-    store = open_store(data_paths(settings)["database"], ids.CLOUD_NODE_ID)
+    settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir),
+                                     "database_url": args.database_url}, environ={})
+    store = open_store(data_paths(settings)["database"], ids.CLOUD_NODE_ID,
+                       database_url=database_url(settings))
     try:
         code = store.call(enrollment.create_code, args.branch_id, Clock().now(),
                           args.ttl_minutes)
@@ -36,6 +38,9 @@ def main(argv):
     p.add_argument("--ttl-minutes", type=int, default=60, help="how long the code is valid")
     p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
                    help="the cloud's data directory")
+    p.add_argument("--database-url", default=os.environ.get("BRANCHLINE_DATABASE_URL", ""),
+                   help="the cloud's PostgreSQL database, if it runs on one "
+                        "[env BRANCHLINE_DATABASE_URL]")
     p.set_defaults(run=enroll_code)
     args = parser.parse_args(argv)
     args.run(args)

@@ -6,7 +6,10 @@ Store is a small pool of worker threads bound to one node's database
 (protocol/hlc.py), and holds that node's in-process state that domain code
 running in those threads may need: the set of revoked token ids and a memo of
 hot lookups (price books, actors). SQLite has one writer, so a node runs one
-worker thread: transactions stay serial without lock errors.
+worker thread: transactions stay serial without lock errors. Over PostgreSQL a
+cloud process keeps the same single writer with group commit (its processes
+write side by side, each in its own transactions); the worker takes a pooled
+connection for each batch and gives it back after (protocol/database.py).
 """
 
 import asyncio
@@ -76,7 +79,7 @@ class Store:
             if not job.future.set_running_or_notify_cancel():
                 continue            # its caller gave up before it started
             if not job.transaction:
-                self._run_alone(job)
+                self._connected([job], self._run_alone, job)
                 continue
             batch = [job]
             while len(batch) < self.MAX_BATCH:
@@ -89,7 +92,22 @@ class Store:
                     break
                 if nxt.future.set_running_or_notify_cancel():
                     batch.append(nxt)
-            self._run_batch(batch)
+            self._connected(batch, self._run_batch, batch)
+
+    def _connected(self, jobs, run, *args):
+        """run(*args) with a connection. PostgreSQL: one from the pool, given back
+        after (one the server dropped is not given back, and the next batch gets a
+        new one); when none can be had, each job is told why. SQLite: the worker's
+        own, kept open."""
+        if not database.is_postgres(self.db):
+            return run(*args)
+        try:
+            with self.db.connection_context():
+                run(*args)
+        except BaseException as exc:
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(exc)
 
     def _run_alone(self, job):
         try:
@@ -104,6 +122,7 @@ class Store:
                  else self.db.atomic())
         changes_before = self._changes()
         self.jobs_run += len(batch)
+        wrote = None
         try:
             with outer:
                 for job in batch:
@@ -115,6 +134,7 @@ class Store:
                     except BaseException as exc:
                         events.collected()
                         job.error = exc
+                wrote = database.wrote(self.db)
         except BaseException as exc:
             for job in batch:
                 job.future.set_exception(job.error or exc)
@@ -124,14 +144,16 @@ class Store:
                 job.future.set_exception(job.error)
             else:
                 job.future.set_result((job.result, job.events))
-        if changes_before is not None and self._changes() == changes_before:
+        if wrote is None:
+            wrote = changes_before is None or self._changes() != changes_before
+        if not wrote:
             return                  # nothing written: nobody needs waking
         for listener in self.commit_listeners:
             listener()
 
     def _changes(self):
         """Rows written through this node's connection so far (SQLite counts them);
-        None where the database does not say, and every commit rings."""
+        None where the database does not (PostgreSQL says ``database.wrote``)."""
         if database.is_sqlite(self.db):
             return self.db.connection().total_changes
         return None
@@ -178,9 +200,10 @@ class Store:
         node mints: the domain's and sync's); call once at start-up."""
         def _open():
             self.db.connect(reuse_if_open=True)
-            migrations.migrate(self.db)
-            for hook in on_open:
-                hook(self.db)
+            with migrations.exclusive(self.db):
+                migrations.migrate(self.db)
+                for hook in on_open:
+                    hook(self.db)
             self.resume_ids(schema)
         self.call_outside_transaction(_open)
         return self
@@ -199,6 +222,8 @@ class Store:
                 if database.is_sqlite(self.db):
                     self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 self.db.close()
+            if database.is_postgres(self.db):
+                self.db.close_all()      # the pool's idle connections
         try:
             self.call_outside_transaction(_close)
         finally:

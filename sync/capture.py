@@ -20,6 +20,10 @@ them cost the cloud an insert per row and its feed a scan past them. Rows of no
 branch (customers, addresses, revocations) are logged as before: other edges
 read them. ``log_entries`` and ``coalesce`` turn a stretch of the log into changes,
 each carrying its row's latest state (sync/rows.py encodes it).
+
+On PostgreSQL (the cloud's, when it outgrows one machine) the triggers are
+plpgsql functions and the log's sequence follows transaction ids, so that a
+feed never skips a change committed late: sync/postgres.py says how.
 """
 
 import contextlib
@@ -27,9 +31,9 @@ import contextlib
 import peewee
 
 from protocol import ids
-from protocol.database import database
+from protocol.database import database, is_postgres
 
-from . import ownership
+from . import ownership, postgres
 from .models import ChangeLog, SyncOrigin
 from .rows import read_rows
 
@@ -59,8 +63,10 @@ def trigger_sql(table):
 
 def install_triggers(db):
     """(Re)create the capture triggers; run at every start, after migrations."""
+    if is_postgres(db):
+        return postgres.install_triggers(db)
     if not isinstance(db, peewee.SqliteDatabase):
-        raise NotImplementedError("change capture is implemented for SQLite")
+        raise NotImplementedError("change capture is implemented for SQLite and PostgreSQL")
     with db.atomic():
         for table in ownership.REPLICATED:
             for name, sql in trigger_sql(table):
@@ -71,11 +77,18 @@ def install_triggers(db):
 @contextlib.contextmanager
 def applying_from(node_id):
     """Write what follows as changes that came from ``node_id``."""
-    SyncOrigin.update(origin=node_id).where(SyncOrigin.id == 1).execute()
+    db = database.obj
+    if is_postgres(db):
+        postgres.set_origin(db, node_id)
+    else:
+        SyncOrigin.update(origin=node_id).where(SyncOrigin.id == 1).execute()
     try:
         yield
     finally:
-        SyncOrigin.update(origin=0).where(SyncOrigin.id == 1).execute()
+        if is_postgres(db):
+            postgres.set_origin(db, 0)
+        else:
+            SyncOrigin.update(origin=0).where(SyncOrigin.id == 1).execute()
 
 
 def coalesce(log_rows, *, for_edge=False):

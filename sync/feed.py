@@ -5,26 +5,56 @@ from that edge itself, limited to rows the branch may see (its own, its
 restaurant's, global ones: sync/ownership.py), each as its latest state, with
 credentials left out. A snapshot is the same view of the tables themselves,
 page by page, for a box that enrolls.
+
+On PostgreSQL the feed reads only below the watermark (sync/postgres.py): every
+change under it has committed or never will, so a cursor never passes one that
+commits late.
 """
 
-from protocol.database import database
+from protocol.database import database, is_postgres
 
-from . import capture, ownership
+from . import capture, ownership, postgres
 from .models import ChangeLog, SyncNode
 from .rows import RANK, read_rows
 
 BATCH_SIZE = 500
 
 
+def _final():
+    """A condition on the change log selecting the entries no transaction can
+    still add to or take from; None on SQLite, where all are (one writer)."""
+    db = database.obj
+    if is_postgres(db):
+        return ChangeLog.seq < postgres.watermark(db)
+    return None
+
+
+def _where(query, *conditions):
+    conditions = [c for c in conditions if c is not None]
+    return query.where(*conditions) if conditions else query
+
+
+def _head(final):
+    return (_where(ChangeLog.select(ChangeLog.seq), final)
+            .order_by(ChangeLog.seq.desc()).limit(1).scalar() or 0)
+
+
 def head():
-    """The newest change sequence number at the cloud."""
-    return ChangeLog.select(ChangeLog.seq).order_by(ChangeLog.seq.desc()).limit(1).scalar() or 0
+    """The newest change sequence number at the cloud that a feed may pass."""
+    return _head(_final())
+
+
+def lag(cursor, head):
+    """Changes logged after ``cursor`` up to ``head``: what an edge has yet to confirm."""
+    return ChangeLog.select().where((ChangeLog.seq > cursor) & (ChangeLog.seq <= head)).count()
 
 
 def changes_for(node_id, after, now, limit=BATCH_SIZE, record=True):
-    """{"after", "upto", "changes"} for edge ``node_id`` after its cursor; also
-    records that the edge has everything up to ``after`` and asked now (``record``:
-    a long poll looking again after a commit has nothing new to record)."""
+    """{"after", "upto", "changes", "held"} for edge ``node_id`` after its cursor
+    (``held``: changes for it have committed above the watermark, and will be
+    readable once the transactions below them end); also records that the edge
+    has everything up to ``after`` and asked now (``record``: a long poll looking
+    again after a commit has nothing new to record)."""
     node = SyncNode.get(SyncNode.node_id == node_id)
     restaurant_id = node.restaurant_id
     # A pull that arrives late (delayed, replayed) must not move the cursor back.
@@ -34,13 +64,16 @@ def changes_for(node_id, after, now, limit=BATCH_SIZE, record=True):
     visible = ((ChangeLog.branch_id == node.branch_id) |
                (ChangeLog.branch_id.is_null() &
                 ((ChangeLog.restaurant_id == restaurant_id) | ChangeLog.restaurant_id.is_null())))
-    entries = capture.log_entries(ChangeLog.select().where(
-        (ChangeLog.seq > after) & (ChangeLog.origin != node_id) & visible)
-        .order_by(ChangeLog.seq).limit(limit))
+    final = _final()
+    for_edge = (ChangeLog.seq > after) & (ChangeLog.origin != node_id) & visible
+    entries = capture.log_entries(_where(ChangeLog.select(), for_edge, final)
+                                  .order_by(ChangeLog.seq).limit(limit))
     # Less than a full batch: nothing else up to the head is for this edge (its own
     # changes coming back, other branches'), so its cursor moves past them all.
-    upto = entries[-1][0] if len(entries) == limit else max(after, head())
-    return {"after": after, "upto": upto,
+    upto = entries[-1][0] if len(entries) == limit else max(after, _head(final))
+    held = (final is not None and not entries and
+            ChangeLog.select().where(for_edge & ~final).exists())
+    return {"after": after, "upto": upto, "held": held,
             "changes": capture.coalesce(entries, for_edge=True) if entries else []}
 
 

@@ -15,6 +15,7 @@ from . import auth, enrollment, feed, ingest, shapes, status
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
+LOOK_AGAIN = 0.2     # seconds between looks while changes wait behind the watermark
 
 
 class EnrollBody(validation.Body):
@@ -149,10 +150,16 @@ class PullHandler(SyncHandler):
             if batch["changes"] or deadline <= loop.time():
                 rung.cancel()
                 break
-            await asyncio.wait([rung, self._gone], return_when=asyncio.FIRST_COMPLETED)
-            rung.cancel()
+            # Changes for the edge committed behind a transaction still open (on
+            # PostgreSQL: sync/postgres.py): no commit here may tell when it ends.
+            waits = [rung, self._gone] + ([asyncio.ensure_future(asyncio.sleep(LOOK_AGAIN))]
+                                          if batch["held"] else [])
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for waiting in waits[2:] + [rung]:
+                waiting.cancel()
             if self._gone.done():
                 return              # the edge hung up (or the server is stopping)
+        del batch["held"]
         self.write_json(dict(batch, head=await self.run(feed.head)))
 
     def initialize(self):

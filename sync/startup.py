@@ -1,7 +1,8 @@
 """How a node's parts are opened, the same way for an edge, the cloud, their
 command-line tools, the demo and the tests.
 
-``open_store`` opens a node's database: migrations, sync's capture triggers, and
+``open_store`` opens a node's database (SQLite in its data directory, or the
+cloud's PostgreSQL when ``database_url`` is set): migrations, sync's capture triggers, and
 the id allocator resumed after the highest id of the node in any table, the
 domain's and sync's. ``open_node`` adds the node's keys and realtime hub and
 returns the ``protocol.node.Node`` that edge/server.py and cloud/server.py, the
@@ -10,7 +11,7 @@ composition roots, hand to their app and sync loops.
 
 from protocol import models, realtime
 from protocol.clock import Clock
-from protocol.database import open_sqlite
+from protocol.database import open_database
 from protocol.node import build_node, data_paths
 from protocol.store import Store
 
@@ -20,10 +21,17 @@ from .models import SYNC_MODELS
 SCHEMA = models.ALL_MODELS + SYNC_MODELS
 
 
-def open_store(path, node_id, *, clock=None, db=None):
-    """The Store of a node's database at ``path`` (or over ``db``), ready to use."""
-    store = Store(db or open_sqlite(path), node_id=node_id, clock=clock or Clock())
+def open_store(path, node_id, *, clock=None, db=None, database_url=""):
+    """The Store of a node's database: PostgreSQL at ``database_url``, else SQLite
+    at ``path`` (or over ``db``), ready to use."""
+    store = Store(db or open_database(database_url, path), node_id=node_id,
+                  clock=clock or Clock())
     return store.open(SCHEMA, on_open=[capture.install_triggers])
+
+
+def database_url(settings):
+    """The cloud's ``database_url`` (an edge has none: always SQLite)."""
+    return settings.values.get("database_url") or ""
 
 
 def open_node(settings, *, clock=None, db=None):
@@ -31,7 +39,8 @@ def open_node(settings, *, clock=None, db=None):
     listens yet."""
     clock = clock or Clock()
     paths = data_paths(settings)
-    store = open_store(paths["database"], settings.node_id, clock=clock, db=db)
+    store = open_store(paths["database"], settings.node_id, clock=clock, db=db,
+                       database_url=database_url(settings))
     try:
         hub = realtime.make_hub(settings, paths["keys"], clock)
         return build_node(settings, store=store, hub=hub)

@@ -60,7 +60,7 @@ def cloud_status(now, restaurant_id, push_errors=None):
             "node_id": node.node_id, "name": node.name, "retired": node.retired,
             "online": bool(last_seen and (now - last_seen).total_seconds() < ONLINE_SECONDS),
             "high_water_mark": node.high_water_mark,
-            "feed_cursor": node.feed_cursor, "feed_lag": max(0, head - node.feed_cursor),
+            "feed_cursor": node.feed_cursor, "feed_lag": feed.lag(node.feed_cursor, head),
             "last_push_at": _iso(node.last_push_at), "last_pull_at": _iso(node.last_pull_at),
             "seconds_since_seen": _age(last_seen, now),
             "last_push_error": push_errors.get(node.node_id),

@@ -4,6 +4,11 @@ The demo restaurant is seeded once per session into a template database; every
 test gets its own copy, so tests never share state. ``start_node`` builds an
 edge or a cloud exactly as its server does (migrations, keys, app) and serves
 it on a socket from ``bind_sockets(0)``; ``Server.fetch`` speaks HTTP to it.
+
+A cloud runs on SQLite unless a module overrides ``cloud_database`` with a
+PostgreSQL URL (``postgres_cloud_database``: a fresh copy of the demo restaurant
+on the real server of tests/pgserver.py, skipped with the reason when there is
+none).
 """
 
 import dataclasses
@@ -24,11 +29,13 @@ from cloud import demo_data  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
 from protocol import config, process  # noqa: E402
-from protocol.database import open_sqlite  # noqa: E402
+from protocol.database import open_postgres, open_sqlite  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
 from protocol.routes import PREFIX  # noqa: E402
 from protocol.store import Store  # noqa: E402
 from sync.startup import SCHEMA  # noqa: E402
+
+import pgserver  # noqa: E402
 
 PASSWORD = "demo12345"
 
@@ -48,6 +55,48 @@ def seeded(tmp_path_factory):
 @pytest.fixture
 def demo(seeded):
     return seeded[1]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The PostgreSQL server of this run (tests/pgserver.py); skips the test, with
+    the reason, when there is none (fails it when one is required)."""
+    try:
+        server = pgserver.PostgresServer()
+    except pgserver.Unavailable as exc:
+        if pgserver.REQUIRED:
+            pytest.fail("BRANCHLINE_REQUIRE_POSTGRES is set but %s" % exc, pytrace=False)
+        pytest.skip(str(exc))
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres(postgres, seeded):
+    """The name of a PostgreSQL database holding the very rows of the seeded SQLite
+    template (same ids, same hashes), without capture triggers: a template."""
+    url = postgres.create()
+    source = Store(open_sqlite(seeded[0]), node_id=1).open(SCHEMA)
+    target = Store(open_postgres(url), node_id=1).open(SCHEMA)
+    try:
+        pgserver.copy_rows(SCHEMA, source, target)
+    finally:
+        source.close()
+        target.close()
+    return postgres.name_of(url)
+
+
+@pytest.fixture
+def postgres_cloud_database(postgres, seeded_postgres):
+    """A fresh PostgreSQL copy of the demo restaurant for one test's cloud."""
+    return postgres.create(template=seeded_postgres)
+
+
+@pytest.fixture
+def cloud_database():
+    """The ``database_url`` of the clouds a test starts: SQLite in their data
+    directory (a module overrides it to run its tests on PostgreSQL)."""
+    return ""
 
 
 @dataclasses.dataclass
@@ -122,7 +171,7 @@ def trust(*servers):
 
 
 @pytest.fixture
-async def start_node(tmp_path, seeded):
+async def start_node(tmp_path, seeded, cloud_database):
     started = []
     template, summary = seeded
 
@@ -141,10 +190,12 @@ async def start_node(tmp_path, seeded):
             values["node_id"] = 2 + len([s for s in started if s.node.role == "edge"])
         if role == "edge":
             values["branch_id"] = summary["branches"][branch]
+        else:
+            values["database_url"] = cloud_database
         values.update(overrides)
         settings = config.load(role, values, environ={})
         db_path = data_paths(settings)["database"]
-        if not os.path.exists(db_path):
+        if not settings.values.get("database_url") and not os.path.exists(db_path):
             os.makedirs(os.path.dirname(db_path), exist_ok=True)
             shutil.copyfile(database_path or template, db_path)
         if role == "edge":

@@ -1,23 +1,34 @@
 """Migrations: from an empty database, from every earlier version with data kept,
-and the migrated schema matching the models."""
+and the migrated schema matching the models; each on SQLite and on PostgreSQL
+(a new database of the run's server: tests/pgserver.py)."""
 
 import pytest
 
 from protocol import migrations, models
-from protocol.database import open_sqlite
+from protocol.database import open_postgres, open_sqlite
 from protocol.store import Store
 from sync.models import SYNC_MODELS
 from sync.startup import SCHEMA
 
 
-def open_store(path, node_id=1):
-    store = Store(open_sqlite(str(path)), node_id=node_id)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A new empty database: an opener (call it again to reopen the same one)."""
+    if request.param == "sqlite":
+        path = str(tmp_path / "test.db")
+        return lambda: open_sqlite(path)
+    url = request.getfixturevalue("postgres").create()
+    return lambda: open_postgres(url)
+
+
+def open_store(database, node_id=1):
+    store = Store(database(), node_id=node_id)
     store.call(store.db.connect, reuse_if_open=True)
     return store
 
 
-def test_empty_database_migrates_to_the_latest_version(tmp_path):
-    store = open_store(tmp_path / "empty.db")
+def test_empty_database_migrates_to_the_latest_version(database):
+    store = open_store(database)
     try:
         applied = store.call(migrations.migrate, store.db)
         assert applied == migrations.names()
@@ -26,8 +37,8 @@ def test_empty_database_migrates_to_the_latest_version(tmp_path):
         store.close()
 
 
-def test_migrated_schema_matches_the_models(tmp_path):
-    store = open_store(tmp_path / "schema.db")
+def test_migrated_schema_matches_the_models(database):
+    store = open_store(database)
     try:
         store.call(migrations.migrate, store.db)
 
@@ -46,9 +57,9 @@ def test_migrated_schema_matches_the_models(tmp_path):
 
 
 @pytest.mark.parametrize("previous", migrations.names()[:-1] or [None])
-def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, previous):
+def test_upgrade_from_an_earlier_version_keeps_data(database, previous):
     """A database at an earlier version, holding rows, upgrades with its rows intact."""
-    store = open_store(tmp_path / "old.db")
+    store = open_store(database)
     try:
         if previous is None:
             # Only one version exists yet: an empty database is the previous one.
@@ -62,12 +73,14 @@ def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, previous):
                   "table_lock_timeout_minutes": 10, "default_reservation_status": "Pending",
                   "reservation_sitting_minutes": 120, "customer_order_cutoff_minutes": 5}
         # Flags a later version added (NOT NULL, filled by the model's default): false.
-        for _, name, _, notnull, default, _ in store.call(
-                lambda: store.db.execute_sql("PRAGMA table_info(restaurants)").fetchall()):
-            if notnull and default is None and name not in values:
-                values[name] = 0
+        for column in store.call(store.db.get_columns, "restaurants"):
+            if not column.null and column.default is None and column.name not in values:
+                values[column.name] = 0
+            if column.data_type.lower().startswith("bool"):     # PostgreSQL's own type
+                values[column.name] = bool(values[column.name])
         store.call(store.db.execute_sql, "INSERT INTO restaurants (%s) VALUES (%s)" % (
-            ", ".join(values), ", ".join("?" * len(values))), list(values.values()))
+            ", ".join(values), ", ".join([store.db.param] * len(values))),
+            list(values.values()))
         store.call(migrations.migrate, store.db)
         store.call(store.resume_ids, SCHEMA)
         row = store.call(lambda: models.Restaurant.get_by_id(7))
@@ -76,14 +89,13 @@ def test_upgrade_from_an_earlier_version_keeps_data(tmp_path, previous):
         store.close()
 
 
-def test_ids_resume_after_a_restart_and_stay_below_2_53(tmp_path):
-    path = tmp_path / "ids.db"
-    store = Store(open_sqlite(str(path)), node_id=8191).open(SCHEMA)
+def test_ids_resume_after_a_restart_and_stay_below_2_53(database):
+    store = Store(database(), node_id=8191).open(SCHEMA)
     try:
         first = store.call(lambda: models.Language.create(code="xx", name="X").id)
     finally:
         store.close()
-    store = Store(open_sqlite(str(path)), node_id=8191).open(SCHEMA)
+    store = Store(database(), node_id=8191).open(SCHEMA)
     try:
         second = store.call(lambda: models.Language.create(code="yy", name="Y").id)
     finally:
@@ -92,19 +104,18 @@ def test_ids_resume_after_a_restart_and_stay_below_2_53(tmp_path):
     assert first >> 40 == 8191 and second < 2 ** 53
 
 
-def test_ids_resume_after_the_highest_id_in_sync_tables_too(tmp_path):
+def test_ids_resume_after_the_highest_id_in_sync_tables_too(database):
     """The cloud mints command ids (sync_commands) from the same counter: after a
     restart the next id of any table lies beyond them."""
     from sync.models import Command
-    path = tmp_path / "commands.db"
-    store = Store(open_sqlite(str(path)), node_id=1).open(SCHEMA)
+    store = Store(database(), node_id=1).open(SCHEMA)
     try:
         command_id = store.call(lambda: Command.create(
             id=(1 << 40) + 5000, branch_id=1, user_id=1, kind="noop", payload="{}",
             expires_at=models.utcnow()).id)
     finally:
         store.close()
-    store = Store(open_sqlite(str(path)), node_id=1).open(SCHEMA)
+    store = Store(database(), node_id=1).open(SCHEMA)
     try:
         next_id = store.call(lambda: models.Language.create(code="zz", name="Z").id)
     finally:

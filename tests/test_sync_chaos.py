@@ -11,7 +11,9 @@ processes are stopped and both SQLite files are read: every order and payment
 is there exactly once on both sides with identical rows, the edge's outbox is
 empty and its acknowledged position is the cloud's high-water mark for it, its
 feed cursor is the cloud's head, and there are no dead letters but the ones a
-test provokes on purpose.
+test provokes on purpose. With ``cloud_database`` overridden
+(tests/test_sync_postgres.py) the cloud runs on PostgreSQL and its rows are read
+from there.
 """
 
 import asyncio
@@ -32,6 +34,7 @@ import zoneinfo
 import pytest
 import tornado.httpclient
 
+import pgserver
 from faultproxy import ACTIONS, FaultProxy
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -170,8 +173,9 @@ class Http:
 class Cluster:
     """A cloud and the Downtown edge enrolled with it, as separate processes."""
 
-    def __init__(self, tmp_path, seeded):
+    def __init__(self, tmp_path, seeded, database_url=""):
         self.dir = tmp_path
+        self.database_url = database_url      # the cloud's; empty: SQLite
         self.template, self.demo = seeded
         self.branch_id = self.demo["branches"][D]
         self.http = Http()
@@ -184,10 +188,12 @@ class Cluster:
         through a FaultProxy (faults on)."""
         cloud_dir = str(self.dir / "cloud" / "data")
         os.makedirs(cloud_dir)
-        shutil.copyfile(self.template, os.path.join(cloud_dir, "cloud.db"))
+        on_database = ("--database-url", self.database_url) if self.database_url else ()
+        if not self.database_url:
+            shutil.copyfile(self.template, os.path.join(cloud_dir, "cloud.db"))
         code = run_command("-m", "cloud", "enroll-code", "--branch-id", str(self.branch_id),
-                           "--data-dir", cloud_dir).split()[0]
-        self.cloud = NodeProcess("cloud", cloud_dir, free_port())
+                           "--data-dir", cloud_dir, *on_database).split()[0]
+        self.cloud = NodeProcess("cloud", cloud_dir, free_port(), *on_database)
         self.cloud.start()
         await self.cloud.ready(self.http)
         cloud_url = "http://127.0.0.1:%d" % self.cloud.port
@@ -315,6 +321,8 @@ class Cluster:
     # --- the databases, read after the processes stopped ------------------------------
 
     def database(self, node):
+        if node.role == "cloud" and self.database_url:
+            return pgserver.connect(self.database_url)
         path = os.path.join(node.data_dir, "%s.db" % node.role)
         db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
         db.row_factory = sqlite3.Row
@@ -378,8 +386,8 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(tmp_path, seeded):
-    cluster = Cluster(tmp_path, seeded)
+async def cluster(tmp_path, seeded, cloud_database):
+    cluster = Cluster(tmp_path, seeded, cloud_database)
     yield cluster
     await cluster.close()
 
@@ -550,7 +558,8 @@ async def test_an_outage_of_the_cloud_then_reconnection(cluster):
     assert (await cluster.edge_status())["outbox_depth"] > 0
 
     # Head office raises a price at the cloud while it is down.
-    store = open_store(os.path.join(cluster.cloud.data_dir, "cloud.db"), 1)
+    store = open_store(os.path.join(cluster.cloud.data_dir, "cloud.db"), 1,
+                       database_url=cluster.database_url)
     try:
         store.call(lambda: (
             models.MenuItemPrice.update(final_price=31.5).where(

@@ -9,6 +9,7 @@ change protocol/models.py, then
 the previous version, and read what it wrote.
 """
 
+import contextlib
 import os
 
 import peewee
@@ -41,3 +42,23 @@ def existing_table(db, name):
             database = db
             table_name = name
     return Existing
+
+
+# Any constant of ours: the key of the PostgreSQL advisory lock held while migrating.
+_LOCK_KEY = 0x6272616E63686C
+
+
+@contextlib.contextmanager
+def exclusive(db):
+    """Held while one process migrates and installs its triggers: on PostgreSQL
+    an advisory lock, so cloud processes starting together take turns (the
+    second finds nothing left to do). SQLite needs none: an edge, and a cloud on
+    SQLite, is one process."""
+    if not isinstance(db, peewee.PostgresqlDatabase):
+        yield
+        return
+    db.execute_sql("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
