@@ -84,7 +84,7 @@ def insert_all(rows):
         return
     meta = type(rows[0])._meta
     fields = meta.sorted_fields
-    key = (meta.table_name, len(rows))
+    key = (meta.table_name, len(rows), database.param)   # an edge and a cloud may share a process
     sql = _INSERT_SQL.get(key)
     if sql is None:
         placeholder = "(%s)" % ", ".join("?" * len(fields))

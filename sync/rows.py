@@ -256,7 +256,8 @@ def apply_run(run, allowed=lambda table, row_ids: True):
     if (model is None or run[0].get("op") != "upsert" or len(run) < 2
             or len(set(row_ids)) != len(run) or "clocks" in model._meta.fields):
         return False
-    writer = _WRITERS.get(table) or _WRITERS.setdefault(table, _Writer(model))
+    key = (table, database.param)       # its statement's parameters are the database's
+    writer = _WRITERS.get(key) or _WRITERS.setdefault(key, _Writer(model))
     try:
         params = []
         for change in run:
