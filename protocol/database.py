@@ -11,8 +11,7 @@ set) is a pool of connections (playhouse.pool): a Store's worker takes one for
 each batch of jobs and gives it back after, so a connection the server dropped
 is replaced by the next batch. Its sessions run in UTC, and text compares by
 code point as in SQLite when the database was created with ``LC_COLLATE 'C'``
-(deploy/ and the tests create it so; ``collation_warning`` says when it was
-not). It imports only protocol/running.py: the schema depends on it, never the
+(the README shows how; ``collation_warning`` says when it was not). It imports only protocol/running.py: the schema depends on it, never the
 other way round.
 """
 
@@ -100,7 +99,8 @@ def collation_warning(db):
     if collate in ("C", "POSIX", "C.UTF-8", "C.utf8"):
         return None
     return ("database collation is %s: text sorts differently than on SQLite and at the "
-            "edges; create the database with LC_COLLATE 'C' (deploy/postgres)" % collate)
+            "edges; create the database with LC_COLLATE 'C' (README: the cloud on "
+            "PostgreSQL)" % collate)
 
 
 def wrote(db):

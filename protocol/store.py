@@ -14,6 +14,7 @@ connection for each batch and gives it back after (protocol/database.py).
 
 import asyncio
 import concurrent.futures
+import logging
 import queue
 import threading
 
@@ -21,6 +22,8 @@ import peewee
 
 from . import clock as clocks
 from . import database, events, hlc, ids, migrations, running
+
+log = logging.getLogger("branchline.store")
 
 class _Job:
     __slots__ = ("fn", "args", "kwargs", "future", "transaction", "result", "events", "error")
@@ -205,6 +208,9 @@ class Store:
                 for hook in on_open:
                     hook(self.db)
             self.resume_ids(schema)
+            warning = database.collation_warning(self.db)
+            if warning:
+                log.warning("%s", warning)
         self.call_outside_transaction(_open)
         return self
 

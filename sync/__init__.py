@@ -83,7 +83,23 @@ the last push that failed there (status.py).
    a shared row, from a node running older code, is refused and parked
    (sync/apply.py, sync/ownership.py ``NEVER_DELETED``).
 
-Not yet here: capture triggers for PostgreSQL (the cloud runs on SQLite), and
-a feed reader that cannot skip a change committed late under a lower sequence
-number (needed only with several cloud processes on PostgreSQL).
+7. **The cloud on PostgreSQL** (postgres.py). The same triggers, as plpgsql
+   functions; the origin of what is being applied is a transaction-local
+   setting. With several writers a sequence number is taken before its
+   transaction commits, so a reader that moved past number 11 could miss a
+   number 10 committed later. We chose a transaction-id watermark over logical
+   decoding (which needs a replication slot per reader and ``wal_level=logical``,
+   and a process draining it): a change's number is its transaction's id
+   followed by its rank in that transaction, and the feed reads only below
+   ``pg_snapshot_xmin(pg_current_snapshot())``, the id under which every
+   transaction has ended. Nothing can appear below that line any more, so a
+   cursor that moved up to it skips nothing and repeats nothing; the edge's
+   cursor stays one integer. A long transaction holds every feed back until it
+   ends (the long poll looks again while changes wait behind it).
+   tests/test_postgres_feed.py interleaves long and short transactions from
+   several connections and checks that no reader misses or repeats one.
+
+Not yet here: several cloud processes sharing one PostgreSQL database (a long
+poll is woken only by commits of its own process; login throttling is per
+process).
 """
