@@ -29,9 +29,9 @@ def make_cloud_app(node):
     return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(), sync=sync)
 
 
-async def serve(settings):
+async def serve(settings, sockets=None):
     node = open_cloud(settings)
-    await process.serve(node, make_cloud_app(node), log, "cloud")
+    await process.serve(node, make_cloud_app(node), log, "cloud", sockets=sockets)
 
 
 def main(argv=None):

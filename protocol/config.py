@@ -36,6 +36,8 @@ OPTIONS = [
     Option("public_url", str, "", "URL at which clients reach this node (default http://host:port)"),
     Option("database_url", str, "", "database of the cloud: empty for SQLite in data_dir, "
            "or postgresql://user@host/db", ("cloud",)),
+    Option("workers", int, 1, "cloud processes serving the port together, any of them "
+           "taking any request (more than 1 needs database_url: PostgreSQL)", ("cloud",)),
     Option("token_ttl_hours", int, 24, "hours a login token stays valid"),
     Option("login_attempts_per_minute", int, 5, "login attempts per email and client per minute"),
     Option("max_body_kb", int, 1024, "largest request body accepted, in KiB"),

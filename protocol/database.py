@@ -11,11 +11,17 @@ set) is a pool of connections (playhouse.pool): a Store's worker takes one for
 each batch of jobs and gives it back after, so a connection the server dropped
 is replaced by the next batch. Its sessions run in UTC, and text compares by
 code point as in SQLite when the database was created with ``LC_COLLATE 'C'``
-(the README shows how; ``collation_warning`` says when it was not). It imports only protocol/running.py: the schema depends on it, never the
+(the README shows how; ``collation_warning`` says when it was not). Several cloud processes may share one PostgreSQL database: ``for_update``
+and ``lock_key`` serialise what two of them must not do at once, and a
+``CommitListener`` tells each process of the others' commits (LISTEN/NOTIFY).
+It imports only protocol/running.py: the schema depends on it, never the
 other way round.
 """
 
+import logging
 import os
+import select
+import threading
 import urllib.parse
 
 import peewee
@@ -23,6 +29,8 @@ from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 
 from . import running
+
+log = logging.getLogger("branchline.database")
 
 
 class ThreadBoundDatabase(peewee.DatabaseProxy):
@@ -110,3 +118,98 @@ def wrote(db):
         return db.execute_sql("SELECT pg_current_xact_id_if_assigned() IS NOT NULL"
                               ).fetchone()[0]
     return None
+
+
+def next_block(db):
+    """(Worker thread, PostgreSQL) The number of a block of ids no other process
+    of this database will use (protocol/ids.py; migration 0014)."""
+    return db.execute_sql("SELECT nextval('id_blocks')").fetchone()[0]
+
+
+def reserve_blocks(db, first):
+    """(Worker thread, PostgreSQL) Hand out no block below ``first`` any more (ids
+    up to there are taken: found in the tables at start-up)."""
+    db.execute_sql("SELECT setval('id_blocks', %s, false) FROM id_blocks WHERE "
+                   "(CASE WHEN is_called THEN last_value + 1 ELSE last_value END) < %s",
+                   (first, first))
+
+
+def for_update(query):
+    """``query``, locking the rows it reads until the transaction ends where several
+    processes write (PostgreSQL); SQLite's one writer needs no lock."""
+    return query.for_update() if database.obj.for_update else query
+
+
+def lock_key(text):
+    """(In a transaction) Wait until no other transaction holds ``text``, and hold it
+    until this one ends (PostgreSQL's advisory locks; SQLite's one writer needs none)."""
+    db = database.obj
+    if is_postgres(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (text,))
+
+
+COMMITS_CHANNEL = "branchline_commits"
+
+
+def announce_commit(db, sender):
+    """(In the transaction, before it commits) Tell the other processes' listeners
+    that a transaction wrote; PostgreSQL delivers it at commit, or never."""
+    db.execute_sql("SELECT pg_notify(%s, %s)", (COMMITS_CHANNEL, sender))
+
+
+class CommitListener:
+    """A thread waiting on its own connection (LISTEN) for commits announced by
+    other processes (``announce_commit``): ``on_commit()`` runs once per burst of
+    them, and once after a lost connection is back (one may have been missed).
+    It sleeps in select(), so an idle cloud uses no CPU."""
+
+    RETRY_MIN, RETRY_MAX = 0.5, 30.0
+
+    def __init__(self, db, sender, on_commit):
+        self.params = dict(db.connect_params, dbname=db.database)
+        self.sender = sender
+        self.on_commit = on_commit
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="commit-listener", daemon=True)
+        self._thread.start()
+
+    def _connect(self):
+        import psycopg2     # the postgres extra; only a cloud on PostgreSQL gets here
+        conn = psycopg2.connect(**self.params)
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("LISTEN %s" % COMMITS_CHANNEL)
+        return conn
+
+    def _run(self):
+        retry, conn = self.RETRY_MIN, None
+        while True:
+            try:
+                if conn is None:
+                    conn = self._connect()
+                    retry = self.RETRY_MIN
+                    self.on_commit()
+                ready, _, _ = select.select([conn, self._stop_r], [], [])
+                if self._stop_r in ready:
+                    break
+                conn.poll()
+                theirs = [n for n in conn.notifies if n.payload != self.sender]
+                conn.notifies.clear()
+                if theirs:
+                    self.on_commit()
+            except Exception as exc:    # noqa: BLE001 - the server went away: try again
+                log.warning("commit listener: %s; again in %.1f s", exc, retry)
+                if conn is not None:
+                    conn.close()
+                    conn = None
+                if select.select([self._stop_r], [], [], retry)[0]:
+                    break
+                retry = min(self.RETRY_MAX, retry * 2)
+        if conn is not None:
+            conn.close()
+
+    def stop(self):
+        os.write(self._stop_w, b"x")
+        self._thread.join()
+        os.close(self._stop_r)
+        os.close(self._stop_w)

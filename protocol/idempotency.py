@@ -9,7 +9,7 @@ transaction rolled back), so a retry runs it again.
 import hashlib
 
 from . import models, wire
-from .database import database
+from .database import database, lock_key
 from .errors import ValidationFailed
 
 MAX_KEY_LENGTH = 255
@@ -35,6 +35,9 @@ def check_key(key):
 def once(user_id, key, method, path, fingerprint, fn, *args, status=200):
     """(status, body) of fn(*args), or of the first run under this key."""
     with database.atomic():
+        # Two processes (a retry landing on another cloud process) take turns: the
+        # second finds the first's answer.
+        lock_key("idempotency:%d:%s" % (user_id, key))
         record = models.IdempotencyRecord.get_or_none(
             (models.IdempotencyRecord.user == user_id) & (models.IdempotencyRecord.key == key))
         if record is not None:

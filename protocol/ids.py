@@ -11,6 +11,11 @@ highest id of the node's range found in any table, sync's included (one index
 probe per table, when the node's Store opens),
 so a restart never reuses an id, and no counter row has to be written inside
 every transaction.
+
+A cloud on PostgreSQL may run as several processes, all node 1: there the
+counter moves in blocks of BLOCK_SIZE ids, each block taken from a database
+sequence shared by the processes (``blocks``: protocol/store.py), so two
+processes never mint the same id; a restart leaves the rest of its block unused.
 """
 
 import threading
@@ -21,20 +26,31 @@ NODE_BITS = 13
 COUNTER_BITS = 40
 MAX_NODE_ID = 2 ** NODE_BITS - 1
 CLOUD_NODE_ID = 1
+BLOCK_SIZE = 1024
 
 def node_of(row_id):
     return row_id >> COUNTER_BITS
 
 
 class IdAllocator:
-    def __init__(self, node_id):
+    """``blocks``: None (the node's only process counts by itself), or a function
+    answering the number of a block of ids no other process will use (0, 1, ...:
+    block b holds the BLOCK_SIZE ids after ``low + b * BLOCK_SIZE``)."""
+
+    def __init__(self, node_id, blocks=None):
         if not 1 <= node_id <= MAX_NODE_ID:
             raise ValueError("node id must be between 1 and %d" % MAX_NODE_ID)
         self.node_id = node_id
         self.low = node_id << COUNTER_BITS
         self.high = ((node_id + 1) << COUNTER_BITS) - 1
         self._last = self.low
+        self._blocks = blocks
+        self._block_end = self.low       # no block yet
         self._lock = threading.Lock()
+
+    def block_after(self, last):
+        """The number of the first block wholly after id ``last`` (or None)."""
+        return 0 if last is None else (last - self.low) // BLOCK_SIZE + 1
 
     def resume(self, last):
         """Continue after ``last``, the highest id this node has stored (found by
@@ -48,6 +64,10 @@ class IdAllocator:
 
     def next(self):
         with self._lock:
+            while self._blocks is not None and self._last >= self._block_end:
+                start = self.low + self._blocks() * BLOCK_SIZE
+                if start >= self._last:        # never a block below an id in use here
+                    self._last, self._block_end = start, start + BLOCK_SIZE
             if self._last >= self.high:
                 raise RuntimeError("node %d has used up its id range" % self.node_id)
             self._last += 1

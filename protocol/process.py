@@ -1,15 +1,23 @@
 """What every node's process does around its server: options, logging, listening
 and clean stops. edge/server.py and cloud/server.py call ``main`` and ``serve``
-with what is their own."""
+with what is their own.
+
+A cloud on PostgreSQL may run ``workers`` processes on one port: the first binds
+the socket and forks them (``run_workers``), each opening its own node over the
+shared database, and any of them takes any request.
+"""
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import logging
+import os
 import signal
 import sys
 
 import tornado.httpserver
+import tornado.netutil
 
 from . import config
 
@@ -42,13 +50,17 @@ def http_server(app, settings):
                                          max_header_size=MAX_HEADER_BYTES)
 
 
-async def serve(node, app, log, label, *, start=None):
-    """Listen with ``app`` on the node's host and port, run ``start(node)`` (background
-    loops; it answers an object with ``stop()`` and ``base``, or None), then wait for
+async def serve(node, app, log, label, *, start=None, sockets=None):
+    """Listen with ``app`` on the node's host and port (or on ``sockets``, bound
+    before the workers were forked), run ``start(node)`` (background loops; it
+    answers an object with ``stop()`` and ``base``, or None), then wait for
     SIGINT/SIGTERM: stop accepting, stop the loops, close connections and the node."""
     settings = node.settings
     server = http_server(app, settings)
-    server.listen(settings.port, settings.host)
+    if sockets:
+        server.add_sockets(sockets)
+    else:
+        server.listen(settings.port, settings.host)
     gc.freeze()    # start-up's objects: full collections skip them, so no long pauses
     loops = start(node) if start else None
     log.info("%s node %d listening on %s%s%s", label, node.node_id, settings.base_url,
@@ -80,4 +92,70 @@ def main(role, argv, description, serve_settings, *, commands):
     except config.ConfigError as exc:
         sys.exit("branchline-%s: %s" % (role, exc))
     setup_logging(settings.log_level)
-    asyncio.run(serve_settings(settings))
+    workers = settings.values.get("workers", 1)
+    if workers <= 1:
+        asyncio.run(serve_settings(settings))
+        return
+    if not settings.values.get("database_url"):
+        sys.exit("branchline-%s: several workers need a shared database: set database_url "
+                 "(PostgreSQL)" % role)
+    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+    sys.exit(run_workers(workers, lambda: asyncio.run(serve_settings(settings,
+                                                                     sockets=sockets))))
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def run_workers(count, work, log=logging.getLogger("branchline.workers")):
+    """Fork ``count`` processes running ``work()`` and wait for them (in os.wait:
+    no polling). One killed by a signal we did not send (kill -9, a crash) is
+    replaced; on SIGINT/SIGTERM every worker is told to stop, and once all have,
+    this returns their exit status (a worker that exits by itself stops them all:
+    it cannot start). A worker stops if this process dies."""
+    children, stopping = {}, []
+
+    def stop(signum, frame):
+        stopping.append(signum)
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+
+    def spawn(n):
+        pid = os.fork()
+        if pid == 0:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            code = 1
+            try:
+                work()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:     # noqa: BLE001 - logged; the parent sees the status
+                log.exception("worker %d failed", n)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = n
+        log.info("worker %d: pid %d", n, pid)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    for n in range(count):
+        spawn(n)
+    status = 0
+    while children:
+        pid, code = os.wait()
+        n = children.pop(pid)
+        if stopping:
+            continue
+        if os.WIFSIGNALED(code):
+            log.warning("worker %d (pid %d) killed by signal %d; starting another", n, pid,
+                        os.WTERMSIG(code))
+            spawn(n)
+            continue
+        status = os.waitstatus_to_exitcode(code) or 1
+        log.error("worker %d (pid %d) exited with %d; stopping the others", n, pid, status)
+        stop(signal.SIGTERM, None)
+    return status

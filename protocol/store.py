@@ -15,6 +15,7 @@ connection for each batch and gives it back after (protocol/database.py).
 import asyncio
 import concurrent.futures
 import logging
+import os
 import queue
 import threading
 
@@ -51,7 +52,9 @@ class Store:
         self.db = db
         self.node_id = node_id
         self.clock = clock or clocks.Clock()
-        self.allocator = ids.IdAllocator(node_id)
+        # PostgreSQL: the cloud's processes take blocks of ids from one sequence.
+        self.allocator = ids.IdAllocator(node_id, blocks=(
+            (lambda: database.next_block(db)) if database.is_postgres(db) else None))
         self.hlc = hlc.HybridClock(node_id, self.clock)
         self.revoked = set()     # token ids revoked here or on any node we sync with
         self.revocation_listeners = []   # fn(jtis), from any thread: the hub ends subscriptions
@@ -62,6 +65,9 @@ class Store:
         # nothing, so an idle node rests.
         self.commit_listeners = []
         self.jobs_run = 0        # transactions run so far (the idle test watches it)
+        # PostgreSQL: other processes over the same database ring our listeners too.
+        self.sender = "%d-%d" % (os.getpid(), id(self))
+        self._commits = None
         self._closed = False
         self._queue = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._work, name="store-%d-%d" % (node_id, n),
@@ -138,6 +144,8 @@ class Store:
                         events.collected()
                         job.error = exc
                 wrote = database.wrote(self.db)
+                if wrote:
+                    database.announce_commit(self.db, self.sender)
         except BaseException as exc:
             for job in batch:
                 job.future.set_exception(job.error or exc)
@@ -151,6 +159,9 @@ class Store:
             wrote = changes_before is None or self._changes() != changes_before
         if not wrote:
             return                  # nothing written: nobody needs waking
+        self._ring()
+
+    def _ring(self):
         for listener in self.commit_listeners:
             listener()
 
@@ -207,21 +218,28 @@ class Store:
                 migrations.migrate(self.db)
                 for hook in on_open:
                     hook(self.db)
-            self.resume_ids(schema)
+                self.resume_ids(schema)
             warning = database.collation_warning(self.db)
             if warning:
                 log.warning("%s", warning)
         self.call_outside_transaction(_open)
+        if database.is_postgres(self.db):
+            self._commits = database.CommitListener(self.db, self.sender, self._ring)
         return self
 
     def resume_ids(self, schema):
         """(Worker thread) Continue the id counter after the node's highest id in
-        ``schema``."""
-        self.allocator.resume(highest_id(schema, self.allocator.low, self.allocator.high))
+        ``schema`` (PostgreSQL: hand out no block of ids at or below it)."""
+        last = highest_id(schema, self.allocator.low, self.allocator.high)
+        self.allocator.resume(last)
+        if database.is_postgres(self.db):
+            database.reserve_blocks(self.db, self.allocator.block_after(last))
 
     def close(self):
         if self._closed:
             return
+        if self._commits is not None:
+            self._commits.stop()
 
         def _close():
             if not self.db.is_closed():

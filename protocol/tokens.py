@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
 
+from .files import create_once
+
 ALGORITHM = "EdDSA"
 
 
@@ -32,17 +34,11 @@ def public_pem(private_key):
 
 
 def load_or_create_key(path):
-    if os.path.exists(path):
-        with open(path, "rb") as fh:
-            return serialization.load_pem_private_key(fh.read(), password=None)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    return key
+    """The key in ``path``, made there on first use (protocol/files.py)."""
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    return serialization.load_pem_private_key(create_once(path, pem), password=None)
 
 
 class KeyRing:

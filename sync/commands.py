@@ -21,7 +21,7 @@ import logging
 import peewee
 
 from protocol import commands, ids, models, wire
-from protocol.database import database
+from protocol.database import database, lock_key
 from protocol.errors import APIError, ServiceUnavailable, ValidationFailed
 
 from .models import Command, CommandResult, SyncNode
@@ -50,6 +50,7 @@ def _queue(branch_id, user_id, kind, args, key, status, now):
     request_key = "%d:%s" % (user_id, key) if key else None
     payload = wire.dumps(args)
     if request_key:
+        lock_key("command:" + request_key)       # a retry on another cloud process waits
         found = Command.get_or_none(Command.request_key == request_key)
         if found is not None:
             if (found.kind, found.payload) != (kind, payload):

@@ -11,6 +11,8 @@ change under it has committed or never will, so a cursor never passes one that
 commits late.
 """
 
+import peewee
+
 from protocol.database import database, is_postgres
 
 from . import capture, ownership, postgres
@@ -59,7 +61,8 @@ def changes_for(node_id, after, now, limit=BATCH_SIZE, record=True):
     restaurant_id = node.restaurant_id
     # A pull that arrives late (delayed, replayed) must not move the cursor back.
     if record:
-        SyncNode.update(feed_cursor=max(node.feed_cursor, after), last_pull_at=now).where(
+        ahead = peewee.Case(None, [(SyncNode.feed_cursor < after, after)], SyncNode.feed_cursor)
+        SyncNode.update(feed_cursor=ahead, last_pull_at=now).where(
             SyncNode.node_id == node_id).execute()
     visible = ((ChangeLog.branch_id == node.branch_id) |
                (ChangeLog.branch_id.is_null() &

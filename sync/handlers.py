@@ -74,6 +74,9 @@ class SyncHandler(APIHandler):
     async def prepare(self):
         super().prepare()
         path = self.request.uri
+        node_id = self.request.headers.get("X-Branchline-Node", "")
+        if node_id.isdigit() and int(node_id) not in self.sync.public_keys:
+            await self.sync.refresh()        # enrolled through another cloud process?
         public_key_for = self.sync.public_keys.get
         try:
             self.edge_node_id = auth.verify(self.request.headers, self.request.method, path,
@@ -238,6 +241,17 @@ class CloudSync:
         for edge in node.store.call(enrollment.active_edges):
             self.admit(edge["node_id"], edge["public_key"], [], edge["branch_id"],
                        edge["restaurant_id"])
+
+    async def refresh(self):
+        """Admit the edges enrolled through another process of this cloud since this
+        one started, and forget the boxes they replaced."""
+        edges = await self.node.store.run(enrollment.active_edges)
+        active = {edge["node_id"] for edge in edges}
+        retired = [node_id for node_id in self.public_keys if node_id not in active]
+        for edge in edges:
+            if edge["node_id"] not in self.public_keys:
+                self.admit(edge["node_id"], edge["public_key"], retired, edge["branch_id"],
+                           edge["restaurant_id"])
 
     def admit(self, node_id, pem, retired, branch_id, restaurant_id):
         """Accept node_id's sync requests, and its tokens for its own branch (and that

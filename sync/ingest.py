@@ -18,6 +18,7 @@ or fails is the run rolled back and every change of it applied alone, which
 refuses exactly the ones at fault (sync/apply.py runs both).
 """
 
+from protocol.database import for_update
 from protocol.errors import APIError, Conflict
 
 from . import apply, ownership, rows
@@ -75,7 +76,10 @@ def _stored_refusals(node_id, after, upto):
 def apply_batch(node_id, batch, now):
     """Apply a pushed batch for enrolled edge ``node_id``; answers
     {"high_water_mark", "rejected": [{seq, table, id, reason}]}."""
-    node = SyncNode.get(SyncNode.node_id == node_id)
+    # Locked until the batch commits: the same edge's pushes landing on two cloud
+    # processes at once are applied one after the other, the second against the
+    # mark the first moved.
+    node = for_update(SyncNode.select().where(SyncNode.node_id == node_id)).get()
     if node.retired:
         # Checked in the transaction: once a replacement has enrolled (and downloads
         # its snapshot), nothing more of the old box's goes in (sync/capture.py).

@@ -173,9 +173,10 @@ class Http:
 class Cluster:
     """A cloud and the Downtown edge enrolled with it, as separate processes."""
 
-    def __init__(self, tmp_path, seeded, database_url=""):
+    def __init__(self, tmp_path, seeded, database_url="", cloud_args=()):
         self.dir = tmp_path
         self.database_url = database_url      # the cloud's; empty: SQLite
+        self.cloud_args = tuple(cloud_args)   # more flags for the cloud (--workers 2)
         self.template, self.demo = seeded
         self.branch_id = self.demo["branches"][D]
         self.http = Http()
@@ -193,7 +194,8 @@ class Cluster:
             shutil.copyfile(self.template, os.path.join(cloud_dir, "cloud.db"))
         code = run_command("-m", "cloud", "enroll-code", "--branch-id", str(self.branch_id),
                            "--data-dir", cloud_dir, *on_database).split()[0]
-        self.cloud = NodeProcess("cloud", cloud_dir, free_port(), *on_database)
+        self.cloud = NodeProcess("cloud", cloud_dir, free_port(), *on_database,
+                                 *self.cloud_args)
         self.cloud.start()
         await self.cloud.ready(self.http)
         cloud_url = "http://127.0.0.1:%d" % self.cloud.port

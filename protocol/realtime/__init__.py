@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 
+from ..files import create_once
 from .auth import Credentials
 from .http import root_handlers
 from .hub import Hub
@@ -35,20 +36,10 @@ def credentials(settings, keys_dir):
     configured = (settings.pusher_app_id, settings.pusher_key, settings.pusher_secret)
     if all(configured):
         return Credentials(*configured)
-    path = os.path.join(keys_dir, CREDENTIALS_FILE)
-    if not os.path.exists(path):
-        os.makedirs(keys_dir, exist_ok=True)
-        made = {"app_id": str(1000000 + secrets.randbelow(9000000)),
-                "key": secrets.token_hex(10), "secret": secrets.token_hex(20)}
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass                         # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(made, fh)
-    with open(path) as fh:
-        stored = json.load(fh)
+    made = {"app_id": str(1000000 + secrets.randbelow(9000000)),
+            "key": secrets.token_hex(10), "secret": secrets.token_hex(20)}
+    stored = json.loads(create_once(os.path.join(keys_dir, CREDENTIALS_FILE),
+                                    json.dumps(made).encode()))
     return Credentials(*(mine or stored[name] for mine, name
                          in zip(configured, ("app_id", "key", "secret"))))
 

@@ -1,0 +1,96 @@
+"""Several cloud processes over one PostgreSQL database (``--workers 2``), any of
+them taking any request: ids never collide, an edge's pushes landing on either
+are applied once and in order, long polls and waiting commands wake on commits
+made by the other, and ``kill -9`` of one mid-stream loses and doubles nothing."""
+
+import asyncio
+import os
+import random
+import signal
+import threading
+
+import pytest
+
+from protocol import models
+from protocol.database import open_postgres
+from protocol.store import Store
+from sync.startup import SCHEMA
+from test_sync_chaos import API, Cluster, Till
+
+
+def test_processes_over_one_database_never_mint_the_same_id(postgres):
+    url = postgres.create()
+    stores = [Store(open_postgres(url), node_id=1).open(SCHEMA) for _ in range(3)]
+    made = []
+
+    def mint(store, n):
+        made.extend(store.call(lambda: [models.Language.create(
+            code="%d-%d" % (n, i), name="L").id for i in range(700)]))
+    try:
+        threads = [threading.Thread(target=mint, args=(s, n)) for n, s in enumerate(stores)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for store in stores:
+            store.close()
+    assert len(made) == len(set(made)) == 2100
+    assert all(i >> 40 == 1 for i in made)
+
+
+@pytest.fixture
+async def cluster(tmp_path, seeded, postgres_cloud_database):
+    cluster = Cluster(tmp_path, seeded, postgres_cloud_database, cloud_args=("--workers", "2"))
+    yield cluster
+    await cluster.close()
+
+
+def workers(node):
+    with open("/proc/%d/task/%d/children" % (node.proc.pid, node.proc.pid)) as fh:
+        return sorted(int(pid) for pid in fh.read().split())
+
+
+@pytest.mark.slow
+async def test_two_cloud_processes_with_one_killed_mid_stream(cluster):
+    waiter = await cluster.start()
+    assert len(workers(cluster.cloud)) == 2
+    till = Till(cluster, waiter, seed=16)
+    # Unpaid orders head office cancels at the cloud: each cancel is a command the
+    # edge pulls from whichever process, and its answer comes back through either.
+    unpaid = [(await till.order(pay=False))["id"] for _ in range(6)]
+    answered = []
+
+    async def head_office_cancel(order_id, after):
+        await asyncio.sleep(after)
+        code, answer = await cluster.http.call(
+            cluster.cloud.port, "POST", API + "/pos/orders/%d/status" % order_id,
+            {"status": "cancelled"}, token=cluster.owner, key="cancel-%d" % order_id)
+        assert code in (200, 202), (code, answer)
+        answered.append(code)
+
+    async def kill_one_worker():
+        await asyncio.sleep(4)
+        victim = random.Random(16).choice(workers(cluster.cloud))
+        os.kill(victim, signal.SIGKILL)
+        for _ in range(100):         # the first process starts another
+            await asyncio.sleep(0.1)
+            if len(workers(cluster.cloud)) == 2 and victim not in workers(cluster.cloud):
+                return victim
+        raise AssertionError("no worker took the killed one's place")
+
+    await asyncio.gather(
+        till.stream(400, pause=0.1), kill_one_worker(),
+        *[head_office_cancel(order_id, 1 + n) for n, order_id in enumerate(unpaid)])
+    # Most cancels were answered by the edge while their request waited (the
+    # result came in on either process): not merely queued.
+    assert answered.count(200) >= 4, answered
+    await cluster.settle()
+    await cluster.check(till.orders)
+    edge = cluster.database(cluster.edge)
+    try:
+        statuses = {r[0] for r in edge.execute(
+            "SELECT status FROM orders WHERE id IN (%s)" % ",".join(map(str, unpaid)))}
+    finally:
+        edge.close()
+    assert statuses == {"canceled"}
