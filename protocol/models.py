@@ -946,6 +946,21 @@ class IdempotencyRecord(BaseModel):
         indexes = ((("user", "key"), True),)
 
 
+# --- Limits shared by the cloud's processes -------------------------------------------
+
+class RateHit(peewee.Model):
+    """An attempt counted by a limit the cloud's processes share (protocol/ratelimit.py
+    SharedRateLimiter: login attempts, on PostgreSQL)."""
+    id = peewee.BigAutoField()
+    key = CharField()
+    at = DateTimeField(index=True)
+
+    class Meta:
+        database = database
+        table_name = "rate_hits"
+        indexes = ((("key", "at"), False),)
+
+
 ALL_MODELS = [
     Restaurant, Branch, Role, Permission, RolePermission, User, UserRole, UserBranch,
     RevokedToken, OrderType, Menu, ItemCategory, KotPlace, Tax, MenuItem, MenuItemTax,
@@ -956,5 +971,5 @@ ALL_MODELS = [
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
     OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
-    PosMachine, IdempotencyRecord,
+    PosMachine, IdempotencyRecord, RateHit,
 ]

@@ -15,7 +15,8 @@ from typing import Callable, Optional
 
 from . import models
 from .config import Settings
-from .ratelimit import RateLimiter
+from .database import is_postgres
+from .ratelimit import RateLimiter, SharedRateLimiter
 from .store import Store
 from .tokens import KeyRing
 
@@ -30,7 +31,7 @@ class Node:
     settings: Settings
     store: Store
     keyring: KeyRing
-    login_limiter: RateLimiter
+    login_limiter: object       # RateLimiter, or SharedRateLimiter over PostgreSQL
     branch_id: Optional[int] = None          # the edge's branch; None at the cloud
     branch_name: str = ""
     publish: Callable = lambda *event: None
@@ -102,7 +103,9 @@ def build_node(settings, *, store, hub):
     store.revoked.update(store.call(_load_revoked, clock.now()))
     node = Node(
         role=settings.role, settings=settings, store=store, keyring=keyring,
-        login_limiter=RateLimiter(clock, settings.login_attempts_per_minute, 60), hub=hub,
+        login_limiter=(SharedRateLimiter(store, clock, settings.login_attempts_per_minute, 60)
+                       if is_postgres(store.db) else
+                       RateLimiter(clock, settings.login_attempts_per_minute, 60)), hub=hub,
     )
     if settings.role == EDGE:
         branch = store.call(_edge_branch, settings.branch_id)

@@ -99,7 +99,15 @@ the last push that failed there (status.py).
    tests/test_postgres_feed.py interleaves long and short transactions from
    several connections and checks that no reader misses or repeats one.
 
-Not yet here: several cloud processes sharing one PostgreSQL database (a long
-poll is woken only by commits of its own process; login throttling is per
-process).
+8. **Several cloud processes** over one PostgreSQL database. Any of them takes
+   any request: the edge's high-water mark is read ``FOR UPDATE`` (ingest.py),
+   so two pushes of one edge landing on two processes apply one after the
+   other; every commit that wrote is announced with NOTIFY and the other
+   processes ring their commit listeners (protocol/database.py
+   ``CommitListener``), so a long poll or a command waiting in one process wakes
+   on a push or a command made in another; an edge enrolled through one process
+   is admitted by another on its first request (handlers.py ``refresh``).
+
+Not yet here: realtime events across processes (each process's WebSocket
+clients see only what it publishes).
 """

@@ -3,8 +3,13 @@ same, figure for figure: money, ids, times (the branch's zone is New York, the
 shift runs across its midnight) and text (sorting, searching, non-ASCII names).
 
 Both clouds start from the same demo restaurant, on the same fake clock; every
-answer of the shift is recorded and the two records are compared whole.
+answer of the shift is recorded and the two records are compared whole. Ids are
+compared by what they refer to: a cloud on PostgreSQL takes its ids in blocks
+(protocol/ids.py), so a new row's number differs, but every id is an integer of
+the cloud's range below 2^53, and the same rows are named in the same places.
 """
+
+import re
 
 from protocol import models
 from protocol.clock import FakeClock
@@ -21,14 +26,32 @@ NAMES = ["Émile Zola", "emile zola", "apple Tart", "Zoë Ångström", "ZED 😀
 RANDOM = {"uuid"}       # keys whose values are random by design, not stored figures
 
 
-def figures(value, url=None):
-    """An answer with its random values blanked, and the server's URL (its port)."""
+class Ids:
+    """Ids (integers of a node's range) named by the order they first appear in."""
+
+    def __init__(self):
+        self.names = {}
+
+    def __call__(self, row_id):
+        assert (1 << 40) <= row_id < 2 ** 53
+        return self.names.setdefault(row_id, "id-%d" % len(self.names))
+
+    def text(self, text):
+        return re.sub(r"\d{13,}", lambda m: self(int(m.group())), text)
+
+
+def figures(value, ids, url=None):
+    """An answer with its random values blanked, ids named by ``ids``, and the
+    server's URL (its port) left out."""
     if isinstance(value, dict):
-        return {k: "<random>" if k in RANDOM else figures(v, url) for k, v in value.items()}
+        return {k: "<random>" if k in RANDOM else figures(v, ids, url)
+                for k, v in value.items()}
     if isinstance(value, list):
-        return [figures(v, url) for v in value]
-    if isinstance(value, str) and url:
-        return value.replace(url, "<server>")
+        return [figures(v, ids, url) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1 << 40:
+        return ids(value)
+    if isinstance(value, str):
+        return ids.text(value.replace(url, "<server>") if url else value)
     return value
 
 
@@ -48,12 +71,14 @@ class Recorder:
     def __init__(self, server):
         self.server = server
         self.answers = []
+        self.ids = Ids()
 
     async def __call__(self, method, path, body=None, *, token, expect=None, **kwargs):
         resp = await self.server.fetch(method, path, body, token=token, **kwargs)
         if expect is not None:
             assert resp.status == expect, (method, path, resp)
-        self.answers.append((method, path, resp.status, figures(resp.body, self.server.url)))
+        self.answers.append((method, self.ids.text(path),
+                             resp.status, figures(resp.body, self.ids, self.server.url)))
         return resp.body
 
 
@@ -72,9 +97,10 @@ async def shift(server, demo, clock):
                                                      "type": kind}, token=manager, expect=201)
     session = (await open_on(server, cashier, register, 100)).body["data"]
     a, b = await pickup(server, cashier, demo, 6), await pickup(server, cashier, demo, 3)
-    call.answers.append(("pickups", "", 201, figures([a, b])))
+    call.answers.append(("pickups", "", 201, figures([a, b], call.ids)))
     call.answers.append(("paid", "", 200, figures([await pay(server, cashier, a, "cash", 120),
-                                                   await pay(server, cashier, b, "card")])))
+                                                   await pay(server, cashier, b, "card")],
+                                                  call.ids)))
     clock.advance(45 * 60)          # past midnight in New York: a new day's numbers
     await call("POST", "/pos/orders/%d/status" % a["id"], {"status": "cancelled"},
                token=cashier, expect=200)
@@ -134,7 +160,7 @@ async def shift(server, demo, clock):
         money = [(p.payment_method, str(p.amount), p.created_at.isoformat())
                  for p in models.Payment.select().order_by(models.Payment.id)]
         return by_name, accents, money
-    call.answers.append(("stored", "", 0, server.node.store.call(stored)))
+    call.answers.append(("stored", "", 0, figures(server.node.store.call(stored), call.ids)))
     return call.answers
 
 

@@ -94,3 +94,31 @@ async def test_two_cloud_processes_with_one_killed_mid_stream(cluster):
     finally:
         edge.close()
     assert statuses == {"canceled"}
+
+
+async def test_login_throttle_and_idempotency_hold_across_processes(
+        start_node, demo, postgres_cloud_database):
+    one, two = [await start_node("cloud", name=name, database_url=postgres_cloud_database)
+                for name in ("cloud-one", "cloud-two")]
+    # Five wrong passwords a minute per email and client, counted by both together.
+    for server in (one, two, one, two, one):
+        wrong = await server.fetch("POST", "/auth/login", {"email": "waiter@demo.test",
+                                                           "password": "wrong-password"})
+        assert wrong.status == 422, wrong
+    for server in (two, one):
+        throttled = await server.fetch("POST", "/auth/login", {"email": "waiter@demo.test",
+                                                               "password": "demo12345"})
+        assert throttled.status == 429 and int(throttled.headers["Retry-After"]) > 0
+    # The same order sent to both at once under one Idempotency-Key: made once.
+    tokens = [await server.login("manager@demo.test") for server in (one, two)]
+    body = {"order_type": "pickup", "items": [
+        {"id": demo["items"]["Downtown"]["Espresso"], "quantity": 2}]}
+    answers = await asyncio.gather(*[
+        server.fetch("POST", "/pos/orders", body, token=token,
+                     headers={"Idempotency-Key": "one-espresso-order"})
+        for server, token in ((one, tokens[0]), (two, tokens[1])) * 3])
+    assert {a.status for a in answers} == {201}, answers
+    assert len({a.body["order"]["id"] for a in answers}) == 1
+    orders = one.node.store.call(lambda: models.Order.select().where(
+        models.Order.branch == demo["branches"]["Downtown"]).count())
+    assert orders == 1
