@@ -87,13 +87,7 @@ async def test_two_cloud_processes_with_one_killed_mid_stream(cluster):
     assert answered.count(200) >= 4, answered
     await cluster.settle()
     await cluster.check(till.orders)
-    edge = cluster.database(cluster.edge)
-    try:
-        statuses = {r[0] for r in edge.execute(
-            "SELECT status FROM orders WHERE id IN (%s)" % ",".join(map(str, unpaid)))}
-    finally:
-        edge.close()
-    assert statuses == {"canceled"}
+    assert cluster.statuses_at_the_edge(unpaid) == {"canceled"}
 
 
 async def test_login_throttle_and_idempotency_hold_across_processes(

@@ -330,6 +330,15 @@ class Cluster:
         db.row_factory = sqlite3.Row
         return db
 
+    def statuses_at_the_edge(self, order_ids):
+        """The set of the statuses of those orders in the edge's database."""
+        edge = self.database(self.edge)
+        try:
+            return {r[0] for r in edge.execute(
+                "SELECT status FROM orders WHERE id IN (%s)" % ",".join(map(str, order_ids)))}
+        finally:
+            edge.close()
+
     def branch_rows(self, db):
         return {table: [tuple(r) for r in db.execute(
             "SELECT * FROM %s WHERE %s ORDER BY id" % (table, where), {"b": self.branch_id})]
@@ -472,13 +481,7 @@ async def test_sync_through_a_proxy_that_drops_delays_duplicates_reorders_and_cu
     await proxy.set_faults(False)
     await cluster.settle()
     await cluster.check(till.orders, dead_letters=[("taxes", tax)])
-    edge = cluster.database(cluster.edge)
-    try:
-        statuses = {r[0] for r in edge.execute(
-            "SELECT status FROM orders WHERE id IN (%s)" % ",".join(map(str, unpaid)))}
-    finally:
-        edge.close()
-    assert statuses == {"canceled"}
+    assert cluster.statuses_at_the_edge(unpaid) == {"canceled"}
 
 
 async def test_a_refusal_whose_answer_was_lost_is_still_parked_at_the_edge(cluster):
