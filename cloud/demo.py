@@ -5,6 +5,10 @@ cloud's database on first run, starts the cloud, enrolls each branch's edge
 with it the way an installer does (a one-time code, ``branchline-edge enroll``,
 which downloads the branch), starts the edges, which then sync with the cloud,
 and prints where they are and how to log in. Ctrl-C or SIGTERM stops them all.
+
+With ``--database-url`` the cloud runs on that (empty) PostgreSQL database, and
+with ``--cloud-workers N`` as N processes behind its one port; the edges are
+unchanged.
 """
 
 import argparse
@@ -19,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 
-from protocol import config, realtime
+from protocol import config, models, realtime
 from protocol.ids import CLOUD_NODE_ID
 from protocol.node import data_paths
 from sync import enrollment
@@ -67,6 +71,12 @@ def parser():
                    help="port of the Downtown branch's edge (default %(default)s)")
     p.add_argument("--airport-port", type=int, default=8701, metavar="PORT",
                    help="port of the Airport branch's edge (default %(default)s)")
+    p.add_argument("--database-url", default="", metavar="URL",
+                   help="run the cloud on this empty PostgreSQL database "
+                        "(postgresql://user@host/name) instead of SQLite in DIR/cloud")
+    p.add_argument("--cloud-workers", type=int, default=1, metavar="N",
+                   help="cloud processes behind the cloud's port (more than 1 needs "
+                        "--database-url; default %(default)s)")
     p.add_argument("--reset", action="store_true",
                    help="delete the demo's data in --data-dir and seed it anew "
                         "(orders, logins and keys made since are lost)")
@@ -96,20 +106,30 @@ def wipe(data_dir):
             os.remove(path)
 
 
-def set_up(data_dir):
-    """Seed the cloud's database; answers the state. The edges are enrolled with
+def _is_empty():
+    """(Worker thread) Whether the demo restaurant is not in the database yet."""
+    return not models.Restaurant.select().exists()
+
+
+def set_up(data_dir, database_url=""):
+    """Seed the cloud's database (SQLite in data_dir, or the empty PostgreSQL
+    database at ``database_url``); answers the state. The edges are enrolled with
     the running cloud afterwards (``enroll_edges``), as a real branch's box is."""
     wipe(data_dir)
     cloud = data_paths(settings_for("cloud", os.path.join(data_dir, "cloud"), CLOUD_NODE_ID))
     os.makedirs(cloud["data_dir"], exist_ok=True)
-    print("Seeding the demo restaurant into %s ..." % cloud["database"], flush=True)
-    store = open_store(cloud["database"], CLOUD_NODE_ID)
+    print("Seeding the demo restaurant into %s ..." % (database_url or cloud["database"]),
+          flush=True)
+    store = open_store(cloud["database"], CLOUD_NODE_ID, database_url=database_url)
     try:
+        if not store.call(_is_empty):
+            raise DemoError("the database at %s already holds a restaurant: give the demo an "
+                            "empty one (createdb ...)" % database_url)
         summary = store.call(demo_data.seed)
     finally:
         store.close()
     state = {"restaurant_id": summary["restaurant_id"], "branches": summary["branches"],
-             "users": summary["users"]}
+             "users": summary["users"], "database_url": database_url}
     with open(os.path.join(data_dir, STATE_FILE), "w") as fh:
         json.dump(state, fh, indent=2)
     return state
@@ -125,7 +145,8 @@ def enroll_edges(data_dir, state, cloud_url):
             continue
         code = subprocess.run(
             [sys.executable, "-m", "cloud", "enroll-code", "--data-dir",
-             os.path.join(data_dir, "cloud"), "--branch-id", str(state["branches"][branch])],
+             os.path.join(data_dir, "cloud"), "--branch-id", str(state["branches"][branch]),
+             "--database-url", state.get("database_url", "")],
             check=True, capture_output=True, text=True).stdout.split()[0]
         print("Enrolling the %s with code %s ..." % (label, code), flush=True)
         done = subprocess.run([sys.executable, "-m", "edge", "enroll", "--cloud-url", cloud_url,
@@ -134,12 +155,17 @@ def enroll_edges(data_dir, state, cloud_url):
             raise DemoError("enrolling the %s failed" % label)
 
 
-def load_state(data_dir, reset):
+def load_state(data_dir, reset, database_url=""):
     path = os.path.join(data_dir, STATE_FILE)
     if reset or not os.path.exists(path):
-        return set_up(data_dir)
+        return set_up(data_dir, database_url)
     with open(path) as fh:
-        return json.load(fh)
+        state = json.load(fh)
+    if state.get("database_url", "") != database_url:
+        raise DemoError("the demo in %s runs its cloud on %s; start it with the same "
+                        "--database-url, or use --reset or another --data-dir"
+                        % (data_dir, state.get("database_url") or "SQLite"))
+    return state
 
 
 def realtime_keys(data_dir):
@@ -164,6 +190,9 @@ def node_commands(args, data_dir, state):
         # An edge's node id, branch and cloud come from its enrollment.
         argv = [sys.executable, "-m", role, "--data-dir", os.path.join(data_dir, sub),
                 "--host", args.host, "--port", str(ports[sub]), "--node-name", "demo-" + sub]
+        if role == "cloud" and args.database_url:
+            argv += ["--database-url", args.database_url, "--workers",
+                     str(args.cloud_workers)]
         commands.append((label, "http://%s:%d" % (reach, ports[sub]), argv))
     return commands
 
@@ -260,9 +289,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _on_sigterm)
     children = []
     try:
+        if args.cloud_workers > 1 and not args.database_url:
+            raise DemoError("--cloud-workers needs --database-url (PostgreSQL)")
         for port in (args.cloud_port, args.downtown_port, args.airport_port):
             check_port_free(args.host, port)   # before a --reset wipes a running demo's data
-        state = load_state(data_dir, args.reset)
+        state = load_state(data_dir, args.reset, args.database_url)
         commands = node_commands(args, data_dir, state)
         for n, (label, url, command) in enumerate(commands):
             if n == 1:      # the cloud is up: enroll the boxes that are not yet
