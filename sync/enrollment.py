@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from protocol import ids, models
+from protocol.database import lock_key
 from protocol.errors import APIError, ValidationFailed
 
 from .models import EnrollmentCode, SyncNode
@@ -46,6 +47,7 @@ def create_code(branch_id, now, ttl_minutes=60):
 
 def enroll(code, public_key_pem, name, now):
     """Register an edge for the code's branch; answers its identity."""
+    lock_key("enrollment")      # node ids are taken in turn by the cloud's processes
     found = EnrollmentCode.get_or_none(EnrollmentCode.code_hash == _hash(code))
     if found is None:
         raise ValidationFailed.field("code", "This enrollment code is not valid.")
