@@ -4,10 +4,11 @@ PostgreSQL with 1 and 2 cloud processes, same machine, same run.
     .venv/bin/python tests/bench_cloud_scale.py [--edges 50] [--changes 2000] [--batch 500]
 
 For each configuration a cloud is seeded afresh (the demo restaurant plus one
-branch per edge), started as ``python -m cloud`` (``--database-url`` and
-``--workers`` for PostgreSQL, on a new database of the server at
-BRANCHLINE_TEST_POSTGRES, dropped after), and ``--edges`` simulated edges enroll
-with it over HTTP (one-time code, their own Ed25519 key). Each edge then pushes
+branch per edge, each enrolled to a simulated edge with its own Ed25519 key,
+written as enrollment writes it: enrolling over HTTP is limited to 10 a minute),
+and started as ``python -m cloud`` (``--database-url`` and ``--workers`` for
+PostgreSQL, on a new database of the server at BRANCHLINE_TEST_POSTGRES, dropped
+after). Each edge then pushes
 ``--changes`` changes of its branch (notification rows, one change each) in
 signed batches of ``--batch``, one batch in flight per edge as a real edge
 sends them, all edges at once. Printed: changes/s over the whole catch-up, the
@@ -41,51 +42,25 @@ from cloud import demo_data  # noqa: E402
 from protocol import config, models  # noqa: E402
 from protocol.clock import Clock  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
-from sync import auth, enrollment  # noqa: E402
+from sync import auth  # noqa: E402
+from sync.models import SyncNode  # noqa: E402
 from sync.startup import open_store  # noqa: E402
 
 API = "/api/application-integration"
 
 
-def seed(data_dir, database_url, edges):
-    """(owner user id, [one-time code per new branch]) of a freshly seeded cloud."""
-    settings = config.load("cloud", {"data_dir": data_dir}, environ={})
-    store = open_store(data_paths(settings)["database"], 1, database_url=database_url)
-    try:
-        summary = store.call(demo_data.seed, password_hash="-")
-
-        def branches():
-            now = Clock().now()
-            made = [models.Branch.create(restaurant=summary["restaurant_id"],
-                                         name="Bench %d" % n, timezone="UTC")
-                    for n in range(edges)]
-            return [enrollment.create_code(b.id, now) for b in made], [b.id for b in made]
-        codes, branch_ids = store.call(branches)
-    finally:
-        store.close()
-    return summary["users"]["owner@demo.test"], codes, branch_ids
-
-
 class Edge:
-    def __init__(self, http, port, code, branch_id, owner):
-        self.http, self.port, self.code = http, port, code
-        self.branch_id, self.owner = branch_id, owner
+    def __init__(self, http, port, node_id, branch_id, owner):
+        self.http, self.port = http, port
+        self.node_id, self.branch_id, self.owner = node_id, branch_id, owner
         self.key = Ed25519PrivateKey.generate()
-        self.node_id = None
         self.batch_seconds = []
 
-    async def enroll(self):
-        pem = self.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
-        resp = await self.http.fetch("http://127.0.0.1:%d/sync/enroll" % self.port,
-                                     method="POST", body=json.dumps({
-                                         "code": self.code, "public_key": pem.decode(),
-                                         "name": "bench"}),
-                                     headers={"Content-Type": "application/json"},
-                                     raise_error=False)
-        if resp.code != 200:
-            raise SystemExit("enrollment refused: %s %s" % (resp.code, resp.body[:300]))
-        self.node_id = json.loads(resp.body)["node_id"]
+    @property
+    def public_pem(self):
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
 
     def changes(self, count):
         now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()
@@ -113,11 +88,33 @@ class Edge:
             self.batch_seconds.append(time.perf_counter() - began)
 
 
+def seed(data_dir, database_url, count):
+    """The simulated edges of a freshly seeded cloud (not yet given an http client)."""
+    settings = config.load("cloud", {"data_dir": data_dir}, environ={})
+    store = open_store(data_paths(settings)["database"], 1, database_url=database_url)
+    try:
+        summary = store.call(demo_data.seed, password_hash="-")
+        owner = summary["users"]["owner@demo.test"]
+        edges = [Edge(None, None, 2 + n, None, owner) for n in range(count)]
+
+        def enroll():
+            now = Clock().now()
+            for n, edge in enumerate(edges):
+                edge.branch_id = models.Branch.create(
+                    restaurant=summary["restaurant_id"], name="Bench %d" % n, timezone="UTC",
+                    edge_node_id=edge.node_id).id
+                SyncNode.create(node_id=edge.node_id, branch_id=edge.branch_id, name="bench",
+                                public_key=edge.public_pem, enrolled_at=now)
+        store.call(enroll)
+    finally:
+        store.close()
+    return edges
+
 async def run(label, args, database_url, workers):
     tmp = tempfile.mkdtemp(prefix="branchline-scale-")
     cloud = None
     try:
-        owner, codes, branch_ids = seed(tmp, database_url, args.edges)
+        edges = seed(tmp, database_url, args.edges)
         port = free_port()
         extra = ["--database-url", database_url, "--workers", str(workers)] if database_url \
             else []
@@ -126,9 +123,8 @@ async def run(label, args, database_url, workers):
                                   *extra], cwd=ROOT)
         wait_ready(port, cloud, timeout=60)
         http = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=args.edges)
-        edges = [Edge(http, port, code, branch, owner) for code, branch in zip(codes, branch_ids)]
         for edge in edges:
-            await edge.enroll()
+            edge.http, edge.port = http, port
         backlog = [edge.changes(args.changes) for edge in edges]
         began = time.perf_counter()
         await asyncio.gather(*[edge.catch_up(changes, args.batch)
