@@ -134,6 +134,19 @@ def reserve_blocks(db, first):
                    (first, first))
 
 
+def execute_many(sql, rows):
+    """Run ``sql`` once per parameter row on the running node's connection: on
+    PostgreSQL in pages of 200 statements a round trip (psycopg2's execute_batch:
+    executemany would take one round trip each)."""
+    db = database.obj
+    cursor = db.cursor()
+    if is_postgres(db):
+        from psycopg2 import extras     # the postgres extra; only a cloud on it gets here
+        extras.execute_batch(cursor, sql, rows, page_size=200)
+    else:
+        cursor.executemany(sql, rows)
+
+
 def for_update(query):
     """``query``, locking the rows it reads until the transaction ends where several
     processes write (PostgreSQL); SQLite's one writer needs no lock."""

@@ -21,7 +21,7 @@ from decimal import Decimal
 import peewee
 
 from protocol import models
-from protocol.database import database
+from protocol.database import database, execute_many
 from protocol.money import FixedPointField
 
 from . import ownership
@@ -268,7 +268,7 @@ def apply_run(run, allowed=lambda table, row_ids: True):
         with database.atomic():
             if not allowed(table, row_ids):
                 raise _NotTogether()
-            database.cursor().executemany(writer.sql, params)
+            execute_many(writer.sql, params)
             if not allowed(table, row_ids):
                 raise _NotTogether()
     except Exception:      # noqa: BLE001 - each change alone meets the same fault
