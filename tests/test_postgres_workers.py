@@ -116,3 +116,27 @@ async def test_login_throttle_and_idempotency_hold_across_processes(
     orders = one.node.store.call(lambda: models.Order.select().where(
         models.Order.branch == demo["branches"]["Downtown"]).count())
     assert orders == 1
+
+
+async def test_a_cloud_process_recovers_when_its_connections_are_cut(
+        start_node, demo, postgres, postgres_cloud_database):
+    one, two = [await start_node("cloud", name=name, database_url=postgres_cloud_database)
+                for name in ("cloud-one", "cloud-two")]
+    rung = threading.Event()
+    two.node.store.commit_listeners.append(rung.set)
+    token = await one.login("manager@demo.test")
+    # The server drops every connection to the database (a restart, a failover).
+    with postgres.admin.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = %s AND pid <> pg_backend_pid()",
+                       (postgres.name_of(postgres_cloud_database),))
+    answers = [(await one.fetch("GET", "/pos/orders", token=token)).status for _ in range(3)]
+    assert answers[-1] == 200 and answers.count(500) <= 1, answers
+    # The other process hears of this one's commits again (its listener reconnected).
+    await asyncio.sleep(1.5)
+    rung.clear()
+    body = {"order_type": "pickup", "items": [
+        {"id": demo["items"]["Downtown"]["Espresso"], "quantity": 1}]}
+    made = await one.fetch("POST", "/pos/orders", body, token=token)
+    assert made.status == 201, made
+    assert await asyncio.to_thread(rung.wait, 5)
