@@ -162,6 +162,7 @@ def lock_key(text):
 
 
 COMMITS_CHANNEL = "branchline_commits"
+REVOCATIONS_CHANNEL = "branchline_revocations"    # a trigger on revoked_tokens (0014)
 
 
 def announce_commit(db, sender):
@@ -173,15 +174,16 @@ def announce_commit(db, sender):
 class CommitListener:
     """A thread waiting on its own connection (LISTEN) for commits announced by
     other processes (``announce_commit``): ``on_commit()`` runs once per burst of
-    them, and once after a lost connection is back (one may have been missed).
-    It sleeps in select(), so an idle cloud uses no CPU."""
+    them, and once after a lost connection is back (one may have been missed);
+    and for tokens revoked by any process: ``on_revoked(jtis)``. It sleeps in
+    select(), so an idle cloud uses no CPU."""
 
     RETRY_MIN, RETRY_MAX = 0.5, 30.0
 
-    def __init__(self, db, sender, on_commit):
+    def __init__(self, db, sender, on_commit, on_revoked):
         self.params = dict(db.connect_params, dbname=db.database)
         self.sender = sender
-        self.on_commit = on_commit
+        self.on_commit, self.on_revoked = on_commit, on_revoked
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="commit-listener", daemon=True)
         self._thread.start()
@@ -191,7 +193,7 @@ class CommitListener:
         conn = psycopg2.connect(**self.params)
         conn.autocommit = True
         with conn.cursor() as cursor:
-            cursor.execute("LISTEN %s" % COMMITS_CHANNEL)
+            cursor.execute("LISTEN %s; LISTEN %s" % (COMMITS_CHANNEL, REVOCATIONS_CHANNEL))
         return conn
 
     def _run(self):
@@ -206,8 +208,12 @@ class CommitListener:
                 if self._stop_r in ready:
                     break
                 conn.poll()
-                theirs = [n for n in conn.notifies if n.payload != self.sender]
+                revoked = {n.payload for n in conn.notifies if n.channel == REVOCATIONS_CHANNEL}
+                theirs = [n for n in conn.notifies
+                          if n.channel == COMMITS_CHANNEL and n.payload != self.sender]
                 conn.notifies.clear()
+                if revoked:
+                    self.on_revoked(revoked)
                 if theirs:
                     self.on_commit()
             except Exception as exc:    # noqa: BLE001 - the server went away: try again

@@ -224,7 +224,8 @@ class Store:
                 log.warning("%s", warning)
         self.call_outside_transaction(_open)
         if database.is_postgres(self.db):
-            self._commits = database.CommitListener(self.db, self.sender, self._ring)
+            self._commits = database.CommitListener(self.db, self.sender, self._ring,
+                                                    self.revoke)
         return self
 
     def resume_ids(self, schema):

@@ -105,8 +105,10 @@ the last push that failed there (status.py).
    other; every commit that wrote is announced with NOTIFY and the other
    processes ring their commit listeners (protocol/database.py
    ``CommitListener``), so a long poll or a command waiting in one process wakes
-   on a push or a command made in another; an edge enrolled through one process
-   is admitted by another on its first request (handlers.py ``refresh``).
+   on a push or a command made in another; a token revoked anywhere (a logout,
+   a revocation synced from an edge) is announced by a trigger and refused by
+   every process at once; an edge enrolled through one process is admitted by
+   another on its first request (handlers.py ``refresh``).
 
 Not yet here: realtime events across processes (each process's WebSocket
 clients see only what it publishes).

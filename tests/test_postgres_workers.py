@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import threading
+import time
 
 import pytest
 
@@ -140,3 +141,21 @@ async def test_a_cloud_process_recovers_when_its_connections_are_cut(
     made = await one.fetch("POST", "/pos/orders", body, token=token)
     assert made.status == 201, made
     assert await asyncio.to_thread(rung.wait, 5)
+
+
+async def test_a_logout_at_one_process_is_refused_at_the_other(
+        start_node, tmp_path, postgres_cloud_database):
+    shared = str(tmp_path / "cloud")        # one data directory: one signing key
+    one, two = [await start_node("cloud", name=name, data_dir=shared,
+                                 database_url=postgres_cloud_database)
+                for name in ("cloud-one", "cloud-two")]
+    token = await one.login("waiter@demo.test")
+    assert (await two.fetch("GET", "/auth/me", token=token)).status == 200
+    assert (await one.fetch("POST", "/auth/logout", token=token)).status == 200
+
+    async def refused():
+        return (await two.fetch("GET", "/auth/me", token=token)).status == 401
+    deadline = time.monotonic() + 3
+    while not await refused():
+        assert time.monotonic() < deadline, "the other process still takes the token"
+        await asyncio.sleep(0.05)
