@@ -14,6 +14,7 @@ setup(
         "pyjwt[crypto]>=2.8",
         "cryptography>=42",
         "zeroconf>=0.132",
+        "ifaddr>=0.2",
         "pywebpush>=2.0",
         "pydantic>=2.7",
         "email-validator>=2.1",
@@ -30,6 +31,7 @@ setup(
             "branchline-edge=edge.server:main",
             "branchline-cloud=cloud.server:main",
             "branchline-demo=cloud.demo:main",
+            "branchline=edge.discover:main",
         ],
     },
 )

@@ -308,6 +308,8 @@ class Connection(Shape):
     ws_port: int
     force_tls: bool
     auth_endpoint: str
+    tls_fingerprint: Optional[str]     # SHA-256 of the node's certificate, for pinning
+    tls_spki: Optional[str]            # SHA-256 of its key (base64): survives renewal
 
 
 class RealtimeSettings(Connection):
@@ -358,6 +360,26 @@ class RealtimeDiagnostics(Shape):
 
 class RealtimeDiagnosticsAnswer(Shape):
     data: RealtimeDiagnostics
+
+
+class EdgeLocation(Shape):
+    branch_id: int
+    node_id: int
+    name: str
+    host: str
+    addresses: list[str]
+    port: int
+    tls: bool
+    tls_fingerprint: Optional[str]
+    tls_spki: Optional[str]
+    version: str
+    reported_at: Stamp
+    api_urls: list[str]
+    ws_urls: list[str]
+
+
+class EdgeLocationAnswer(Data):
+    data: EdgeLocation
 
 
 class RealtimeStatus(Shape):

@@ -16,7 +16,7 @@ needs a migration there (``tests/test_migrations.py`` compares the two).
 
 
 import peewee
-from peewee import (BooleanField, CharField, DateField, DateTimeField,
+from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField,
                     ForeignKeyField, IntegerField, TextField)
 
 from . import hlc, ids, wire
@@ -946,6 +946,30 @@ class IdempotencyRecord(BaseModel):
         indexes = ((("user", "key"), True),)
 
 
+class EdgeLocation(peewee.Model):
+    """Where an edge last said it is on its branch's LAN (protocol/locations.py): written by
+    the edge itself, and at the cloud from what edges report through sync. Stays on
+    its node (not replicated)."""
+    node_id = IntegerField(primary_key=True)
+    branch_id = BigIntegerField(index=True)
+    name = CharField(default="")              # the DNS-SD instance name
+    host = CharField(default="")              # <host>.local
+    addresses = JSONField(default=list)
+    port = IntegerField()
+    tls = BooleanField(default=False)
+    fingerprint = CharField(null=True)        # SHA-256 of its certificate
+    spki = CharField(null=True)               # SHA-256 of its key, base64
+    api_path = CharField(default="")
+    ws_path = CharField(default="")
+    version = CharField(default="")
+    reported_at = DateTimeField()
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+        table_name = "edge_locations"
+
+
 ALL_MODELS = [
     Restaurant, Branch, Role, Permission, RolePermission, User, UserRole, UserBranch,
     RevokedToken, OrderType, Menu, ItemCategory, KotPlace, Tax, MenuItem, MenuItemTax,
@@ -956,5 +980,5 @@ ALL_MODELS = [
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
     OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
-    PosMachine, IdempotencyRecord,
+    PosMachine, IdempotencyRecord, EdgeLocation,
 ]

@@ -38,6 +38,10 @@ class Node:
     # cloud, for branches run by an edge): cloud/server.py sets it.
     authority: object = None
     hub: Optional[object] = None
+    # The certificate an edge serves HTTPS with on the LAN (edge/lan.py sets and renews
+    # them): SHA-256 of the certificate ("AB:CD:...") and of its key (base64); "" on HTTP.
+    tls_fingerprint: str = ""
+    tls_spki: str = ""
 
     @property
     def clock(self):

@@ -9,6 +9,8 @@ when the cloud reports a gap (409), parks a batch the cloud refused for good
 and resumes at once when the pull loop hears from the cloud again. Pull: a long
 poll from the cursor, applied and stored in one transaction (sync/inbox.py); a
 batch that fails to apply is not stored, and is pulled again after a backoff.
+Location: where the edge is on its LAN (edge/lan.py), sent when it starts and
+when it changes, again after a failure until the cloud has it (protocol/locations.py).
 Neither loop spins while the cloud is away: each waits out its backoff. A
 failure stays on the status page until the next success (sync/state.py).
 
@@ -74,11 +76,23 @@ class EdgeSync:
         self.cloud_back = Signal()         # the cloud answered again: retry now
         self._never = Signal()
         node.store.commit_listeners.append(self.local_change.ring)
+        self.location = None               # where the edge is on its LAN, to send
+        self.location_changed = Signal()
         self._tasks = []
+
+    @property
+    def summary(self):
+        return "syncing with %s" % self.base
 
     def start(self):
         self._tasks = [asyncio.ensure_future(self._supervise(self._push_loop, "push")),
-                       asyncio.ensure_future(self._supervise(self._pull_loop, "pull"))]
+                       asyncio.ensure_future(self._supervise(self._pull_loop, "pull")),
+                       asyncio.ensure_future(self._supervise(self._location_loop, "location"))]
+
+    def report_location(self, report):
+        """Send ``report`` (edge/lan.py ``Lan.report``) to the cloud, now or when it is back."""
+        self.location = dict(report)
+        self.location_changed.ring()
 
     async def _supervise(self, loop, name):
         """Run a loop for ever: an unexpected error (a strange answer, a database
@@ -226,6 +240,27 @@ class EdgeSync:
                          code or batch, delay)
                 await self._failed(state.PULL_ERROR, _failure(code, batch))
                 await self._pause(delay)
+
+
+    async def _location_loop(self):
+        """Send the latest location the cloud does not have yet; sleep until it changes."""
+        sent, backoff = None, self.backoff()
+        while True:
+            woken = asyncio.ensure_future(self.location_changed.wait())
+            report = self.location
+            if report is None or report == sent:
+                await woken
+                continue
+            woken.cancel()
+            code, answer = await self._request("POST", "/sync/location", report)
+            if code == 200 or refused_for_good(code):
+                if code != 200:
+                    log.warning("location [%s] refused (%d): %s", self.base, code,
+                                _message(answer))
+                sent = report
+                backoff.success()
+            else:
+                await self._pause(backoff.failure(), self.cloud_back)
 
 
 def _message(answer):

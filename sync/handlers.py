@@ -2,6 +2,7 @@
 and the edge's status page. Mounted at the server root by cloud/ and edge/."""
 
 import asyncio
+import ipaddress
 from typing import Literal, Optional
 
 import pydantic
@@ -47,6 +48,24 @@ class PushBody(validation.Body):
         if self.upto < self.after or any(c.seq <= self.after for c in self.changes):
             raise ValueError("changes must come after the batch's position")
         return self
+
+
+FINGERPRINT = r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$"
+
+
+class LocationBody(validation.Body):
+    """Where the edge is on its LAN (edge/lan.py ``Lan.report``)."""
+    name: str = pydantic.Field("", max_length=255)
+    host: str = pydantic.Field("", max_length=255)
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = pydantic.Field(
+        max_length=32)
+    port: int = pydantic.Field(ge=1, le=65535)
+    tls: bool = False
+    fingerprint: Optional[str] = pydantic.Field(None, pattern=FINGERPRINT)
+    spki: Optional[str] = pydantic.Field(None, max_length=64)
+    api: str = pydantic.Field("", max_length=255)
+    ws: str = pydantic.Field("", max_length=255)
+    version: str = pydantic.Field("", max_length=64)
 
 
 class PullQuery(validation.Body):
@@ -126,6 +145,20 @@ class PushHandler(SyncHandler):
             raise
         self.sync.push_errors.pop(self.edge_node_id, None)
         self.write_json(answer)
+
+
+class LocationHandler(SyncHandler):
+    responses = {"post": shapes.Located}
+    bodies = {"post": LocationBody}
+
+    async def post(self):
+        """Where the edge now is on its branch's LAN: its addresses, port, TLS and the
+        certificate's fingerprints (sent at start and when they change); apps of the
+        branch read it from GET /platform/edge."""
+        report = self.body().model_dump(mode="json")
+        await self.run(enrollment.record_location, self.edge_node_id, report,
+                       self.node.clock.now())
+        self.write_json({"recorded": True})
 
 
 class PullHandler(SyncHandler):
@@ -247,6 +280,7 @@ def cloud_routes():
         (r"/sync/enroll", EnrollHandler),
         (r"/sync/push", PushHandler),
         (r"/sync/pull", PullHandler),
+        (r"/sync/location", LocationHandler),
         (r"/sync/snapshot", SnapshotHandler),
         (r"/sync/status", CloudStatusHandler),
     ]

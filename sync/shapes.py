@@ -20,6 +20,10 @@ class Applied(Shape):
     rejected: list[Any]
 
 
+class Located(Shape):
+    recorded: bool
+
+
 class Changes(Shape):
     after: int
     upto: int

@@ -62,6 +62,7 @@ ROUTES = {
     ("POST", "/auth/logout"): Route(),
     ("POST", "/platform/switch-branch"): Route(invalid={"branch_id": "Airport"}),
     ("GET", "/platform/config"): Route(),
+    ("GET", "/platform/edge"): Route(),
     ("GET", "/openapi.json"): Route(),
     # Catalog
     ("GET", "/pos/menus"): Route(),

@@ -18,8 +18,10 @@ CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it
 
 
 def connection_settings(handler):
-    """Where clients reach this node's WebSocket: its public_url, else the address the
-    request came to (what a device on the LAN used to reach the API)."""
+    """Where clients reach this node's WebSocket: its public_url (a proxy in front of
+    it), else the address the request came to (the Host a device on the LAN used to
+    reach the API, so an edge whose address changed answers the new one), with the
+    fingerprints of the certificate it serves HTTPS with, for apps to pin."""
     node = handler.node
     public = node.settings.public_url
     if public:
@@ -41,7 +43,8 @@ def connection_settings(handler):
         "pusher_scheme": scheme, "ws_host": host, "ws_port": port, "wss_port": port,
         "ws_path": path, "force_tls": tls, "enabled_transports": ["ws", "wss"],
         "auth_endpoint": base + "/broadcasting/auth", "activity_timeout": hub.activity_timeout,
-        "replay": True,
+        "replay": True, "tls_fingerprint": (node.tls_fingerprint or None) if tls else None,
+        "tls_spki": (node.tls_spki or None) if tls else None,
     }
 
 
