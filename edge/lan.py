@@ -26,6 +26,7 @@ import logging
 import socket
 
 import ifaddr
+import zeroconf
 from zeroconf import IPVersion, ServiceInfo
 from zeroconf.asyncio import AsyncZeroconf
 
@@ -93,13 +94,13 @@ def _value(text):
 class Lan:
     """The edge's addresses, certificate and announcement (see the module's text)."""
 
-    def __init__(self, node, *, restaurant, on_change=None, addresses=None):
+    def __init__(self, node, *, restaurant, on_change=None):
         self.node = node
         self.settings = node.settings
         self.restaurant = restaurant          # {"id", "name"} of the branch's restaurant
         self.on_change = on_change
         self.fixed = configured_addresses(self.settings)
-        self.addresses = addresses or self.fixed or interface_addresses(
+        self.addresses = self.fixed or interface_addresses(
             ipv6=self.settings.host == "::")
         self.hostname = host_label()
         self.name = _value(self.settings.announce_name or node.branch_name or self.hostname)
@@ -183,36 +184,45 @@ class Lan:
         if self.settings.tls and self.certificate.generated:
             self._timers.append(asyncio.get_running_loop().call_later(
                 RENEW_CHECK_SECONDS, self._renew_check))
-        if not self.settings.announce:
+        if self.settings.announce:
+            self._task = asyncio.ensure_future(self._announce())
+        else:
             self._changed()
-            return
-        self._task = asyncio.ensure_future(self._announce())
         if self.fixed is None:
             self._watch = AddressWatch(self._recheck)
 
     async def _announce(self):
         interfaces = [a for a in self.addresses if ":" not in a] or ["127.0.0.1"]
-        self.zeroconf = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
-        self.infos = self._infos()
-        for info in self.infos:
-            await self.zeroconf.async_register_service(info, allow_name_change=True)
+        try:
+            self.zeroconf = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+            self.infos = self._infos()
+            for info in self.infos:
+                await self.zeroconf.async_register_service(info, allow_name_change=True)
+        except (OSError, ValueError, zeroconf.Error):
+            # An interface that went away meanwhile: the next change announces again.
+            log.exception("could not announce [%s] on %s", self.node.branch_name,
+                          ", ".join(self.addresses))
+            return
         # Keep the name zeroconf settled on: a re-announcement keeps it.
         self.name = self.service_name()
         log.info("announced [%s] as %r on %s", self.node.branch_name, self.name,
                  ", ".join(self.addresses))
         self._changed()
 
+    async def _close_zeroconf(self):
+        """Withdraw what is announced (goodbye packets) and close zeroconf."""
+        if self.zeroconf is not None:
+            instance, self.zeroconf, self.infos = self.zeroconf, None, []
+            try:
+                await instance.async_unregister_all_services()
+            finally:
+                await instance.async_close()
+
     async def _withdraw(self):
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self.zeroconf is not None:
-            try:
-                await self.zeroconf.async_unregister_all_services()
-            finally:
-                await self.zeroconf.async_close()
-                self.zeroconf, self.infos = None, []
+        await self._close_zeroconf()
 
     def _changed(self):
         if self.on_change is not None:
@@ -227,13 +237,17 @@ class Lan:
         self.addresses = addresses
         if self.settings.tls:
             self._ensure_certificate()
-        self._task = asyncio.ensure_future(self._reannounce(self._task))
+        if self.settings.announce:
+            self._task = asyncio.ensure_future(self._reannounce(self._task))
+        else:
+            self._changed()
 
     async def _reannounce(self, previous):
+        """Announce anew on the new addresses, under the name settled on before."""
         if previous is not None:
+            previous.cancel()
             await asyncio.gather(previous, return_exceptions=True)
-        self._task = None
-        await self._withdraw()
+        await self._close_zeroconf()
         await self._announce()
 
     async def stop(self):

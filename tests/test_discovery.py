@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import ssl
+import subprocess
 import sys
 import urllib.parse
 import uuid
@@ -250,3 +251,40 @@ async def test_the_cloud_gives_an_app_where_its_edge_is(start_node, tmp_path, de
     airport = await cloud.login("airport.waiter@demo.test")
     assert (await cloud.fetch("GET", "/platform/edge", token=airport)).status == 404
     assert SERVICE_TYPE == "_branchline._tcp.local."
+
+
+ADDED = "198.51.100.7"      # TEST-NET-2: put on lo for a moment, taken off again
+
+
+def ip(*args):
+    return subprocess.run(["ip", *args], capture_output=True, text=True)
+
+
+async def test_a_new_address_is_announced_within_seconds_and_idle_costs_nothing(start_node):
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("adding an address to see it announced needs root and iproute2")
+    name = unique(D)
+    edge = await start_node("edge", D, lan=True, host="0.0.0.0", announce_name=name)
+    await announced(edge)
+    assert ADDED not in edge.lan.addresses
+    # At rest: netlink wakes the edge when an address changes; no timer, no store job.
+    watch = edge.lan._watch
+    assert watch.sock is not None and watch._pending is None
+    jobs = edge.node.store.jobs_run
+    await asyncio.sleep(3)
+    assert edge.node.store.jobs_run == jobs and watch._pending is None
+
+    added = ip("addr", "add", ADDED + "/32", "dev", "lo")
+    if added.returncode:
+        pytest.skip("cannot add an address here: %s" % added.stderr.strip())
+    try:
+        async with discover.Browser([ADDED]) as browser:
+            assert await browser.wait_for(lambda edges: ADDED in edges.get(name, {}).get(
+                "addresses", ()), 10), browser.edges
+            assert browser.edges[name]["port"] == edge.port
+        await eventually(lambda: ADDED in edge.node.store.call(
+            lambda: models.EdgeLocation.get_by_id(edge.node.node_id)).addresses, 10)
+    finally:
+        ip("addr", "del", ADDED + "/32", "dev", "lo")
+    await eventually(lambda: ADDED not in edge.lan.addresses, 10)
+    assert await announced(edge) == name          # the same name, re-announced
