@@ -199,6 +199,13 @@ async def test_settings_answer_the_address_the_client_reached(start_node):
             assert data["force_tls"] is True
             assert data["tls_fingerprint"] == edge.node.tls_fingerprint
             assert data["auth_endpoint"].startswith("https://%s/" % host)
+    # A Host that names no address: the address of the socket the client reached.
+    for host in ("a:b:c", "[::1", "x:99999"):
+        resp = await edge.fetch("GET", "/pusher/broadcast-settings", token=token,
+                                headers={"Host": host})
+        assert resp.status == 200, resp
+        assert (resp.body["data"]["ws_host"], resp.body["data"]["ws_port"]) == (
+            "127.0.0.1", edge.port)
 
 
 def test_the_certificate_is_renewed_with_the_same_key(tmp_path):

@@ -17,6 +17,22 @@ from .base import APIHandler
 CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it connects
 
 
+def reached(request, default_port):
+    """(host, port) the client reached this node on: its Host header, else (no Host,
+    or one that is not host[:port]) the address of the socket it connected to."""
+    try:
+        url = urllib.parse.urlsplit("//" + request.host)
+        if url.hostname and url.port != 0:
+            return url.hostname, url.port or default_port
+    except ValueError:
+        pass
+    try:
+        address = request.connection.stream.socket.getsockname()
+        return address[0], address[1]
+    except (AttributeError, OSError):
+        return "127.0.0.1", default_port
+
+
 def connection_settings(handler):
     """Where clients reach this node's WebSocket: its public_url (a proxy in front of
     it), else the address the request came to (the Host a device on the LAN used to
@@ -30,9 +46,7 @@ def connection_settings(handler):
         port = url.port or (443 if scheme == "https" else 80)
     else:
         scheme, path = handler.request.protocol, ""
-        url = urllib.parse.urlsplit("//" + handler.request.host)
-        host = url.hostname or "127.0.0.1"
-        port = url.port or (443 if scheme == "https" else 80)
+        host, port = reached(handler.request, 443 if scheme == "https" else 80)
     tls = scheme == "https"
     base = "%s://%s%s%s" % (scheme, "[%s]" % host if ":" in host else host,
                             "" if port == (443 if tls else 80) else ":%d" % port, path)
