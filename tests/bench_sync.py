@@ -338,7 +338,8 @@ def run_branchline(args, tmp, procs):
     def server_cmd(role, data_dir, port):
         profile = os.path.join(os.path.abspath(args.profile), role) if args.profile else ""
         return [sys.executable, wrapper, role, profile, "--data-dir", data_dir,
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                *(["--plain-http", "true"] if role == "edge" else [])]
 
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
