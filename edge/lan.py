@@ -15,8 +15,9 @@ nothing; elsewhere the interfaces are compared every POLL_SECONDS (one getifaddr
 call). A change is re-announced SETTLE_SECONDS later (the certificate renewed with
 the same key to name the new addresses), and ``on_change`` is called with the new
 ``report()`` (the edge records it and sends it to the cloud: sync/client.py).
-Configured addresses (``announce_addresses``, or ``host`` when it is one address)
-are not watched.
+Re-announcing withdraws the old announcement and opens zeroconf anew on the new
+interfaces (one instance at a time). Configured addresses (``announce_addresses``,
+or ``host`` when it is one address) are not watched.
 """
 
 import asyncio

@@ -18,9 +18,10 @@ import urllib.parse
 import uuid
 
 import pytest
+from zeroconf.asyncio import AsyncServiceInfo
 
 from edge import certificate, discover
-from edge.lan import SERVICE_TYPE, VERSION
+from edge.lan import HTTP_TYPE, SERVICE_TYPE, VERSION
 from protocol import config, models
 from protocol.routes import PREFIX
 from test_realtime import NODE_DIR, node_clients  # noqa: F401 - the fixture
@@ -92,6 +93,11 @@ async def test_an_edge_is_found_with_its_txt_and_gone_after_shutdown(start_node,
         assert found["api_urls"] == ["https://127.0.0.1:%d%s" % (edge.port, PREFIX)]
         assert found["ws_urls"] == ["wss://127.0.0.1:%d/app/%s" % (
             edge.port, node.hub.credentials.key)]
+        # The status page is announced for a manager's laptop (_http._tcp).
+        page = AsyncServiceInfo(HTTP_TYPE, "%s.%s" % (name, HTTP_TYPE))
+        assert await page.async_request(browser.zeroconf.zeroconf, 3000)
+        assert page.port == edge.port and page.properties[b"path"] == b"/sync/status"
+        assert page.properties[b"tls"] == b"1"
         # The API URL it advertises answers, with the advertised certificate.
         status, body = await asyncio.to_thread(
             pinned_get, found["api_urls"][0] + "/openapi.json", found["tls_fingerprint"])
