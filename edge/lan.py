@@ -42,6 +42,7 @@ SERVICE_TYPE = "_branchline._tcp.local."
 HTTP_TYPE = "_http._tcp.local."
 STATUS_PATH = "/sync/status"
 TXT_MAX = 230                  # bytes of one TXT value (DESIGN.md, "Discovery")
+NAME_MAX = 56                  # bytes of the instance name: a DNS label (63) with "-NN"
 SETTLE_SECONDS = 1.0           # after an address change, before re-announcing
 POLL_SECONDS = 30.0            # without netlink: how often the interfaces are compared
 RENEW_CHECK_SECONDS = 12 * 3600
@@ -73,6 +74,11 @@ def configured_addresses(settings):
     """The addresses settings fix (``announce_addresses``, else ``host`` when it is one
     address), or None when they are the interfaces'."""
     listed = [a.strip() for a in settings.announce_addresses.split(",") if a.strip()]
+    for address in listed:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise SystemExit("announce_addresses: %r is not an IP address" % address)
     if listed:
         return listed
     if settings.host not in ANY:
@@ -87,9 +93,9 @@ def host_label():
     return label[:63] or "branchline-edge"
 
 
-def _value(text):
+def _value(text, limit=TXT_MAX):
     """A TXT value within TXT_MAX bytes (cut on a character boundary)."""
-    return str(text).encode("utf-8")[:TXT_MAX].decode("utf-8", "ignore")
+    return str(text).encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
 class Lan:
@@ -104,7 +110,8 @@ class Lan:
         self.addresses = self.fixed or interface_addresses(
             ipv6=self.settings.host == "::")
         self.hostname = host_label()
-        self.name = _value(self.settings.announce_name or node.branch_name or self.hostname)
+        self.name = _value(self.settings.announce_name or node.branch_name or self.hostname,
+                           NAME_MAX)
         self.certificate = None
         self.ssl_context = None
         self.zeroconf = None
@@ -132,7 +139,10 @@ class Lan:
         self.node.tls_fingerprint, self.node.tls_spki = cert.fingerprint, cert.spki
 
     def _renew_check(self):
+        before = self.certificate
         self._ensure_certificate()
+        if self.certificate != before:
+            self._moved()                 # a new fingerprint to announce and report
         self._timers.append(asyncio.get_running_loop().call_later(
             RENEW_CHECK_SECONDS, self._renew_check))
 
@@ -169,9 +179,10 @@ class Lan:
         packed = [socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET,
                                    a.split("%")[0]) for a in self.addresses]
         server = self.hostname + ".local."
-        api = ServiceInfo(SERVICE_TYPE, "%s.%s" % (self.name, SERVICE_TYPE), port=self.settings.port,
+        port = self.settings.port
+        api = ServiceInfo(SERVICE_TYPE, "%s.%s" % (self.name, SERVICE_TYPE), port=port,
                           addresses=packed, properties=self.txt(), server=server)
-        status = ServiceInfo(HTTP_TYPE, "%s.%s" % (self.name, HTTP_TYPE), port=self.settings.port,
+        status = ServiceInfo(HTTP_TYPE, "%s.%s" % (self.name, HTTP_TYPE), port=port,
                              addresses=packed, server=server, properties={
                                  "path": STATUS_PATH, "branch": _value(self.node.branch_name),
                                  "tls": "1" if self.settings.tls else "0"})
@@ -238,6 +249,10 @@ class Lan:
         self.addresses = addresses
         if self.settings.tls:
             self._ensure_certificate()
+        self._moved()
+
+    def _moved(self):
+        """Announce and report anew: the addresses or the certificate changed."""
         if self.settings.announce:
             self._task = asyncio.ensure_future(self._reannounce(self._task))
         else:

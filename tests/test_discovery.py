@@ -14,17 +14,19 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 import urllib.parse
 import uuid
 
 import pytest
 from zeroconf.asyncio import AsyncServiceInfo
 
-from edge import certificate, discover
+from edge import certificate, discover, lan
 from edge.lan import HTTP_TYPE, SERVICE_TYPE, VERSION
 from protocol import config, models
+from protocol.clock import FakeClock
 from protocol.routes import PREFIX
-from test_realtime import NODE_DIR, node_clients  # noqa: F401 - the fixture
+from test_realtime import NODE_DIR, node_clients  # noqa: F401,F811 - the fixture
 from test_sync import D, enroll_box, eventually, new_code
 
 FOUND = 20.0           # seconds within which an announced edge must be heard
@@ -152,7 +154,7 @@ async def test_a_name_taken_on_the_lan_is_made_unique(start_node):
     assert location.name == renamed
 
 
-async def test_https_and_wss_pinned_to_the_advertised_certificate(start_node, node_clients):  # noqa: F811
+async def test_https_and_wss_pinned_to_the_advertised_certificate(start_node, node_clients):
     name = unique(D)
     edge = await start_node("edge", D, lan=True, plain_http=False, announce_name=name)
     other = await start_node("edge", "Airport", plain_http=False)     # its own certificate
@@ -233,6 +235,46 @@ def test_the_certificate_is_renewed_with_the_same_key(tmp_path):
                                     addresses=["192.0.2.11"],
                                     now=now + datetime.timedelta(days=381))
     assert why == "names changed" and moved.spki == made.spki
+
+
+async def test_a_running_edge_renews_its_certificate_and_announces_it(start_node):
+    days = 86400
+    clock = FakeClock(start=time.time() - 380 * days)    # made 380 days ago: nearly expired
+    name = unique(D)
+    edge = await start_node("edge", D, lan=True, plain_http=False, announce_name=name,
+                            clock=clock)
+    await announced(edge)
+    first, key = edge.node.tls_fingerprint, edge.node.tls_spki
+    clock.advance(380 * days)
+    edge.lan._renew_check()                               # what its twice-daily timer runs
+    renewed = edge.node.tls_fingerprint
+    assert renewed != first and edge.node.tls_spki == key
+    async with discover.Browser(["127.0.0.1"]) as browser:
+        assert await browser.wait_for(lambda edges: edges.get(name, {}).get(
+            "tls_fingerprint") == renewed, FOUND), browser.edges
+    status, _ = await asyncio.to_thread(pinned_get, edge.api + "/openapi.json", renewed)
+    assert status == 200                                  # new connections get it
+    with pytest.raises(ssl.SSLError, match="not the pinned"):
+        await asyncio.to_thread(pinned_get, edge.api + "/openapi.json", first)
+
+
+async def test_a_long_name_is_cut_to_fit_a_dns_label(start_node):
+    name = unique("Zweigstelle Flughafen Südterminal Ankunftsebene") * 2
+    edge = await start_node("edge", D, lan=True, announce_name=name)
+    settled = await announced(edge)
+    assert len(settled.encode()) <= lan.NAME_MAX and name.startswith(settled)
+    async with discover.Browser(["127.0.0.1"]) as browser:
+        assert (await heard(browser, settled))["branch"] == D
+
+
+def test_configured_addresses_must_be_addresses(tmp_path):
+    settings = config.load("edge", {"data_dir": str(tmp_path), "plain_http": True,
+                                    "announce_addresses": "192.0.2.9, 192.0.2.10"},
+                           environ={})
+    assert lan.configured_addresses(settings) == ["192.0.2.9", "192.0.2.10"]
+    with pytest.raises(SystemExit, match="not an IP address"):
+        lan.configured_addresses(config.load("edge", {"announce_addresses": "box.local"},
+                                             environ={}))
 
 
 async def test_the_cloud_gives_an_app_where_its_edge_is(start_node, tmp_path, demo):
