@@ -18,9 +18,11 @@ fake cloud in tests/test_sync_loops.py) carries the requests.
 """
 
 import asyncio
+import functools
 import logging
 
 import tornado.httpclient
+import tornado.simple_httpclient
 
 from protocol import wire
 
@@ -40,11 +42,42 @@ def refused_for_good(code):
     return code is not None and 400 <= code < 500 and code not in RETRIED_4XX
 
 
+class _HangingUpClient(tornado.simple_httpclient.SimpleAsyncHTTPClient):
+    """Tornado's HTTP client that, when closed, also hangs up the requests still in
+    flight (the long poll above all), so the cloud sees a stopped edge leave at once,
+    as it sees one whose process ended (sync/presence.py)."""
+
+    def initialize(self, **kwargs):
+        super().initialize(**kwargs)
+        self.in_flight = set()
+
+    def _connection_class(self):
+        return functools.partial(_TrackedConnection, self.in_flight)
+
+    def close(self):
+        for connection in list(self.in_flight):
+            stream = getattr(connection, "stream", None)
+            if stream is not None:
+                stream.close()
+        super().close()
+
+
+class _TrackedConnection(tornado.simple_httpclient._HTTPConnection):
+    def __init__(self, in_flight, *args, **kwargs):
+        self._in_flight = in_flight
+        in_flight.add(self)
+        super().__init__(*args, **kwargs)
+
+    def _release(self):
+        self._in_flight.discard(self)
+        super()._release()
+
+
 class HTTPTransport:
     """Requests to the cloud over tornado's HTTP client."""
 
     def __init__(self):
-        self.client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+        self.client = _HangingUpClient(force_instance=True)
 
     async def request(self, method, url, body, headers, timeout):
         """(status, body bytes) of the cloud's answer; raises when there is none."""
@@ -96,10 +129,10 @@ class EdgeSync:
                 await self._pause(delay)
 
     async def stop(self):
+        self.transport.close()          # first: the cloud sees us leave at once
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.transport.close()
 
     async def _pause(self, seconds, wake=None):
         """Wait ``seconds`` by the node's clock; True when ``wake`` rang first."""
