@@ -58,6 +58,7 @@ class _HangingUpClient(tornado.simple_httpclient.SimpleAsyncHTTPClient):
         for connection in list(self.in_flight):
             stream = getattr(connection, "stream", None)
             if stream is not None:
+                connection.final_callback = None      # nobody waits for its answer now
                 stream.close()
         super().close()
 
@@ -129,10 +130,10 @@ class EdgeSync:
                 await self._pause(delay)
 
     async def stop(self):
-        self.transport.close()          # first: the cloud sees us leave at once
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.transport.close()
 
     async def _pause(self, seconds, wake=None):
         """Wait ``seconds`` by the node's clock; True when ``wake`` rang first."""

@@ -35,8 +35,12 @@ class Presence:
         else:
             self._closed_at.pop(node_id, None)
 
+    def pulling(self, node_id):
+        """Whether node_id has a pull open here now."""
+        return bool(self._open.get(node_id))
+
     def listening(self, node_id):
-        if self._open.get(node_id):
+        if self.pulling(node_id):
             return True
         closed = self._closed_at.get(node_id)
         return closed is not None and self._monotonic() - closed < GRACE_SECONDS

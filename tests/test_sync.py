@@ -300,7 +300,7 @@ async def test_head_office_cancels_through_the_edge(enrolled, demo):
 
 async def test_the_cloud_refuses_orders_for_an_unreachable_edge(enrolled, demo):
     cloud, edge = enrolled
-    await eventually(lambda: _edge_status(edge), 3.0)
+    await eventually(lambda: cloud.node.authority.presence.pulling(edge.node.node_id), 5.0)
     await edge.close()
     staff = await cloud.login("manager@demo.test")
     resp = await cloud.fetch("POST", "/customer/orders", {
