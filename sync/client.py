@@ -243,7 +243,9 @@ class EdgeSync:
                     self.cloud_back.ring()
                 self.push_backoff.success()
                 try:
-                    await store.run(inbox.apply_feed, batch, self.clock.now())
+                    # The commands in it run in the same transaction: one commit, and
+                    # their answers go up with the next push.
+                    await store.run(_take_feed, batch, self.node.branch_id, self.clock.now())
                 except Exception as exc:      # noqa: BLE001 - a fault here: pulled again
                     wait = 0.0
                     delay = self.pull_backoff.failure()
@@ -252,7 +254,6 @@ class EdgeSync:
                     await self._failed(state.PULL_ERROR, "%s: %s" % (type(exc).__name__, exc))
                     await self._pause(delay)
                     continue
-                await store.run(commands.run_pending, self.node.branch_id, self.clock.now())
                 self.pull_backoff.success()
             else:
                 delay = self.pull_backoff.failure()
@@ -260,6 +261,11 @@ class EdgeSync:
                          code or batch, delay)
                 await self._failed(state.PULL_ERROR, _failure(code, batch))
                 await self._pause(delay)
+
+
+def _take_feed(batch, branch_id, now):
+    inbox.apply_feed(batch, now)
+    commands.run_pending(branch_id, now)
 
 
 def _message(answer):
