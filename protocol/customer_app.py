@@ -7,7 +7,7 @@ a staff token for now (customer accounts come later), so a customer is looked up
 within the caller's restaurant and their orders within the caller's branch.
 """
 
-from . import catalog, commands, customers, models, notifications, orders
+from . import catalog, customers, models, notifications, orders
 from .database import database
 from .errors import ValidationFailed
 
@@ -63,7 +63,6 @@ def _require_customer(body):
         raise ValidationFailed(missing)
 
 
-@commands.commandable
 def place_order(actor, body, now):
     """POST /customer/orders: create_order with placed_via "app", for pickup or
     delivery and a named customer; a new order notifies the branch's managers."""
