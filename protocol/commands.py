@@ -6,6 +6,8 @@ as a command, to the edge, which runs the same function with the same
 arguments (sync/commands.py carries it). Such functions are marked
 ``@commandable``; their arguments travel as JSON: request bodies by their
 model, the request's time as "the time it runs", plain values as they are.
+A command's author is a user (``commandable``) or, for the rider app's writes,
+a rider (``commandable_by_rider``): the edge acts as them, as it would locally.
 """
 
 import datetime
@@ -13,15 +15,33 @@ import importlib
 
 import pydantic
 
+from . import models
 from .accounts import actor_for
+from .errors import Unauthenticated
+from .rider_accounts import rider_actor
 
 COMMANDS = {}
 
 
-def commandable(fn):
+def _user_actor(user_id, branch_id):
+    user = models.User.get_or_none(models.User.id == user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated()
+    return actor_for(user, branch_id)
+
+
+AUTHORS = {"user": _user_actor, "rider": rider_actor}
+
+
+def commandable(fn, author="user"):
     COMMANDS["%s.%s" % (fn.__module__, fn.__name__)] = fn
     fn.command_kind = "%s.%s" % (fn.__module__, fn.__name__)
+    fn.command_author = author
     return fn
+
+
+def commandable_by_rider(fn):
+    return commandable(fn, "rider")
 
 
 def kind_of(fn):
@@ -54,10 +74,11 @@ def _decode(arg, now):
     return arg
 
 
-def execute(kind, user, branch_id, args, now):
-    """Run a command here as ``user`` of ``branch_id``; answers the function's body."""
+def execute(kind, author_id, branch_id, args, now):
+    """Run a command here as its author (a user, or a rider) in ``branch_id``; answers
+    the function's body (401 when the author is gone or deactivated)."""
     fn = COMMANDS.get(kind)
     if fn is None:
         raise ValueError("unknown command %s" % kind)
-    actor = actor_for(user, branch_id)
+    actor = AUTHORS[fn.command_author](author_id, branch_id)
     return fn(actor, *[_decode(arg, now) for arg in args])

@@ -31,6 +31,8 @@ STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready"
             "out_for_delivery", "delivered", "pending_verification"]
 ORDER_STATUSES = ["placed", "confirmed", "preparing", "food_ready", "ready_for_pickup",
                   "out_for_delivery", "served", "delivered", "cancelled"]
+# A delivery that did not arrive (protocol/dispatch.py); not a status POST .../status sets.
+DELIVERY_FAILED = "failed"
 ACTIONS = {
     "draft": ("draft", "placed"),
     "kot": ("kot", "confirmed"),
@@ -510,13 +512,19 @@ def set_status(actor, order_id, status, now):
             if order.status == "canceled":
                 raise Unprocessable("Order %s is cancelled." % order.formatted_order_number)
             order.order_status = value
-            if value == "delivered" and order.status != "paid":
-                order.status = "delivered" if order.amount_paid >= order.total else order.status
+            if value == "delivered":
+                settle_delivered(order)
             order.updated_at = now
             order.save()
         events.order_event("order.updated", order)
         return {"success": True, "order_id": order.id, "status": order.order_status,
                 "payment_status": order.status}
+
+
+def settle_delivered(order):
+    """A delivered order paid in full is ``delivered`` in the legacy status too."""
+    if order.status != "paid" and order.amount_paid >= order.total:
+        order.status = "delivered"
 
 
 def send_kot(actor, order_id, body, now):
