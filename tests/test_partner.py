@@ -6,9 +6,10 @@ out the commands."""
 
 import datetime
 
-from protocol import models
+from protocol import events, models
 from protocol.tokens import InvalidToken
 from sync.models import SyncNode
+from test_realtime import Socket, socket_for
 from test_sync import _edge_status, enrolled, eventually  # noqa: F401 (a fixture)
 
 D = "Downtown"
@@ -282,3 +283,48 @@ async def _latest(server, token, order_id):
     resp = await server.fetch("GET", "/partner/orders/latest", token=token)
     data = resp.body["data"] if resp.status == 200 else None
     return data if data and data["id"] == order_id else None
+
+
+async def test_the_rider_and_the_branch_hear_of_assignments_and_moves(edge, demo):
+    manager = await edge.login("manager@demo.test")
+    marcus, priya = (demo["delivery_executives"][D][n] for n in (MARCUS, PRIYA))
+    rider = await rider_login(edge, demo, MARCUS)
+    mine = "private-App.Models.DeliveryExecutive.%d" % marcus
+    sock = await Socket.open(edge)
+    await sock.connected()
+    granted = await edge.fetch("POST", "/partner/broadcasting/auth",
+                               {"socket_id": sock.socket_id, "channel_name": mine}, token=rider)
+    assert granted.status == 200, granted
+    sock.send("pusher:subscribe", dict(channel=mine, **granted.body))
+    await sock.expect("pusher_internal:subscription_succeeded")
+    # A rider may join their own channel only; a user may not join a rider's.
+    for channel in ("private-App.Models.DeliveryExecutive.%d" % priya,
+                    events.branch_channel("delivery", demo["branches"][D])):
+        refused = await edge.fetch("POST", "/partner/broadcasting/auth",
+                                   {"socket_id": sock.socket_id, "channel_name": channel},
+                                   token=rider)
+        assert refused.status == 403, (channel, refused)
+    staff = await edge.fetch("POST", "/broadcasting/auth", {
+        "socket_id": sock.socket_id, "channel_name": mine}, token=manager, prefix=False)
+    assert staff.status == 403, staff
+    desk = await socket_for(edge, events.branch_channel("delivery", demo["branches"][D]),
+                            manager)
+
+    order_id, _ = await delivery_for(edge, manager, demo, MARCUS, ready=False)
+    for listener in (sock, desk):
+        heard = await listener.expect("delivery.assigned")
+        assert (heard["data"]["order_id"], heard["data"]["delivery_executive_id"]) == (
+            order_id, marcus)
+    await edge.fetch("PUT", "/pos/orders/%d/delivery-status" % order_id,
+                     {"status": "preparing"}, token=manager)
+    for listener in (sock, desk):
+        heard = await listener.expect("delivery.updated")
+        assert heard["data"]["order_status"] == "preparing"
+    # Given to Priya: Marcus hears he no longer has it.
+    await edge.fetch("PUT", "/pos/orders/%d/assign-delivery" % order_id,
+                     {"delivery_executive_id": priya}, token=manager)
+    heard = await sock.expect("delivery.assigned")
+    assert (heard["data"]["delivery_executive_id"], heard["data"]["previous_executive_id"]) == (
+        priya, marcus)
+    sock.close()
+    desk.close()

@@ -250,6 +250,7 @@ ROUTES = {
     ("POST", "/partner/fcm-token"): Route(invalid={"platform": "nokia"}, rider=True),
     ("POST", "/partner/devices/register"): Route(invalid={"token": ""}, rider=True),
     ("POST", "/partner/devices/unregister"): Route(invalid={"device_id": 5}, rider=True),
+    ("POST", "/partner/broadcasting/auth"): Route(invalid={"socket_id": "x"}, rider=True),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.

@@ -17,6 +17,7 @@ from .. import accounts, partner
 from ..errors import APIError, Forbidden, Unauthenticated, ValidationFailed
 from ..partner_shapes import (Located, PartnerDone, PartnerHistory, PartnerLatest,
                               PartnerLoggedIn, PartnerOrderDone, PartnerProfile)
+from ..realtime.http import BroadcastAuthHandler
 from ..rider_accounts import rider_actor, rider_by_code
 from ..tokens import InvalidToken
 from ..validation import NOT_BLANK, Body
@@ -297,6 +298,17 @@ class DeviceUnregisterHandler(PartnerHandler):
                               self.now())
 
 
+class ChannelAuthHandler(PartnerHandler, BroadcastAuthHandler):
+    statuses = {"post": THROTTLED}
+
+    async def post(self):
+        """Authorise the rider's own private channel,
+        private-App.Models.DeliveryExecutive.{id} (delivery.assigned, delivery.updated),
+        for the rider app's Pusher client (socket_id, channel_name): {auth}. 403 for
+        any other channel."""
+        await super().post()
+
+
 ORDER = path_id("order_id")
 default_handlers = [
     ("/partner/auth/login", LoginHandler),
@@ -311,4 +323,5 @@ default_handlers = [
     ("/partner/fcm-token", FcmTokenHandler),
     ("/partner/devices/register", DeviceRegisterHandler),
     ("/partner/devices/unregister", DeviceUnregisterHandler),
+    ("/partner/broadcasting/auth", ChannelAuthHandler),
 ]
