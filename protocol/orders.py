@@ -20,7 +20,7 @@ from decimal import Decimal
 import peewee
 
 from . import (cash_register, commands, customers, events, models, numbering, permissions,
-               pricing, tables, tickets)
+               pricing, rider_states, tables, tickets)
 from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -379,6 +379,8 @@ def cancel(order, actor, now, *, by_kitchen=False):
     tickets.cancel_order_kots(order)
     if order.table_id:
         tables.free_table(order.table_id, exclude_order_id=order.id)
+    if order.delivery_executive_id:
+        rider_states.free(order.delivery_executive_id, order.id, now)
     return []
 
 
@@ -514,6 +516,8 @@ def set_status(actor, order_id, status, now):
             order.order_status = value
             if value == "delivered":
                 settle_delivered(order)
+                if order.delivery_executive_id:
+                    rider_states.free(order.delivery_executive_id, order.id, now)
             order.updated_at = now
             order.save()
         events.order_event("order.updated", order)

@@ -181,3 +181,24 @@ async def test_the_branchs_delivery_orders_and_their_filters(edge, demo):
     for query in ("limit=0", "limit=101", "date=yesterday", "offset=-1"):
         bad = await edge.fetch("GET", "/pos/delivery-orders?" + query, token=manager)
         assert bad.status == 422, (query, bad)
+
+
+async def test_cancelling_or_delivering_through_the_pos_frees_the_rider(edge, demo):
+    manager = await edge.login("manager@demo.test")
+    marcus, priya = (demo["delivery_executives"][D][n] for n in ("Marcus Reed", "Priya Nair"))
+    cancelled, delivered = await new_order(edge, manager, demo), await new_order(edge, manager,
+                                                                                demo)
+    await assign(edge, manager, cancelled, marcus)
+    await assign(edge, manager, delivered, priya)
+    assert await statuses(edge, manager) == {"Marcus Reed": "on_delivery",
+                                             "Priya Nair": "on_delivery"}
+    cancel = await edge.fetch("POST", "/pos/orders/%d/status" % cancelled,
+                              {"status": "cancelled"}, token=manager)
+    assert cancel.status == 200, cancel
+    done = await edge.fetch("POST", "/pos/orders/%d/status" % delivered,
+                            {"status": "delivered"}, token=manager)
+    assert done.status == 200, done
+    assert await statuses(edge, manager) == {"Marcus Reed": "available",
+                                             "Priya Nair": "available"}
+    again = await assign(edge, manager, cancelled, priya)
+    assert again.status == 409 and "cannot change" in again.body["message"], again
