@@ -10,7 +10,7 @@ a staff token for now (customer accounts come later), so a customer is looked up
 within the caller's restaurant and their orders within the caller's branch.
 """
 
-from . import catalog, commands, customers, delivery, models, notifications, orders
+from . import catalog, customers, delivery, models, notifications, orders
 from .database import database
 from .errors import ValidationFailed
 from .order_shapes import created_answer
@@ -67,7 +67,6 @@ def _require_customer(body):
         raise ValidationFailed(missing)
 
 
-@commands.commandable
 def place_order(actor, body, now):
     """POST /customer/orders: create_order with placed_via "app", for pickup or
     delivery and a named customer; a new order notifies the branch's managers."""

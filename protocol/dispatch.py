@@ -24,7 +24,7 @@ freed; a delivered order paid in full is ``delivered`` in the legacy status too.
 
 from peewee import fn
 
-from . import branches, commands, events, models, orders, permissions
+from . import branches, events, models, orders, permissions
 from .database import database
 from .errors import Conflict, ValidationFailed
 from .rider_states import free, location_of, set_state, state_of, states, status_of
@@ -84,7 +84,6 @@ def _take(executive, order, now):
     set_state(executive, now, status="on_delivery", order=order.id)
 
 
-@commands.commandable
 def assign(actor, order_id, body, now):
     """PUT /pos/orders/{id}/assign-delivery: the rider (delivery_executive_id; null takes
     the rider off) and the platform (delivery_app_id) of a delivery order, all or
@@ -157,7 +156,6 @@ def updated(order, **data):
     events.order_event("order.updated", order)
 
 
-@commands.commandable
 def set_delivery_status(actor, order_id, status, now):
     """PUT /pos/orders/{id}/delivery-status: {order_id, order_status,
     delivery_executive_id}."""

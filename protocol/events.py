@@ -85,6 +85,18 @@ def emit(channel, name, data):
         pending.append(Event(channel, name, data))
 
 
+def raised():
+    """How many events the running operation has raised so far (for ``mark_late``)."""
+    return len(getattr(_local, "pending", None) or ())
+
+
+def mark_late(since):
+    """Mark the events raised since ``raised()`` answered ``since`` as ``"late": true``:
+    news of a change made a while ago (at an edge that was offline)."""
+    for event in (getattr(_local, "pending", None) or ())[since:]:
+        event.data["late"] = True
+
+
 def collect():
     """Start collecting the events of one operation (Store threads only)."""
     _local.pending = []

@@ -19,8 +19,8 @@ from decimal import Decimal
 
 import peewee
 
-from . import (cash_register, commands, customers, events, models, numbering, permissions,
-               pricing, rider_states, tables, tickets)
+from . import (cash_register, customers, events, models, numbering, permissions, pricing,
+               rider_states, tables, tickets)
 from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -245,7 +245,6 @@ def _occupy_table(order, table, actor, now):
     tables.take_lock(table, actor, now)
 
 
-@commands.commandable
 def create_order(actor, body, now, placed_via="pos"):
     """Create an order from the contract's body; answers the contract's shape."""
     permissions.require(actor, "order.create")
@@ -384,7 +383,6 @@ def cancel(order, actor, now, *, by_kitchen=False):
     return []
 
 
-@commands.commandable
 def update_order(actor, order_id, body, now):
     """PUT /pos/orders/{id}: table, customer, waiter, pax, note, discount, action."""
     permissions.require(actor, "order.update")
@@ -496,7 +494,6 @@ def update_items(actor, order_id, body, now):
             "kot_ids": [k.id for k in kots]}}
 
 
-@commands.commandable
 def set_status(actor, order_id, status, now):
     """POST /pos/orders/{id}/status: move order_status within its vocabulary."""
     permissions.require(actor, "order.status")

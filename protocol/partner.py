@@ -13,7 +13,7 @@ branch's state are commands by the rider (at the cloud, run by the branch's edge
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import branches, commands, delivery, dispatch, events, models, notifications
+from . import branches, delivery, dispatch, events, models, notifications
 from .database import database
 from .errors import Conflict, NotFound
 from .money import ZERO
@@ -169,7 +169,6 @@ def _acted(order, message):
     return {"success": True, "message": message, "data": order_shape(order)}
 
 
-@commands.commandable_by_rider
 def start(rider, order_id, now):
     """POST /partner/orders/{id}/start: leave with an order ready for pickup (it is
     out for delivery, the rider on_delivery carrying it)."""
@@ -181,7 +180,6 @@ def start(rider, order_id, now):
         return _acted(order, "Order started successfully")
 
 
-@commands.commandable_by_rider
 def report(rider, order_id, status, now):
     """POST /partner/orders/{id}/status: on_way or reached, on an order out for delivery;
     the dispatcher is told (delivery.updated with rider_status)."""
@@ -194,7 +192,6 @@ def report(rider, order_id, status, now):
         return _acted(order, "Order status updated successfully")
 
 
-@commands.commandable_by_rider
 def complete(rider, order_id, now):
     """POST /partner/orders/{id}/complete: deliver an order out for delivery; the rider
     is available again."""
@@ -205,7 +202,6 @@ def complete(rider, order_id, now):
         return _acted(order, "Order completed successfully")
 
 
-@commands.commandable_by_rider
 def locate(rider, lat, lng, now):
     """POST /partner/location: the rider's latest position (what dispatch lists)."""
     with database.atomic():
@@ -219,7 +215,6 @@ def locate(rider, lat, lng, now):
                          **location_of(state)}}
 
 
-@commands.commandable_by_rider
 def register_device(rider, body, now):
     """POST /partner/fcm-token and /partner/devices/register: the rider's device token
     (ai_device_tokens, as a user's: notifications.register_token)."""
@@ -227,7 +222,6 @@ def register_device(rider, body, now):
     return {"success": True, "message": "Device registered successfully", "data": None}
 
 
-@commands.commandable_by_rider
 def unregister_device(rider, device_id, token, now):
     """POST /partner/devices/unregister: forget the rider's device (device_id) or token."""
     with database.atomic():

@@ -20,7 +20,7 @@ its history); otherwise the row is deleted.
 
 import secrets
 
-from . import commands, models, passwords, permissions, rider_states
+from . import models, passwords, permissions, rider_states
 from .database import database
 from .errors import Conflict
 from .rider_accounts import HINT_LENGTH
@@ -173,7 +173,6 @@ def update_executive(actor, executive_id, body, now, at_cloud):
             "data": executive_shape(executive)}
 
 
-@commands.commandable
 def set_status(actor, executive_id, status, now):
     """PUT /pos/delivery-executives/{id}/status: {id, name, status}. The rider's live
     status at the branch (protocol/rider_states.py), so it is set where the branch runs,

@@ -12,6 +12,7 @@ from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
 
 from . import auth, enrollment, feed, ingest, shapes, status
+from .presence import Presence
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
@@ -136,7 +137,13 @@ class PullHandler(SyncHandler):
         """Changes after ``after`` the edge's branch may see; waits up to ``wait``
         seconds (at most LONG_POLL_MAX) for one when there are none (long poll)."""
         query = self.query()
-        after, wait = query.after, min(LONG_POLL_MAX, query.wait)
+        self.sync.presence.opened(self.edge_node_id)
+        try:
+            await self._answer(query.after, min(LONG_POLL_MAX, query.wait))
+        finally:
+            self.sync.presence.closed(self.edge_node_id, answered=not self._gone.done())
+
+    async def _answer(self, after, wait):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         record = True
@@ -225,6 +232,7 @@ class CloudSync:
         self.node = node
         self.committed = Signal()
         node.store.commit_listeners.append(self.committed.ring)
+        self.presence = Presence()
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
         self.public_keys = {}
         self.push_errors = {}          # edge node id: its last push that failed here

@@ -18,7 +18,7 @@ import tornado.httputil
 import tornado.web
 
 from .. import accounts, commands, idempotency, validation, wire
-from ..errors import APIError, Conflict, Forbidden, Unauthenticated, ValidationFailed
+from ..errors import APIError, Forbidden, Unauthenticated, ValidationFailed
 from ..tokens import InvalidToken
 
 log = logging.getLogger("branchline.api")
@@ -190,25 +190,25 @@ class APIHandler(tornado.web.RequestHandler):
     async def write_once(self, fn, *args, status=200):
         """Answer fn(actor, *args) with status; under an Idempotency-Key (or the
         ``uuid`` of a Retryable body), a retry gets the first answer and fn is not run
-        again. When another node is the
-        branch's authority (the cloud, for a branch an edge runs), fn is sent
-        there as a command instead (protocol/commands.py)."""
+        again. When another node is the branch's authority (the cloud, for a branch
+        an edge runs) and fn writes the branch's own data (sync/writes.py), fn is
+        sent there as a command instead, with the key (protocol/commands.py)."""
         key = self.idempotency_key()
+        fingerprint = idempotency.request_hash(self.request.method, self.request.path,
+                                               self.request.body)
         authority = self.node.authority
-        if authority is not None and await authority.runs_elsewhere(self.auth.branch_id):
-            kind = commands.kind_of(fn)
-            if kind is None:
-                raise Conflict(await authority.where(self.auth.branch_id))
+        if (authority is not None and authority.sends(fn)
+                and await authority.runs_elsewhere(self.auth.branch_id)):
             await self.run(self.load_actor)     # still active, still here
-            code, body = await authority.send(self.auth, kind, commands.encode(args), key,
-                                              status)
+            request = key and {"method": self.request.method, "path": self.request.path,
+                               "fingerprint": fingerprint, "key": key}
+            code, body = await authority.send(
+                self.auth, commands.kind_of(fn), commands.payload(args, request), key, status)
             self.write_json(body, code)
             return
         if key is None:
             self.write_json(await self.actor_run(fn, *args), status)
             return
-        fingerprint = idempotency.request_hash(self.request.method, self.request.path,
-                                               self.request.body)
 
         def run_once():
             actor = self.load_actor()
