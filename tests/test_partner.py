@@ -239,9 +239,22 @@ async def test_a_riders_run_at_the_cloud_is_carried_out_by_the_edge(enrolled, de
     cloud, edge = enrolled
     await eventually(lambda: _edge_status(edge), 3.0)          # the edge has pulled once
     manager = await edge.login("manager@demo.test")
-    order_id, order = await delivery_for(edge, manager, demo, PRIYA)
+    order_id, order = await delivery_for(edge, manager, demo, ready=False)
     await eventually(lambda: cloud.node.store.call(
         lambda: models.Order.get_or_none(models.Order.id == order_id)) is not None, 3.0)
+    # Dispatch from head office: commands the edge carries out.
+    head_office = await cloud.login("manager@demo.test")
+    assigned = await cloud.fetch("PUT", "/pos/orders/%d/assign-delivery" % order_id,
+                                 {"delivery_executive_id": demo["delivery_executives"][D][PRIYA]},
+                                 token=head_office, headers={"Idempotency-Key": "assign-1"})
+    assert assigned.status == 200, assigned
+    for status in ("preparing", "ready_for_pickup"):
+        moved = await cloud.fetch("PUT", "/pos/orders/%d/delivery-status" % order_id,
+                                  {"status": status}, token=head_office)
+        assert moved.status == 200 and moved.body["data"]["order_status"] == status, moved
+    at_edge = edge.node.store.call(lambda: models.Order.get_by_id(order_id))
+    assert (at_edge.order_status, at_edge.delivery_executive_id) == (
+        "ready_for_pickup", demo["delivery_executives"][D][PRIYA])
 
     # On mobile data, the rider reaches the cloud: signed in there, acting at the edge.
     rider = await rider_login(cloud, demo, PRIYA)
@@ -262,7 +275,6 @@ async def test_a_riders_run_at_the_cloud_is_carried_out_by_the_edge(enrolled, de
     [row] = [r for r in riders if r["name"] == PRIYA]
     assert (row["status"], row["location"]["lat"]) == ("available", 40.715)
     # ... and head office too, once the edge has pushed.
-    head_office = await cloud.login("manager@demo.test")
 
     async def at_cloud():
         rows = (await cloud.fetch("GET", "/pos/delivery-orders", token=head_office)).body
