@@ -6,14 +6,15 @@ the rule the lists (GET /pos/delivery-platforms, GET /pos/delivery-executives) a
 use: a row of another branch or restaurant is a 404 for a read, a change and a delete.
 
 Both tables are head office's (sync/ownership.py: CLOUD): written at the cloud and fed
-to the branch's server, like the delivery settings; a write at an edge is a 409.
+to the branch's server, like the delivery settings; a write at an edge is a 409. A
+rider's live status is the branch's (protocol/rider_states.py): PUT .../status sets it
+where the branch runs.
 
 A rider is given a login code when created: random, answered once (``login_code`` in
 the create answer) and stored only as a hash (``login_code_hash``), so a lost code is
 replaced, never read back; its first characters are kept in clear
-(``login_code_hint``, protocol/rider_accounts.py finds a rider by it). Statuses are ``staff.EXECUTIVE_STATUSES``,
-the one list. A rider's live status at the branch is ``rider_states``
-(protocol/dispatch.py); ``status`` here is the account's, set by head office.
+(``login_code_hint``: protocol/rider_accounts.py finds a rider by it). Statuses are
+``staff.EXECUTIVE_STATUSES``, the one list; ``status`` here is the account's.
 Deleting a platform or rider some order names deactivates it instead (the order keeps
 its history); otherwise the row is deleted.
 """

@@ -19,8 +19,9 @@ delivery settings, platforms and riders' accounts (head office's: an edge answer
 protocol/rider_states.py) are the branch's own.
 
 ``BY_RIDER``: the rider app's writes, which a rider makes, not a user; a command of
-one runs at the edge as that rider (protocol/rider_accounts.py). tests/test_writes.py checks that every ``write_once`` of
-every handler is in ``WRITES``.
+one runs at the edge as that rider (protocol/rider_accounts.py).
+
+tests/test_writes.py checks that every ``write_once`` of every handler is in ``WRITES``.
 """
 
 from protocol import (cash_register, customer_app, customers, denominations, dispatch,

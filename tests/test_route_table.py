@@ -401,7 +401,8 @@ def delivery(demo, branch, actor, now):
     return {"delivery": order_id}
 
 
-MAKERS = {"delivery": delivery, "platform": delivery_staff, "executive": delivery_staff, "order": kot_order, "kot": kot_order, "kot_item": kot_order,
+MAKERS = {"delivery": delivery, "platform": delivery_staff, "executive": delivery_staff,
+          "order": kot_order, "kot": kot_order, "kot_item": kot_order,
           "reservation": reservation, "notification": notification, "customer": customer_address,
           "address": customer_address, "register": cash_drawer, "session": cash_drawer,
           "denomination": cash_drawer}

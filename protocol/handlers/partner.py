@@ -95,7 +95,7 @@ class PartnerHandler(APIHandler):
         return None          # the rider's writes repeat safely (a retry is answered as done)
 
 
-# --- bodies ----------------------------------------------------------------------------------------
+# --- bodies --------------------------------------------------------------------------------
 
 class PartnerLoginBody(Body):
     unique_code: str = pydantic.Field(min_length=1, max_length=64)
@@ -131,7 +131,7 @@ class HistoryQuery(Body):
     per_page: int = pydantic.Field(15, ge=1, le=100)
 
 
-# --- routes ----------------------------------------------------------------------------------------
+# --- routes --------------------------------------------------------------------------------
 
 THROTTLED = (429,)
 
