@@ -6,6 +6,7 @@ out the commands."""
 
 import datetime
 
+from conftest import trust
 from protocol import events, models
 from protocol.tokens import InvalidToken
 from sync.models import SyncNode
@@ -340,3 +341,19 @@ async def test_the_rider_and_the_branch_hear_of_assignments_and_moves(edge, demo
         priya, marcus)
     sock.close()
     desk.close()
+
+
+async def test_an_edge_signs_in_its_own_branchs_riders_only(start_node, demo):
+    downtown, airport = await start_node("edge", D), await start_node("edge", "Airport")
+    cloud = await start_node("cloud")
+    other = await downtown.fetch("POST", "/partner/auth/login",
+                                 {"unique_code": code(demo, "Luis Ortega", "Airport")})
+    assert other.status == 401, other
+    assert (await airport.fetch("POST", "/partner/auth/login",
+                                {"unique_code": code(demo, "Luis Ortega", "Airport")})).status == 200
+    # A Downtown rider's token from the cloud works at Downtown's edge, not at Airport's.
+    token = await rider_login(cloud, demo, MARCUS)
+    trust(cloud, downtown, airport)
+    assert (await downtown.fetch("GET", "/partner/profile", token=token)).status == 200
+    elsewhere = await airport.fetch("GET", "/partner/profile", token=token)
+    assert elsewhere.status == 403, elsewhere
