@@ -117,8 +117,10 @@ def set_up(data_dir):
         summary = store.call(demo_data.seed)
     finally:
         store.close()
+    # The riders' login codes are kept here, demo data only, to be shown with the logins
+    # (the database keeps them hashed).
     state = {"restaurant_id": summary["restaurant_id"], "branches": summary["branches"],
-             "users": summary["users"]}
+             "users": summary["users"], "rider_codes": summary["rider_codes"]}
     with open(os.path.join(data_dir, STATE_FILE), "w") as fh:
         json.dump(state, fh, indent=2)
     return state
@@ -256,6 +258,12 @@ def print_welcome(commands, state, keys):
     print("Logins (password %s):\n" % demo_data.DEMO_PASSWORD)
     for email, name, role, branches, _ in demo_data.USERS:
         print("  %-27s %-9s %s" % (email, role, ", ".join(branches)))
+    codes = [(branch, name, code) for branch, riders in state.get("rider_codes", {}).items()
+             for name, code in riders.items()]
+    if codes:
+        print("\nRider app logins (POST /partner/auth/login {\"unique_code\": CODE}):\n")
+        for branch, name, code in codes:
+            print("  %-27s %-9s %s" % (name, code, branch))
     edge_url = commands[1][1]
     print("\nA waiter logs in at the Downtown edge:\n\n"
           "  curl -s -X POST %s/api/application-integration/auth/login \\\n"

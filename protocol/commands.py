@@ -16,7 +16,6 @@ import importlib
 import pydantic
 
 from . import idempotency
-from .accounts import actor_for
 
 
 def kind_of(fn):
@@ -56,15 +55,15 @@ def payload(args, request=None):
     return {"args": encode(args), "request": request}
 
 
-def execute(fn, user, branch_id, payload, status, now):
-    """(status, body) of fn run here as ``user`` of ``branch_id``; under the
-    request's Idempotency-Key, a request already answered here gets that answer."""
-    actor = actor_for(user, branch_id)
+def execute(fn, actor, payload, status, now):
+    """(status, body) of fn run here as ``actor`` (a user's Actor, or a rider's:
+    protocol/rider_accounts.py); under the request's Idempotency-Key, a request already
+    answered here gets that answer."""
     if isinstance(payload, list):              # sent by a cloud older than "request"
         payload = {"args": payload, "request": None}
     args = [_decode(arg, now) for arg in payload["args"]]
     request = payload.get("request")
     if not request:
         return status, fn(actor, *args)
-    return idempotency.once(user.id, request["key"], request["method"], request["path"],
+    return idempotency.once(actor.user_id, request["key"], request["method"], request["path"],
                             request["fingerprint"], fn, actor, *args, status=status)

@@ -26,8 +26,13 @@ def user_channel(user_id):
     return "private-App.Models.User.%d" % user_id
 
 
+def rider_channel(executive_id):
+    """A rider's private channel (the rider app's token authorises it)."""
+    return "private-App.Models.DeliveryExecutive.%d" % executive_id
+
+
 def branch_channel(kind, branch_id):
-    """kind: orders, kots, today-orders, print-jobs, tables, reservations."""
+    """kind: orders, kots, today-orders, print-jobs, tables, reservations, delivery."""
     return "private-%s.branch.%d" % (kind, branch_id)
 
 
@@ -60,6 +65,18 @@ def table_event(name, table, user_id=None):
     """A table was locked (table.locked, user_id: who holds it) or released (table.unlocked)."""
     emit(branch_channel("tables", table.branch_id), name,
          {"table_id": table.id, "table_code": table.table_code, "user_id": user_id})
+
+
+def delivery_event(name, order, data, riders=()):
+    """A delivery was assigned (delivery.assigned) or moved on (delivery.updated): the
+    branch's delivery channel, and the private channel of each rider concerned."""
+    data = dict({"order_id": order.id, "order_number": order.formatted_order_number,
+                 "order_status": order.order_status,
+                 "delivery_executive_id": order.delivery_executive_id,
+                 "delivery_app_id": order.delivery_app_id}, **data)
+    emit(branch_channel("delivery", order.branch_id), name, data)
+    for executive_id in dict.fromkeys(r for r in riders if r):
+        emit(rider_channel(executive_id), name, data)
 
 
 def emit(channel, name, data):

@@ -160,9 +160,16 @@ class Waiter(StaffMember):
     roles: list[str] = []
 
 
+class RiderLocation(Shape):
+    lat: float
+    lng: float
+    updated_at: Optional[str]
+
+
 class Executive(StaffMember):
     branch_id: int
     status: ExecutiveStatus
+    location: Optional[RiderLocation] = None
 
 
 class Role(Shape):

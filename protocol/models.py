@@ -408,6 +408,7 @@ class DeliveryExecutive(BaseModel):
     phone = CharField(default="")
     status = CharField(default="available")   # available | on_delivery | inactive
     login_code_hash = CharField(null=True)    # the rider's login code, hashed (riders.py)
+    login_code_hint = CharField(null=True)    # its first characters, to find the rider by
 
     class Meta:
         table_name = "delivery_executives"
@@ -791,6 +792,24 @@ class Payment(BaseModel):
         table_name = "payments"
 
 
+class RiderState(BaseModel):
+    """A rider's live state at their branch (the branch's, like orders: written by
+    dispatch and the rider app where the branch runs, even offline; protocol/dispatch.py):
+    available / on_delivery / inactive, the order they carry, their latest position.
+    ``delivery_executives`` (head office's) holds the account; this row, when there is
+    one, holds the status the branch lists."""
+    branch = FK(Branch, backref="rider_states")
+    delivery_executive = FK(DeliveryExecutive, unique=True)
+    status = CharField(default="available")   # available | on_delivery | inactive
+    order = FK(Order, null=True, on_delete="SET NULL")
+    lat = FixedPointField(7, null=True, default=None)
+    lng = FixedPointField(7, null=True, default=None)
+    located_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "rider_states"
+
+
 # --- The cash drawer (branch-owned, like orders) ---------------------------------------
 
 class CashRegister(BaseModel):
@@ -898,7 +917,9 @@ class Notification(BaseModel):
 
 
 class DeviceToken(BaseModel):
-    user = FK(User, backref="device_tokens")
+    """A device push goes to: a user's, or a rider's (``delivery_executive``)."""
+    user = FK(User, null=True, backref="device_tokens")
+    delivery_executive = FK(DeliveryExecutive, null=True)
     restaurant = FK(Restaurant)
     branch = FK(Branch, null=True, on_delete="SET NULL")
     platform = CharField(max_length=20, null=True)
@@ -978,7 +999,7 @@ ALL_MODELS = [
     DeliveryFeeTier, KotCancelReason, OrderNumberSetting, NumberSequence, Language, Currency,
     PaymentGateway, Printer, ReceiptSetting, Area, Table, TableLock, Customer,
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
-    OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,
+    OrderCharge, Kot, KotItem, SplitOrder, Payment, RiderState, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
     PosMachine, IdempotencyRecord, EdgeLocation,
 ]

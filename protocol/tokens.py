@@ -7,7 +7,9 @@ accepts a token the cloud issued for its branch, and the cloud accepts one an
 enrolled edge issued, and a tablet can fail over without logging in again.
 
 Claims: ``sub`` user id, ``rid`` restaurant, ``bid`` branch, ``iss`` the
-issuing node, ``iat``/``exp``, ``jti`` (what logout revokes).
+issuing node, ``iat``/``exp``, ``jti`` (what logout revokes). A rider app's token
+(protocol/partner.py) also says ``kind: "rider"``, its ``sub`` being the rider's
+id: it is accepted by the rider app's routes only, and a user's token never there.
 """
 
 import collections
@@ -101,14 +103,17 @@ class KeyRing:
         with open(os.path.join(trusted_dir, "%d.pem" % node_id), "wb") as fh:
             fh.write(pem)
 
-    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now):
-        """A token signed now (the node's clock's time())."""
+    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now, kind=None):
+        """A token signed now (the node's clock's time()); ``kind`` "rider" for a
+        rider's."""
         now = int(now)
         claims = {
             "sub": str(user_id), "rid": restaurant_id, "bid": branch_id,
             "iss": "branchline-node-%d" % self.node_id,
             "iat": now, "exp": now + ttl_seconds, "jti": secrets.token_urlsafe(16),
         }
+        if kind is not None:
+            claims["kind"] = kind
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM,
                           headers={"kid": str(self.node_id)})
 

@@ -22,9 +22,10 @@ import logging
 
 import peewee
 
-from protocol import commands, ids, models, wire
+from protocol import commands, ids, models, rider_accounts, wire
+from protocol.accounts import actor_for
 from protocol.database import database
-from protocol.errors import APIError, ServiceUnavailable, ValidationFailed
+from protocol.errors import APIError, ServiceUnavailable, Unauthenticated, ValidationFailed
 
 from . import writes
 from .models import Command, CommandResult, SyncNode
@@ -136,17 +137,26 @@ def run_pending(branch_id, now):
     return len(pending)
 
 
-def _execute(command, branch_id, now):
-    user = models.User.get_or_none(models.User.id == command.user_id)
+def _author(fn, author_id, branch_id):
+    """Who a command runs as: its user, or for the rider app's writes its rider
+    (sync/writes.py BY_RIDER); 401 when they are gone or deactivated."""
+    if fn in writes.BY_RIDER:
+        return rider_accounts.rider_actor(author_id, branch_id)
+    user = models.User.get_or_none(models.User.id == author_id)
     if user is None or not user.is_active:
-        return 401, {"message": "Unauthenticated."}
+        raise Unauthenticated()
+    return actor_for(user, branch_id)
+
+
+def _execute(command, branch_id, now):
     fn = writes.COMMANDS.get(command.kind)
     if fn is None:
         return 422, {"success": False, "message": "This branch server does not know this "
                                                   "request (%s); update it." % command.kind}
     try:
         with database.atomic():
-            return commands.execute(fn, user, branch_id, wire.loads(command.payload),
+            actor = _author(fn, command.user_id, branch_id)
+            return commands.execute(fn, actor, wire.loads(command.payload),
                                     command.success_status, now)
     except APIError as exc:
         return exc.status, exc.body()

@@ -14,13 +14,19 @@ write a handler makes through ``write_once`` names its domain function here:
 
 Writes a handler makes without ``write_once`` are the node's own or head
 office's and are made where they arrive: logging in and out, switching branch,
-delivery settings, platforms and riders (head office's: an edge answers 409),
-enrollment and sync. tests/test_writes.py checks that every ``write_once`` of
-every handler is in ``WRITES``.
+delivery settings, platforms and riders' accounts (head office's: an edge answers
+409), enrollment and sync. Dispatch and a rider's live state (protocol/dispatch.py,
+protocol/rider_states.py) are the branch's own.
+
+``BY_RIDER``: the rider app's writes, which a rider makes, not a user; a command of
+one runs at the edge as that rider (protocol/rider_accounts.py).
+
+tests/test_writes.py checks that every ``write_once`` of every handler is in ``WRITES``.
 """
 
-from protocol import (cash_register, customer_app, customers, denominations, kitchen,
-                      multipos, notifications, orders, payments, reservations, tables)
+from protocol import (cash_register, customer_app, customers, denominations, dispatch,
+                      kitchen, multipos, notifications, orders, partner, payments,
+                      reservations, riders, tables)
 from protocol.commands import kind_of
 
 COMMAND, HERE = "command", "here"
@@ -43,7 +49,15 @@ WRITES = {
     customers.save: HERE, customers.delete: HERE, customers.add_address: HERE,
     customers.update_address: HERE, customers.delete_address: HERE,
     notifications.register_token: HERE, notifications.mark_read: HERE,
+    dispatch.assign: COMMAND, dispatch.set_delivery_status: COMMAND,
+    riders.set_status: COMMAND,
+    partner.start: COMMAND, partner.report: COMMAND, partner.complete: COMMAND,
+    partner.locate: COMMAND,
+    partner.register_device: HERE, partner.unregister_device: HERE,
 }
+
+BY_RIDER = frozenset({partner.start, partner.report, partner.complete, partner.locate,
+                      partner.register_device, partner.unregister_device})
 
 # What an edge runs when the cloud sends it, by the name the command carries.
 COMMANDS = {kind_of(fn): fn for fn, where in WRITES.items() if where == COMMAND}

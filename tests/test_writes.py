@@ -36,3 +36,9 @@ def test_an_edge_runs_every_command_by_its_name_and_nothing_else():
     for fn, where in writes.WRITES.items():
         assert (writes.COMMANDS.get(commands.kind_of(fn)) is fn) == (where == writes.COMMAND)
     assert "protocol.customers.save" not in writes.COMMANDS
+
+
+def test_the_rider_apps_writes_are_placed_and_made_as_the_rider():
+    written = {name for filename, name in _written_once() if filename == "partner.py"}
+    assert {"partner.%s" % fn.__name__ for fn in writes.BY_RIDER} == written
+    assert writes.BY_RIDER <= set(writes.WRITES)
