@@ -15,6 +15,7 @@ setup(
         "cryptography>=42",
         "zeroconf>=0.132",
         "pywebpush>=2.0",
+        "google-auth>=2.29",
         "pydantic>=2.7",
         "email-validator>=2.1",
         "phonenumbers>=8.13",
@@ -23,7 +24,8 @@ setup(
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],
-        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "schemathesis>=4.0"],
+        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "schemathesis>=4.0",
+                 "http-ece>=1.2"],
     },
     entry_points={
         "console_scripts": [

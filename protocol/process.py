@@ -44,7 +44,7 @@ def http_server(app, settings):
 
 async def serve(node, app, log, label, *, start=None):
     """Listen with ``app`` on the node's host and port, run ``start(node)`` (background
-    loops; it answers an object with ``stop()`` and ``base``, or None), then wait for
+    loops; it answers an object with ``stop()`` and maybe ``base``, or None), then wait for
     SIGINT/SIGTERM: stop accepting, stop the loops, close connections and the node."""
     settings = node.settings
     server = http_server(app, settings)
@@ -53,7 +53,7 @@ async def serve(node, app, log, label, *, start=None):
     loops = start(node) if start else None
     log.info("%s node %d listening on %s%s%s", label, node.node_id, settings.base_url,
              " for branch %s" % node.branch_name if node.branch_name else "",
-             ", syncing with %s" % loops.base if loops else "")
+             ", syncing with %s" % loops.base if getattr(loops, "base", None) else "")
     print("%s ready: %s" % (label, settings.base_url), flush=True)
     try:
         await wait_for_stop_signal()

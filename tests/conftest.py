@@ -21,6 +21,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from cloud import demo_data  # noqa: E402
+from cloud import push_sender  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
 from protocol import config, process  # noqa: E402
@@ -127,9 +128,9 @@ async def start_node(tmp_path, seeded):
     template, summary = seeded
 
     async def start(role="edge", branch="Downtown", *, node_id=None, name=None, clock=None,
-                    database_path=None, sync=False, **overrides):
+                    database_path=None, sync=False, push=False, **overrides):
         """A node as its server builds it (edge.server / cloud.server); ``sync``
-        starts an enrolled edge's push and pull loops."""
+        starts an enrolled edge's push and pull loops, ``push`` the cloud's push sender."""
         name = name or ("%s-%s" % (role, branch.lower()) if role == "edge" else role)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         port = sockets[0].getsockname()[1]
@@ -155,7 +156,10 @@ async def start_node(tmp_path, seeded):
             app = cloud_server.make_cloud_app(node)
         server = process.http_server(app, settings)
         server.add_sockets(sockets)
-        srv = Server(node, server, port, edge_server.start_sync(node) if sync else None)
+        loops = edge_server.start_sync(node) if sync else None
+        if role == "cloud" and push:
+            loops = push_sender.start(node)
+        srv = Server(node, server, port, loops)
         started.append(srv)
         return srv
 

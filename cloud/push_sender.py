@@ -1,0 +1,185 @@
+"""The cloud's push sender: a loop over the persistent queue (cloud/push_queue.py) that
+cannot run twice, sends at most ``push_concurrency`` pushes at once, and sleeps when there
+is nothing to send.
+
+Every commit at the cloud rings ``kick`` (the Store's commit listeners): a notification
+stored by a handler or applied from an edge's batch has queued a notice in that commit.
+``kick`` sets a flag and starts the loop only if none runs (synapse's per-destination
+queue); the loop plans new notices (one delivery row per device, the user's devices
+connected to the WebSocket skipped), then starts the due deliveries. Each finished push
+stores its outcome and log line, then kicks again. A retry's time is the only timer. A
+delivery is ``sent`` only once its service accepted it, so after a kill -9 the pending
+ones go out at the next start; each carries the notification id as its Web Push ``Topic``
+/ FCM collapse key, so a push service holding an undelivered copy replaces it.
+"""
+
+import asyncio
+import logging
+import os
+
+import tornado.httpclient
+
+from protocol import events
+from protocol.node import data_paths
+
+from . import fcm, push_queue, webpush
+
+log = logging.getLogger("branchline.push")
+
+
+class PushSender:
+    def __init__(self, node, services, *, concurrency=16, max_attempts=5, http=None):
+        self.node = node
+        self.http = http                 # the HTTP client the services share (closed at stop)
+        self.store = node.store
+        self.services = services         # platform -> object with async send(delivery, ttl)
+        self.concurrency = max(1, concurrency)
+        self.max_attempts = max(1, max_attempts)
+        self.sent = 0
+        self._wanted = False
+        self._task = None
+        self._timer = None
+        self._inflight = {}
+        self._closed = False
+        self._loop = None
+
+    # --- waking ------------------------------------------------------------------------
+
+    def start(self):
+        self._loop = asyncio.get_running_loop()
+        self.store.commit_listeners.append(self.kick)
+        self.kick()
+        return self
+
+    def kick(self):
+        """Something was committed: look for work. Safe from any thread."""
+        loop = self._loop
+        if loop is None or self._closed:
+            return
+        try:
+            loop.call_soon_threadsafe(self._kick)
+        except RuntimeError:
+            pass                        # the loop is closed: shutting down
+
+    def _kick(self):
+        self._wanted = True
+        if self._task is None and not self._closed:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self):
+        try:
+            while self._wanted and not self._closed:
+                self._wanted = False
+                await self._plan()
+                await self._dispatch()
+        except Exception:
+            if not self._closed:
+                log.exception("push: the queue could not be read; retrying in 5 s")
+                self._arm(5.0)
+        finally:
+            self._task = None
+
+    def _arm(self, delay):
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_later(max(0.0, delay), self._kick)
+
+    # --- the work ----------------------------------------------------------------------
+
+    async def _plan(self):
+        notices = await self.store.run(push_queue.pending_notices)
+        if not notices:
+            return
+        hub = self.node.hub
+        connected = {n["notification_id"]: hub.connected_devices(events.user_channel(
+            n["user_id"])) for n in notices} if hub is not None else {}
+        queued = await self.store.run(push_queue.plan, notices, connected,
+                                      self.node.clock.now())
+        log.info("push: %d notification(s) planned, %d push(es) queued", len(notices), queued)
+        self._wanted = True             # more notices may wait beyond the batch
+
+    async def _dispatch(self):
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return                      # a finishing push kicks again
+        now = self.node.clock.now()
+        due, later = await self.store.run(push_queue.due, now, free, set(self._inflight))
+        for delivery in due:
+            self._inflight[delivery["id"]] = asyncio.ensure_future(self._send(delivery))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if later is not None:
+            self._arm((later - now).total_seconds())
+
+    async def _send(self, delivery):
+        try:
+            now = self.node.clock.now()
+            ttl = (delivery["expires_at"] - now).total_seconds()
+            service = self.services.get(delivery["platform"])
+            if ttl <= 0:
+                result = webpush.Result("retry", "its time to live ended in the queue")
+                delivery = dict(delivery, attempts=self.max_attempts)
+            elif service is None:
+                result = webpush.Result("failed", "no push service is configured for %s "
+                                        "tokens" % delivery["platform"])
+            else:
+                try:
+                    result = await service.send(delivery, ttl)
+                except Exception as exc:     # a token that cannot be used as stored
+                    log.warning("push: delivery %s: %s", delivery["id"], exc)
+                    result = webpush.Result("failed", "could not be sent: %s" % exc)
+            if result.kind == "sent":
+                self.sent += 1
+            await self.store.run(push_queue.record, delivery, result, self.node.clock.now(),
+                                 self.max_attempts)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if not self._closed:
+                log.exception("push: delivery %s could not be recorded", delivery["id"])
+        finally:
+            self._inflight.pop(delivery["id"], None)
+            if not self._closed:
+                self._kick()
+
+    async def stop(self):
+        """Stop sending (pushes in flight stay pending and go at the next start)."""
+        self._closed = True
+        if self.kick in self.store.commit_listeners:
+            self.store.commit_listeners.remove(self.kick)
+        if self._timer is not None:
+            self._timer.cancel()
+        tasks = list(self._inflight.values()) + ([self._task] if self._task else [])
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.http is not None:
+            self.http.close()
+
+
+def open_services(node, http):
+    """The push services the cloud's settings configure: web always, FCM with a service
+    account; publishes the VAPID public key (push_keys) for edges and apps."""
+    settings = node.settings
+    vapid = webpush.load_keys(data_paths(settings)["keys"])
+    node.store.call(push_queue.publish_key, webpush.public_key(vapid), node.clock.now())
+    web = webpush.WebPushService(vapid, settings.push_vapid_subject, http, node.clock)
+    services = {"web": web}
+    if settings.push_fcm_credentials:
+        credentials = fcm.load_credentials(os.path.expanduser(settings.push_fcm_credentials),
+                                           settings.push_fcm_token_uri)
+        services["android"] = services["ios"] = fcm.FcmService(
+            credentials, settings.push_fcm_base_url, http, node.clock)
+    return services
+
+
+def start(node):
+    """The cloud's push sender, started (on the running loop)."""
+    settings = node.settings
+    http = tornado.httpclient.AsyncHTTPClient(force_instance=True,
+                                              max_clients=max(10, settings.push_concurrency))
+    sender = PushSender(node, open_services(node, http), concurrency=settings.push_concurrency,
+                        max_attempts=settings.push_max_attempts, http=http)
+    return sender.start()
+
