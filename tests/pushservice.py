@@ -162,6 +162,8 @@ class WebPushService:
 # --- FCM -----------------------------------------------------------------------------------
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+# The assertion's audience Google's token endpoint requires (whatever URI it is sent to).
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 
 
 def fcm_error(code, status, message, error_code=None):
@@ -198,7 +200,7 @@ class _TokenHandler(tornado.web.RequestHandler):
             return
         try:
             claims = jwt.decode(self.get_body_argument("assertion"), service.public_key,
-                                algorithms=["RS256"], audience=service.token_uri,
+                                algorithms=["RS256"], audience=GOOGLE_TOKEN_AUDIENCE,
                                 options={"require": ["exp", "iat", "iss", "aud"]})
         except jwt.PyJWTError as exc:
             self.set_status(400)
