@@ -289,3 +289,56 @@ class FcmService:
 
     def close(self):
         self.server.stop()
+
+
+# --- As a process of its own (tests/bench_push.py) ---------------------------------------
+
+class _SubscriptionsHandler(tornado.web.RequestHandler):
+    def initialize(self, service):
+        self.service = service
+
+    def get(self):
+        self.write({"subscriptions": [s.subscription() for s in
+                                      self.service.subscribers.values()]})
+
+
+class _StatsHandler(tornado.web.RequestHandler):
+    def initialize(self, service):
+        self.service = service
+
+    def get(self):
+        received = self.service.received
+        self.write({"received": len(received), "rejected": len(self.service.rejected),
+                    "first": received[0]["at"] if received else None,
+                    "last": received[-1]["at"] if received else None,
+                    "distinct": len({(r["subscriber"], r["payload"]["notification_id"])
+                                     for r in received})})
+
+    def delete(self):
+        self.service.received.clear()
+        self.write({})
+
+
+def main():
+    """``python tests/pushservice.py PORT SUBSCRIBERS``: a Web Push service with that many
+    subscribers; GET /subscriptions lists them, GET /stats counts what was received."""
+    import sys
+    port, count = int(sys.argv[1]), int(sys.argv[2])
+
+    async def serve():
+        service = WebPushService()
+        service.origin = "http://127.0.0.1:%d" % port
+        for n in range(count):
+            service.subscriber("bench-%d" % n)
+        app = tornado.web.Application([
+            (r"/push/([\w-]+)", _PushHandler, {"service": service}),
+            (r"/subscriptions", _SubscriptionsHandler, {"service": service}),
+            (r"/stats", _StatsHandler, {"service": service})])
+        app.listen(port, "127.0.0.1")
+        print("push service ready", flush=True)
+        await asyncio.Event().wait()
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
