@@ -86,15 +86,13 @@ class FcmService:
         try:
             for renew in (False, True):
                 token = await self.access_token(renew)
-                resp = await self.http.fetch(
-                    self.url, method="POST", body=body, raise_error=False,
-                    request_timeout=30, headers={"Authorization": "Bearer " + token,
-                                                 "Content-Type": "application/json"})
+                resp = await self.http.post(self.url, body, {
+                    "Authorization": "Bearer " + token, "Content-Type": "application/json"})
                 if resp.code != 401:
                     break
         except google.auth.exceptions.GoogleAuthError as exc:
             return Result("retry", "FCM's OAuth token could not be had: %s" % exc)
-        text = resp.body.decode("utf-8", "replace") if resp.body else ""
+        text = resp.text
         wait = retry_after(resp.headers.get("Retry-After"), self.clock.time())
         if 200 <= resp.code < 300:
             return Result("sent", "FCM accepted it (%d)" % resp.code, resp.code)

@@ -7,8 +7,8 @@ notice into one ``push_deliveries`` row per device of the notification's user (u
 notification and device, so a batch sync repeats, or a plan redone after a crash, adds
 nothing): ``pending`` to send, ``expired`` when the notification reached the cloud older
 than its type's time to live, ``skipped`` for a device connected to the WebSocket.
-``due`` hands the sender the pending rows whose time has come; ``record`` stores an
-attempt's outcome and its line of the delivery log (``push_log``, fed to the branch's
+``due`` hands the sender the pending rows whose time has come; ``record_all`` stores
+attempts' outcomes and their lines of the delivery log (``push_log``, fed to the branch's
 edge). Every function runs in the cloud's Store thread.
 """
 
@@ -64,8 +64,9 @@ def pending_notices(limit=PLAN_BATCH):
     return found
 
 
-def _log(delivery, outcome, detail="", status_code=None, now=None):
-    models.PushLog.create(notification_id=delivery["notification_id"],
+def _line(delivery, outcome, detail="", status_code=None, now=None):
+    """An unsaved push_log row about ``delivery`` (written together: models.insert_all)."""
+    return models.PushLog(notification_id=delivery["notification_id"],
                           branch=delivery["branch_id"], user_id=delivery["user_id"],
                           device_token_id=delivery["device_token_id"],
                           platform=delivery["platform"], outcome=outcome,
@@ -77,7 +78,7 @@ def plan(notices, connected, now):
     """Queue each notice's devices (connected: notification id -> device ids connected to
     the user's channel, skipped) and drop the notices; answers how many are pending."""
     n, token, delivery = models.Notification, models.DeviceToken, models.PushDelivery
-    queued = 0
+    queued, rows, lines = 0, [], []
     for item in notices:
         notification = n.get_or_none(n.id == item["notification_id"])
         models.PushNotice.delete().where(
@@ -87,10 +88,14 @@ def plan(notices, connected, now):
         ttl = push.ttl_for(notification.type)
         expires = notification.created_at + datetime.timedelta(seconds=ttl)
         skip = connected.get(notification.id, set())
+        planned = {row.device_token_id for row in delivery.select(delivery.device_token_id)
+                   .where(delivery.notification_id == notification.id)}
         for t in token.select().where(token.user == notification.user_id):
+            if t.id in planned:
+                continue            # planned before (a crash between plan and its end)
             fields = {"notification_id": notification.id, "device_token_id": t.id,
                       "user_id": notification.user_id, "branch_id": notification.branch_id,
-                      "platform": t.platform or "web", "token": t.token}
+                      "platform": t.platform or "web"}
             if expires <= now:
                 status, outcome = "expired", push.EXPIRED
                 detail = ("reached the cloud %d s after it was raised; its time to live is "
@@ -100,17 +105,20 @@ def plan(notices, connected, now):
                 detail = "the device is connected to the WebSocket"
             else:
                 status, outcome, detail = "pending", None, ""
-            row = delivery(**fields, status=status, next_attempt_at=now, expires_at=expires,
-                           created_at=now, updated_at=now)
-            if delivery.get_or_none((delivery.notification_id == notification.id) &
-                                    (delivery.device_token_id == t.id)) is not None:
-                continue            # planned before (a crash between plan and its end)
-            row.save(force_insert=True)
+            rows.append(delivery(**fields, token=t.token, status=status, next_attempt_at=now,
+                                 expires_at=expires, created_at=now, updated_at=now))
             if outcome:
-                _log(fields, outcome, detail, now=now)
+                lines.append(_line(fields, outcome, detail, now=now))
             else:
                 queued += 1
+    _insert(rows)
+    _insert(lines)
     return queued
+
+
+def _insert(rows, chunk=100):
+    for start in range(0, len(rows), chunk):
+        models.insert_all(rows[start:start + chunk])
 
 
 def due(now, limit, busy):
@@ -120,15 +128,19 @@ def due(now, limit, busy):
     pending = d.select().where((d.status == "pending") & (d.next_attempt_at <= now))
     if busy:
         pending = pending.where(d.id.not_in(list(busy)))
-    rows = []
+    rows, payloads, lines = [], {}, []
     for row in pending.order_by(d.next_attempt_at, d.id).limit(limit):
-        notification = n.get_or_none(n.id == row.notification_id)
-        if notification is None:
+        if row.notification_id not in payloads:
+            notification = n.get_or_none(n.id == row.notification_id)
+            payloads[row.notification_id] = notification and push.payload(notification)
+        if payloads[row.notification_id] is None:
             d.update(status="failed", updated_at=now).where(d.id == row.id).execute()
-            _log(_fields(row), push.FAILED, "the notification was deleted", now=now)
+            lines.append(_line(_fields(row), push.FAILED, "the notification was deleted",
+                               now=now))
             continue
         rows.append(dict(_fields(row), id=row.id, token=row.token, attempts=row.attempts,
-                         expires_at=row.expires_at, payload=push.payload(notification)))
+                         expires_at=row.expires_at, payload=payloads[row.notification_id]))
+    _insert(lines)
     later = (d.select(d.next_attempt_at).where((d.status == "pending") &
                                                (d.next_attempt_at > now))
              .order_by(d.next_attempt_at).limit(1).scalar())
@@ -141,36 +153,54 @@ def _fields(row):
             "platform": row.platform}
 
 
-def record(delivery, result, now, max_attempts):
-    """Store one attempt's ``result`` (cloud/push_send.py Result) for ``delivery`` and log it."""
+def _outcome(delivery, result, now, max_attempts):
+    """(the delivery's new fields, its log line) for one attempt's ``result``
+    (cloud/webpush.py Result); a dead token is deleted here."""
     d = models.PushDelivery
-    with database.atomic():
-        attempts = delivery["attempts"] + 1
-        update = {"attempts": attempts, "updated_at": now}
-        if result.kind == "sent":
-            update["status"], outcome = "sent", push.SENT
-        elif result.kind == "gone":
-            update["status"], outcome = "removed", push.TOKEN_REMOVED
-            token = models.DeviceToken
-            token.delete().where(token.id == delivery["device_token_id"]).execute()
-            d.update(status="removed", updated_at=now).where(
-                (d.device_token_id == delivery["device_token_id"]) &
-                (d.status == "pending") & (d.id != delivery["id"])).execute()
-        elif result.kind == "retry" and attempts < max_attempts:
-            wait = result.retry_after if result.retry_after is not None else backoff(attempts)
-            at = now + datetime.timedelta(seconds=wait)
-            if at >= delivery["expires_at"]:
-                update["status"], outcome = "expired", push.EXPIRED
-                result = result.but("%s; its time to live ends before a retry" % result.detail)
-            else:
-                update["status"], update["next_attempt_at"], outcome = "pending", at, push.RETRY
-                result = result.but("%s; retry in %.1f s" % (result.detail, wait))
+    attempts = delivery["attempts"] + 1
+    update = {"attempts": attempts, "updated_at": now}
+    if result.kind == "sent":
+        update["status"], outcome = "sent", push.SENT
+    elif result.kind == "gone":
+        update["status"], outcome = "removed", push.TOKEN_REMOVED
+        token = models.DeviceToken
+        token.delete().where(token.id == delivery["device_token_id"]).execute()
+        d.update(status="removed", updated_at=now).where(
+            (d.device_token_id == delivery["device_token_id"]) &
+            (d.status == "pending") & (d.id != delivery["id"])).execute()
+    elif result.kind == "retry" and attempts < max_attempts:
+        wait = result.retry_after if result.retry_after is not None else backoff(attempts)
+        at = now + datetime.timedelta(seconds=wait)
+        if at >= delivery["expires_at"]:
+            update["status"], outcome = "expired", push.EXPIRED
+            result = result.but("%s; its time to live ends before a retry" % result.detail)
         else:
-            update["status"], outcome = "failed", push.FAILED
-            if result.kind == "retry":
-                result = result.but("%s; gave up after %d attempts" % (result.detail, attempts))
-        d.update(**update).where(d.id == delivery["id"]).execute()
-        _log(delivery, outcome, result.detail, result.status_code, now=now)
+            update["status"], update["next_attempt_at"], outcome = "pending", at, push.RETRY
+            result = result.but("%s; retry in %.1f s" % (result.detail, wait))
+    else:
+        update["status"], outcome = "failed", push.FAILED
+        if result.kind == "retry":
+            result = result.but("%s; gave up after %d attempts" % (result.detail, attempts))
+    return update, _line(delivery, outcome, result.detail, result.status_code, now=now)
+
+
+def record_all(outcomes, now, max_attempts):
+    """Store the attempts' outcomes, [(delivery, Result)], and their log lines, in one
+    transaction: the first attempts that were sent in one statement, the others each."""
+    d = models.PushDelivery
+    lines, first_sent = [], []
+    with database.atomic():
+        for delivery, result in outcomes:
+            update, line = _outcome(delivery, result, now, max_attempts)
+            lines.append(line)
+            if update["status"] == "sent" and update["attempts"] == 1:
+                first_sent.append(delivery["id"])
+            else:
+                d.update(**update).where(d.id == delivery["id"]).execute()
+        if first_sent:
+            d.update(status="sent", attempts=1, updated_at=now).where(
+                d.id.in_(first_sent)).execute()
+        _insert(lines)
 
 
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 300.0

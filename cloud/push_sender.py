@@ -14,17 +14,18 @@ ones go out at the next start; each carries the notification id as its Web Push 
 """
 
 import asyncio
+import collections
 import logging
 import os
-
-import tornado.httpclient
 
 from protocol import events
 from protocol.node import data_paths
 
-from . import fcm, push_queue, webpush
+from . import fcm, push_http, push_queue, webpush
 
 log = logging.getLogger("branchline.push")
+
+PREFETCH = 4        # due deliveries read at a time, in places of push_concurrency
 
 
 class PushSender:
@@ -36,10 +37,14 @@ class PushSender:
         self.concurrency = max(1, concurrency)
         self.max_attempts = max(1, max_attempts)
         self.sent = 0
-        self._wanted = False
+        self._wanted = self._plan_wanted = False
         self._task = None
         self._timer = None
-        self._inflight = {}
+        self._inflight = {}              # delivery id -> its task
+        self._ready = collections.deque()  # due deliveries read, not started yet
+        self._busy = set()               # ids read and not yet recorded: never read again
+        self._results = []               # (delivery, Result) to record
+        self._recorder = None
         self._closed = False
         self._loop = None
 
@@ -61,8 +66,10 @@ class PushSender:
         except RuntimeError:
             pass                        # the loop is closed: shutting down
 
-    def _kick(self):
+    def _kick(self, plan=True):
+        """Run the loop (plan new notices too unless ``plan`` is False: a place freed)."""
         self._wanted = True
+        self._plan_wanted = self._plan_wanted or plan
         if self._task is None and not self._closed:
             self._task = asyncio.ensure_future(self._run())
 
@@ -70,7 +77,9 @@ class PushSender:
         try:
             while self._wanted and not self._closed:
                 self._wanted = False
-                await self._plan()
+                if self._plan_wanted:
+                    self._plan_wanted = False
+                    await self._plan()
                 await self._dispatch()
         except Exception:
             if not self._closed:
@@ -96,21 +105,32 @@ class PushSender:
         queued = await self.store.run(push_queue.plan, notices, connected,
                                       self.node.clock.now())
         log.info("push: %d notification(s) planned, %d push(es) queued", len(notices), queued)
-        self._wanted = True             # more notices may wait beyond the batch
+        self._wanted = self._plan_wanted = True     # more may wait beyond the batch
 
     async def _dispatch(self):
-        free = self.concurrency - len(self._inflight)
-        if free <= 0:
-            return                      # a finishing push kicks again
-        now = self.node.clock.now()
-        due, later = await self.store.run(push_queue.due, now, free, set(self._inflight))
-        for delivery in due:
+        """Start due pushes while there are free places; the due ones are read a batch at a
+        time (``PREFETCH`` places' worth) into ``_ready``."""
+        while len(self._inflight) < self.concurrency:
+            if not self._ready:
+                if not await self._read_due():
+                    return
+                continue
+            delivery = self._ready.popleft()
             self._inflight[delivery["id"]] = asyncio.ensure_future(self._send(delivery))
+
+    async def _read_due(self):
+        now = self.node.clock.now()
+        due, later = await self.store.run(push_queue.due, now, self.concurrency * PREFETCH,
+                                          set(self._busy))
+        for delivery in due:
+            self._busy.add(delivery["id"])
+            self._ready.append(delivery)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if later is not None:
             self._arm((later - now).total_seconds())
+        return bool(due)
 
     async def _send(self, delivery):
         try:
@@ -131,17 +151,37 @@ class PushSender:
                     result = webpush.Result("failed", "could not be sent: %s" % exc)
             if result.kind == "sent":
                 self.sent += 1
-            await self.store.run(push_queue.record, delivery, result, self.node.clock.now(),
-                                 self.max_attempts)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            if not self._closed:
-                log.exception("push: delivery %s could not be recorded", delivery["id"])
+            self._results.append((delivery, result))
+            if self._recorder is None:
+                self._recorder = asyncio.ensure_future(self._record())
         finally:
             self._inflight.pop(delivery["id"], None)
             if not self._closed:
-                self._kick()
+                self._kick(plan=False)
+
+    async def _record(self):
+        """Store the outcomes gathered so far, many in one transaction; a delivery stays
+        busy (never read as due again) until its outcome is stored."""
+        try:
+            while self._results and not self._closed:
+                batch, self._results = self._results, []
+                try:
+                    await self.store.run(push_queue.record_all, batch,
+                                         self.node.clock.now(), self.max_attempts)
+                except Exception:
+                    if self._closed:
+                        return
+                    log.exception("push: %d outcome(s) could not be recorded; retrying in "
+                                  "1 s", len(batch))
+                    self._results = batch + self._results
+                    await asyncio.sleep(1.0)
+                    continue
+                for delivery, _ in batch:
+                    self._busy.discard(delivery["id"])
+        finally:
+            self._recorder = None
+        if not self._closed:
+            self._kick()
 
     async def stop(self):
         """Stop sending (pushes in flight stay pending and go at the next start)."""
@@ -150,12 +190,12 @@ class PushSender:
             self.store.commit_listeners.remove(self.kick)
         if self._timer is not None:
             self._timer.cancel()
-        tasks = list(self._inflight.values()) + ([self._task] if self._task else [])
+        tasks = list(self._inflight.values()) + [t for t in (self._task, self._recorder) if t]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.http is not None:
-            self.http.close()
+            await self.http.close()
 
 
 def open_services(node, http):
@@ -177,8 +217,7 @@ def open_services(node, http):
 def start(node):
     """The cloud's push sender, started (on the running loop)."""
     settings = node.settings
-    http = tornado.httpclient.AsyncHTTPClient(force_instance=True,
-                                              max_clients=max(10, settings.push_concurrency))
+    http = push_http.PushHttp(max(1, settings.push_concurrency))
     sender = PushSender(node, open_services(node, http), concurrency=settings.push_concurrency,
                         max_attempts=settings.push_max_attempts, http=http)
     return sender.start()

@@ -5,8 +5,9 @@ The cloud's VAPID key pair is generated on first start into ``<data_dir>/keys/va
 ``pushManager.subscribe({applicationServerKey})`` takes) is printed by
 ``branchline-cloud vapid-public-key`` and fed to every edge (push_keys). A push is
 encrypted with pywebpush (aes128gcm, a fresh ephemeral key per message), signed with a
-fresh VAPID claims dict (aud: the endpoint's origin, exp: 12 h) and POSTed with Tornado's
-client, so many go at once. Push services answer as RFC 8030 says: 201 sent; 404/410 the
+VAPID token (a fresh claims dict per push service, aud: its origin, exp: 12 h, signed
+again when 3 h are left) and POSTed over
+connections kept open (cloud/push_http.py), so many go at once. Push services answer as RFC 8030 says: 201 sent; 404/410 the
 subscription is gone; 413 too big (we shrink once); 429 and 5xx try later (Retry-After).
 """
 
@@ -93,16 +94,28 @@ class WebPushService:
     def __init__(self, vapid, subject, http, clock):
         self.vapid = vapid
         self.subject = subject
-        self.http = http            # a tornado AsyncHTTPClient
+        self.http = http            # cloud/push_http.py PushHttp
         self.clock = clock
+        self._signed = {}           # audience -> (exp, headers)
+
+    def authorization(self, audience):
+        """The VAPID header for a push service's origin: a fresh claims dict signed, and
+        reused until a quarter of its life is left (RFC 8292 lets a token be reused)."""
+        now = self.clock.time()
+        cached = self._signed.get(audience)
+        if cached is None or cached[0] - now < CLAIMS_SECONDS / 4:
+            exp = int(now) + CLAIMS_SECONDS
+            claims = {"sub": self.subject, "aud": audience, "exp": exp}
+            cached = self._signed[audience] = (exp, dict(self.vapid.sign(claims)))
+            if len(self._signed) > 1000:
+                self._signed.pop(next(iter(self._signed)))
+        return cached[1]
 
     def request(self, subscription, body, ttl, topic):
         """(endpoint, headers, encrypted body) of one push."""
         endpoint = subscription["endpoint"]
         url = urllib.parse.urlsplit(endpoint)
-        claims = {"sub": self.subject, "aud": "%s://%s" % (url.scheme, url.netloc),
-                  "exp": int(self.clock.time()) + CLAIMS_SECONDS}
-        headers = dict(self.vapid.sign(claims))
+        headers = dict(self.authorization("%s://%s" % (url.scheme, url.netloc)))
         headers.update({"TTL": str(max(0, int(ttl))), "Urgency": "high", "Topic": topic,
                         "Content-Encoding": "aes128gcm",
                         "Content-Type": "application/octet-stream"})
@@ -111,14 +124,9 @@ class WebPushService:
 
     async def _post(self, subscription, body, ttl, topic):
         endpoint, headers, encrypted = self.request(subscription, body, ttl, topic)
-        resp = await self.http.fetch(endpoint, method="POST", headers=headers,
-                                     body=encrypted, raise_error=False, request_timeout=30,
-                                     follow_redirects=False)
-        text = resp.body.decode("utf-8", "replace").strip() if resp.body else ""
-        if resp.code == 599:
-            text = str(resp.error)
+        resp = await self.http.post(endpoint, encrypted, headers)
         wait = retry_after(resp.headers.get("Retry-After"), self.clock.time())
-        return by_status(resp.code, text, wait, "the push service")
+        return by_status(resp.code, resp.text, wait, "the push service")
 
     async def send(self, delivery, ttl):
         """Push delivery's payload to its subscription; a Result."""

@@ -59,6 +59,13 @@ def seed_cloud(data_dir):
         store.close()
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    with open("/proc/%d/stat" % pid) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(port, count, timeout=600):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -92,6 +99,8 @@ def main():
     parser.add_argument("--notifications", type=int, default=40)
     parser.add_argument("--baseline", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile", metavar="FILE", help="run the cloud under cProfile "
+                        "(its event loop) and write the profile to FILE")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-push-")
     procs = []
@@ -109,7 +118,9 @@ def main():
 
         data_dir = os.path.join(tmp, "cloud")
         seed_cloud(data_dir)
-        cloud = subprocess.Popen([sys.executable, "-m", "cloud", "--data-dir", data_dir,
+        profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+        cloud = subprocess.Popen([sys.executable, *profile, "-m", "cloud",
+                                  "--data-dir", data_dir,
                                   "--port", str(cloud_port), "--host", "127.0.0.1",
                                   "--log-level", "warning", "--push-http-endpoints",
                                   "loopback", "--push-concurrency", str(args.concurrency)],
@@ -121,6 +132,7 @@ def main():
             call(cloud_port, "POST", API + "/pos/notifications/register-token",
                  {"token": sub, "platform": "web", "device_id": "bench-%d" % n}, token)
         total = args.devices * args.notifications
+        cpu = {p.pid: cpu_seconds(p.pid) for p in (cloud, service)}
         started = time.time()
         for n in range(args.notifications):
             call(cloud_port, "POST", API + "/pos/notifications/test",
@@ -128,11 +140,18 @@ def main():
                   "data": {"order_id": n}}, token)
         stats = wait_for(service_port, total)
         elapsed = stats["last"] - started
+        used = {p.pid: cpu_seconds(p.pid) - cpu[p.pid] for p in (cloud, service)}
         ours = total / elapsed
         print("cloud push sender: %d pushes (%d devices x %d notifications) in %.2f s: "
               "%.0f pushes/s (concurrency %d); %d distinct, %d rejected"
               % (total, args.devices, args.notifications, elapsed, ours, args.concurrency,
                  stats["distinct"], stats["rejected"]))
+        print("  from the first push received to the last: %.0f pushes/s"
+              % ((total - 1) / max(1e-9, stats["last"] - stats["first"])))
+        print("  CPU: cloud %.2f s (%.1f ms a push), push service %.2f s (%.1f ms a push); "
+              "load average %.1f" % (used[cloud.pid], 1000 * used[cloud.pid] / total,
+                                     used[service.pid], 1000 * used[service.pid] / total,
+                                     os.getloadavg()[0]))
         call(service_port, "DELETE", "/stats")
         base = baseline(os.path.join(tmp, "vapid.pem"), subscriptions, args.baseline)
         print("pywebpush.webpush() in a bare loop: %d pushes: %.0f pushes/s" % (
