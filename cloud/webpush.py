@@ -6,8 +6,8 @@ The cloud's VAPID key pair is generated on first start into ``<data_dir>/keys/va
 ``branchline-cloud vapid-public-key`` and fed to every edge (push_keys). A push is
 encrypted with pywebpush (aes128gcm, a fresh ephemeral key per message), signed with a
 VAPID token (a fresh claims dict per push service, aud: its origin, exp: 12 h, signed
-again when 3 h are left) and POSTed over
-connections kept open (cloud/push_http.py), so many go at once. Push services answer as RFC 8030 says: 201 sent; 404/410 the
+again when 3 h are left) and POSTed over connections kept open (cloud/push_http.py), so
+many go at once. Push services answer as RFC 8030 says: 201 sent; 404/410 the
 subscription is gone; 413 too big (we shrink once); 429 and 5xx try later (Retry-After).
 """
 
