@@ -90,11 +90,14 @@ def log_for(actor, notification_id):
             "user_id": notification.user_id, "data": [log_line(line) for line in lines]}
 
 
-def recent_log(branch_id, limit=20):
-    """The branch's latest push log lines, newest first (the edge's status page)."""
+def recent_log(branch_id=None, limit=20):
+    """The latest push log lines (of branch_id, or all this node holds: at an edge, its
+    branch's), newest first (the edge's status page)."""
     log = models.PushLog
-    lines = (log.select().where(log.branch == branch_id)
-             .order_by(log.created_at.desc(), log.id.desc()).limit(limit))
+    lines = log.select()
+    if branch_id is not None:
+        lines = lines.where(log.branch == branch_id)
+    lines = lines.order_by(log.created_at.desc(), log.id.desc()).limit(limit)
     return [log_line(line) for line in lines]
 
 

@@ -213,6 +213,10 @@ async def test_an_order_ready_at_the_edge_reaches_the_waiters_phones(start_node,
     edge_manager = await edge.login("manager@demo.test")
     at_edge = await eventually(lambda: _log_when(edge, edge_manager, note["id"], 2))
     assert at_edge == lines
+    page = await edge.fetch("GET", "/sync/status", token=edge_manager, prefix=False)
+    assert page.status == 200, page
+    assert [(p["notification_id"], p["outcome"]) for p in page.body["recent_pushes"]] == \
+        [(note["id"], "sent")] * 2
     refused = await edge.fetch("GET", "/pos/notifications/%d/deliveries" % note["id"],
                                token=waiter)
     assert refused.status == 403
