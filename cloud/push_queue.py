@@ -16,7 +16,7 @@ import datetime
 import random
 
 from protocol import models, push
-from protocol.database import database
+from protocol.database import database, is_sqlite
 
 NOTICE_TRIGGER = "bl_push_notice"
 _TRIGGER_SQL = """CREATE TRIGGER %s AFTER INSERT ON notifications BEGIN
@@ -28,7 +28,10 @@ PLAN_BATCH = 200
 
 
 def install_trigger(db):
-    """(Re)create the trigger that queues every new notification; run at the cloud's start."""
+    """(Re)create the trigger that queues every new notification; run at the cloud's start
+    (SQLite's syntax, as sync/capture.py's triggers are)."""
+    if not is_sqlite(db):
+        raise NotImplementedError("the push queue's trigger is implemented for SQLite")
     with db.atomic():
         db.execute_sql("DROP TRIGGER IF EXISTS %s" % NOTICE_TRIGGER)
         db.execute_sql(_TRIGGER_SQL)

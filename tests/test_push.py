@@ -272,6 +272,21 @@ async def test_dead_tokens_are_removed(start_node, tmp_path, services):
     assert web.received == [] and fcm.received == []
 
 
+async def test_a_dead_token_registered_at_an_edge_is_removed_there_too(start_node, tmp_path,
+                                                                       services, demo):
+    web, _ = services
+    cloud = await start_node("cloud", **push_settings(services, tmp_path))
+    await enroll_box(cloud, tmp_path, "box", new_code(cloud, demo["branches"][D]))
+    edge = await start_node("edge", name="box", sync=True, push_http_endpoints="loopback")
+    waiter = await edge.login("waiter@demo.test")
+    old = web.subscriber("old-laptop")
+    await register(edge, waiter, "old-laptop", old.subscription(), "web")
+    await eventually(lambda: tokens_at(cloud) == {"old-laptop": "web"})
+    web.plan["old-laptop"].append(410)
+    await send_test(edge, waiter)
+    await eventually(lambda: tokens_at(cloud) == {} and tokens_at(edge) == {}, timeout=10)
+
+
 async def test_429_is_retried_after_its_retry_after_then_sent(start_node, tmp_path, services):
     web, fcm = services
     cloud = await start_node("cloud", **push_settings(services, tmp_path))
