@@ -22,6 +22,7 @@ import pywebpush
 from cryptography.hazmat.primitives import serialization
 
 from protocol import push, push_tokens
+from protocol.tokens import write_secret
 
 KEY_FILE = "vapid.pem"
 CLAIMS_SECONDS = 12 * 3600
@@ -70,16 +71,9 @@ def load_keys(keys_dir):
     """The cloud's VAPID key (py_vapid.Vapid02), generated on first call."""
     path = os.path.join(keys_dir, KEY_FILE)
     if not os.path.exists(path):
-        os.makedirs(keys_dir, exist_ok=True)
         vapid = py_vapid.Vapid02()
         vapid.generate_keys()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass                        # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(vapid.private_pem())
+        write_secret(path, vapid.private_pem())     # or another process's, made first
     return py_vapid.Vapid02.from_file(path)
 
 
