@@ -171,6 +171,8 @@ def _outcome(delivery, result, now, max_attempts):
         d.update(status="removed", updated_at=now).where(
             (d.device_token_id == delivery["device_token_id"]) &
             (d.status == "pending") & (d.id != delivery["id"])).execute()
+    elif result.kind == "expired":
+        update["status"], outcome = "expired", push.EXPIRED
     elif result.kind == "retry" and attempts < max_attempts:
         wait = result.retry_after if result.retry_after is not None else backoff(attempts)
         at = now + datetime.timedelta(seconds=wait)

@@ -26,6 +26,7 @@ from . import fcm, push_http, push_queue, webpush
 log = logging.getLogger("branchline.push")
 
 PREFETCH = 4        # due deliveries read at a time, in places of push_concurrency
+STOP_GRACE = 5.0    # seconds pushes in flight have to be answered when the cloud stops
 
 
 class PushSender:
@@ -138,8 +139,7 @@ class PushSender:
             ttl = (delivery["expires_at"] - now).total_seconds()
             service = self.services.get(delivery["platform"])
             if ttl <= 0:
-                result = webpush.Result("retry", "its time to live ended in the queue")
-                delivery = dict(delivery, attempts=self.max_attempts)
+                result = webpush.Result("expired", "its time to live ended in the queue")
             elif service is None:
                 result = webpush.Result("failed", "no push service is configured for %s "
                                         "tokens" % delivery["platform"])
@@ -183,17 +183,32 @@ class PushSender:
         if not self._closed:
             self._kick()
 
-    async def stop(self):
-        """Stop sending (pushes in flight stay pending and go at the next start)."""
+    async def stop(self, grace=STOP_GRACE):
+        """Stop sending: pushes in flight get ``grace`` seconds to be answered and their
+        outcomes are stored; any still unanswered stay pending and go at the next start."""
         self._closed = True
         if self.kick in self.store.commit_listeners:
             self.store.commit_listeners.remove(self.kick)
         if self._timer is not None:
             self._timer.cancel()
-        tasks = list(self._inflight.values()) + [t for t in (self._task, self._recorder) if t]
+        if self._task is not None:
+            self._task.cancel()
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=grace)
+        tasks = list(self._inflight.values()) + [t for t in (self._task,) if t]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._recorder is not None:          # a batch being stored: let it finish
+            await asyncio.gather(self._recorder, return_exceptions=True)
+        if self._results:
+            try:
+                await self.store.run(push_queue.record_all, self._results,
+                                     self.node.clock.now(), self.max_attempts)
+            except Exception:
+                log.exception("push: %d outcome(s) could not be recorded at stop",
+                              len(self._results))
+            self._results = []
         if self.http is not None:
             await self.http.close()
 

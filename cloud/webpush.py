@@ -31,7 +31,8 @@ MINIMAL_PAYLOAD = 256
 
 @dataclasses.dataclass(frozen=True)
 class Result:
-    """One attempt's outcome: kind sent, gone (delete the token), retry or failed."""
+    """One attempt's outcome: kind sent, gone (delete the token), retry, failed or
+    expired (its time to live ended before it could go)."""
     kind: str
     detail: str
     status_code: int = None
