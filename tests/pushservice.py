@@ -118,8 +118,10 @@ class _PushHandler(tornado.web.RequestHandler):
             self.set_status(410)
             return
         payload = json.loads(subscriber.decrypt(self.request.body))
-        if self.request.connection.stream.closed():
-            return                      # its sender is gone: never acknowledged
+        stream = self.request.connection.stream
+        if stream is None or stream.closed():
+            service.abandoned += 1      # its sender is gone: never acknowledged
+            return
         self.set_status(201)
         self.set_header("Location", "%s/message/%d" % (service.origin, len(service.received)))
         self.finish()
@@ -136,6 +138,7 @@ class WebPushService:
         self.attempts = collections.Counter()
         self.received = []
         self.rejected = []
+        self.abandoned = 0             # pushes whose sender went away before the answer
         self.delay = 0.0
         self.retry_after = 1
         self.max_body = 4096

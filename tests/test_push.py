@@ -433,6 +433,7 @@ async def test_a_kill_9_mid_queue_loses_and_repeats_nothing(tmp_path, seeded, se
         await asyncio.sleep(1.0)
         seen = [(r["subscriber"], r["payload"]["notification_id"]) for r in web.received]
         assert len(seen) == 30 and len(set(seen)) == 30
+        assert web.abandoned >= 1                   # it was killed with pushes in flight
     finally:
         await cloud.stop()
         http.close()
