@@ -98,7 +98,7 @@ def plan(notices, connected, now):
                 continue            # planned before (a crash between plan and its end)
             fields = {"notification_id": notification.id, "device_token_id": t.id,
                       "user_id": notification.user_id, "branch_id": notification.branch_id,
-                      "platform": t.platform or "web"}
+                      "platform": t.platform or _platform_of(t.token)}
             if expires <= now:
                 status, outcome = "expired", push.EXPIRED
                 detail = ("reached the cloud %d s after it was raised; its time to live is "
@@ -117,6 +117,11 @@ def plan(notices, connected, now):
     _insert(rows)
     _insert(lines)
     return queued
+
+
+def _platform_of(token):
+    """A token registered without a platform: a subscription is web, else an FCM token."""
+    return "web" if token.lstrip().startswith("{") else "android"
 
 
 def _insert(rows, chunk=100):

@@ -228,6 +228,27 @@ async def test_an_order_ready_at_the_edge_reaches_the_waiters_phones(start_node,
     assert refused.status == 403
 
 
+async def test_a_reservation_reaches_the_managers_phone_with_a_days_ttl(start_node, tmp_path,
+                                                                        services, demo):
+    _, fcm = services
+    cloud, waiter, manager = await pushing_cloud(start_node, tmp_path, services)
+    await register(cloud, manager, "manager-phone", "fcm-manager-1", "ios")
+    when = time.strftime("%Y-%m-%d 19:00:00", time.gmtime(time.time() + 86400))
+    resp = await cloud.fetch("POST", "/pos/reservations", {
+        "table_id": demo["tables"][D]["T3"], "reservation_date_time": when,
+        "party_size": 4, "name": "Ada Lovelace"}, token=waiter)
+    assert resp.status == 201, resp
+    await eventually(lambda: fcm.received)
+    [message] = fcm.received
+    assert message["token"] == "fcm-manager-1"
+    assert message["notification"]["title"] == "New reservation"
+    assert "Ada Lovelace" in message["notification"]["body"]
+    assert message["data"]["type"] == "new_reservation"
+    assert message["data"]["reservation_id"] == str(resp.body["id"])
+    assert 3600 < int(message["android"]["ttl"][:-1]) <= 86400
+    assert int(message["apns"]["headers"]["apns-expiration"]) > time.time() + 3600
+
+
 async def _log_when(server, token, notification_id, count):
     lines = await delivery_log(server, token, notification_id)
     return len(lines) >= count and lines
