@@ -25,7 +25,7 @@ from protocol.clock import Clock
 from pushservice import FcmService, Subscriber, WebPushService
 from test_sync import enroll_box, eventually, new_code
 from test_realtime import Socket
-from test_sync_chaos import Http, NodeProcess, free_port
+from test_sync_chaos import Http, NodeProcess, free_port, run_command
 
 D = "Downtown"
 REGISTER = "/pos/notifications/register-token"
@@ -130,7 +130,11 @@ async def test_registration_checks_subscriptions_and_fcm_tokens(start_node):
 async def test_the_vapid_key_reaches_apps_at_the_cloud_and_at_an_edge(start_node, tmp_path,
                                                                        services, demo):
     cloud = await start_node("cloud", **push_settings(services, tmp_path))
-    key = webpush.public_key(webpush.load_keys(str(tmp_path / "cloud" / "keys")))
+    # What an operator runs to see the key (the private one stays in data_dir/keys).
+    key = run_command("-m", "cloud", "vapid-public-key", "--data-dir",
+                      str(tmp_path / "cloud")).strip()
+    assert key == webpush.public_key(webpush.load_keys(str(tmp_path / "cloud" / "keys")))
+    assert os.stat(tmp_path / "cloud" / "keys" / "vapid.pem").st_mode & 0o077 == 0
     await enroll_box(cloud, tmp_path, "box", new_code(cloud, demo["branches"][D]))
     edge = await start_node("edge", name="box", sync=True)
     for server in (cloud, edge):
