@@ -6,11 +6,14 @@ Every commit at the cloud rings ``kick`` (the Store's commit listeners): a notif
 stored by a handler or applied from an edge's batch has queued a notice in that commit.
 ``kick`` sets a flag and starts the loop only if none runs (synapse's per-destination
 queue); the loop plans new notices (one delivery row per device, the user's devices
-connected to the WebSocket skipped), then starts the due deliveries. Each finished push
-stores its outcome and log line, then kicks again. A retry's time is the only timer. A
-delivery is ``sent`` only once its service accepted it, so after a kill -9 the pending
-ones go out at the next start; each carries the notification id as its Web Push ``Topic``
-/ FCM collapse key, so a push service holding an undelivered copy replaces it.
+connected to the WebSocket skipped), then starts the due deliveries, read a batch at a
+time. Finished pushes' outcomes and log lines are stored together, many to a
+transaction, and a delivery is never read as due again until its outcome is stored. A
+retry's time is the only timer. A delivery is ``sent`` only once its service accepted it,
+so after a kill -9 the pending ones go out at the next start (a push accepted in the
+instant before the kill, its outcome not yet stored, would go again: each carries the
+notification id as its Web Push ``Topic`` / FCM collapse key, so a push service still
+holding the first copy for an offline device replaces it).
 """
 
 import asyncio
