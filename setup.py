@@ -16,6 +16,7 @@ setup(
         "zeroconf>=0.132",
         "pywebpush>=2.0",
         "google-auth>=2.29",
+        "aiohttp>=3.9",
         "pydantic>=2.7",
         "email-validator>=2.1",
         "phonenumbers>=8.13",
