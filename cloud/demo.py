@@ -173,7 +173,9 @@ def node_commands(args, data_dir, state):
     for label, role, node_id, sub, branch in NODES:
         # An edge's node id, branch and cloud come from its enrollment.
         argv = [sys.executable, "-m", role, "--data-dir", os.path.join(data_dir, sub),
-                "--host", args.host, "--port", str(ports[sub]), "--node-name", "demo-" + sub]
+                "--host", args.host, "--port", str(ports[sub]), "--node-name", "demo-" + sub,
+                # a local Web Push service may be tried against the demo
+                "--push-http-endpoints", "loopback"]
         tls = role == "edge" and args.tls
         if role == "edge":
             argv += ["--plain-http", "false" if tls else "true"]

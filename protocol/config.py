@@ -62,6 +62,19 @@ OPTIONS = [
            "(more are refused with close code 4100: retry later)"),
     Option("activity_timeout", int, 120, "seconds of silence after which a WebSocket client "
            "and this node ping each other"),
+    Option("push_http_endpoints", str, "no", "Web Push subscriptions whose endpoint is plain "
+           "http: no, loopback (a local push service, as the demo allows) or yes"),
+    Option("push_vapid_subject", str, "mailto:push@branchline.invalid", "the VAPID 'sub' "
+           "claim push services may contact (mailto: or https: URL)", ("cloud",)),
+    Option("push_fcm_credentials", str, "", "path of the Firebase service-account JSON for "
+           "FCM HTTP v1 (empty: android/ios tokens are not pushed)", ("cloud",)),
+    Option("push_fcm_base_url", str, "https://fcm.googleapis.com", "FCM's base URL",
+           ("cloud",)),
+    Option("push_fcm_token_uri", str, "", "OAuth token URI for the service account "
+           "(empty: the one in its JSON)", ("cloud",)),
+    Option("push_concurrency", int, 16, "pushes in flight at once", ("cloud",)),
+    Option("push_max_attempts", int, 5, "tries per device before a push is given up "
+           "(429 and 5xx are retried with backoff, honouring Retry-After)", ("cloud",)),
     Option("replay_history", int, 200, "events kept per channel so a client that reconnects "
            "gets what it missed"),
     # The edge on the shop's LAN: TLS and discovery (edge/lan.py, edge/certificate.py).

@@ -274,6 +274,34 @@ class NotificationPage(Page):
     unread_count: int
 
 
+class PushSettings(Shape):
+    vapid_public_key: Optional[str]
+    web_push_enabled: bool
+    platforms: list[str]
+
+
+class PushSettingsAnswer(Shape):
+    data: PushSettings
+
+
+class PushLogLine(Shape):
+    id: int
+    notification_id: int
+    device_token_id: Optional[int]
+    platform: Optional[str]
+    outcome: Literal["sent", "retry", "failed", "expired", "token_removed", "skipped"]
+    status_code: Optional[int]
+    detail: str
+    at: Stamp
+
+
+class PushLogAnswer(Shape):
+    notification_id: int
+    type: str
+    user_id: int
+    data: list[PushLogLine]
+
+
 class Read(Shape):
     read: Literal[True]
 
@@ -336,6 +364,7 @@ class BeamsSettings(Shape):
     beamer_status: Literal[False]
     instance_id: None
     is_enabled: Literal[False]
+    vapid_public_key: Optional[str]     # the node's own push (Web Push), never a secret
 
 
 class Data(Shape):

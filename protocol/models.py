@@ -930,6 +930,63 @@ class DeviceToken(BaseModel):
         table_name = "ai_device_tokens"
 
 
+class PushKey(BaseModel):
+    """The cloud's VAPID public key, fed to every edge so an app registering there can
+    subscribe (the private key stays in the cloud's data dir: cloud/webpush.py)."""
+    vapid_public_key = TextField()
+
+    class Meta:
+        table_name = "push_keys"
+
+
+class PushLog(BaseModel):
+    """One line of a notification's push delivery log, written at the cloud (which pushes)
+    and fed to the branch's edge: sent, retry, failed, expired, token_removed, skipped."""
+    notification_id = peewee.BigIntegerField(index=True)
+    branch = FK(Branch, null=True, on_delete="SET NULL")
+    user_id = peewee.BigIntegerField()
+    device_token_id = peewee.BigIntegerField(null=True)
+    platform = CharField(max_length=20, null=True)
+    outcome = CharField(max_length=20)
+    status_code = IntegerField(null=True)
+    detail = TextField(default="")
+
+    class Meta:
+        table_name = "push_log"
+
+
+class PushNotice(peewee.Model):
+    """A notification the cloud has yet to plan pushes for: a trigger on notifications
+    adds it in the transaction that stores the notification (cloud/push_queue.py)."""
+    notification_id = peewee.BigIntegerField(primary_key=True)
+    created_at = DateTimeField()
+
+    class Meta:
+        database = database
+        table_name = "push_notices"
+
+
+class PushDelivery(BaseModel):
+    """One notification to one device: the cloud's persistent send queue and its record
+    that the pair was pushed (never twice). status: pending, sent, failed, expired,
+    removed (the token was unregistered), skipped (the device was connected)."""
+    notification_id = peewee.BigIntegerField()
+    device_token_id = peewee.BigIntegerField()
+    user_id = peewee.BigIntegerField()
+    branch_id = peewee.BigIntegerField(null=True)
+    platform = CharField(max_length=20)
+    token = TextField()
+    status = CharField(max_length=20, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    expires_at = DateTimeField()
+
+    class Meta:
+        table_name = "push_deliveries"
+        indexes = ((("notification_id", "device_token_id"), True),
+                   (("status", "next_attempt_at"), False))
+
+
 class PosMachine(BaseModel):
     """A till device registered with a branch (MultiPOS). Its token is shown once, when
     issued; only its SHA-256 is kept."""
@@ -1001,5 +1058,5 @@ ALL_MODELS = [
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
     OrderCharge, Kot, KotItem, SplitOrder, Payment, RiderState, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
-    PosMachine, IdempotencyRecord, EdgeLocation,
+    PushKey, PushLog, PushNotice, PushDelivery, PosMachine, IdempotencyRecord, EdgeLocation,
 ]

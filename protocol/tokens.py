@@ -33,18 +33,28 @@ def public_pem(private_key):
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def load_or_create_key(path):
-    if os.path.exists(path):
-        with open(path, "rb") as fh:
-            return serialization.load_pem_private_key(fh.read(), password=None)
+def write_secret(path, data):
+    """Write data (bytes) to a new file at path that only its owner may read; answers
+    False, writing nothing, when the file exists (another process made it first)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
-    return key
+        fh.write(data)
+    return True
+
+
+def load_or_create_key(path):
+    if not os.path.exists(path):
+        key = Ed25519PrivateKey.generate()
+        if write_secret(path, key.private_bytes(serialization.Encoding.PEM,
+                                                serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())):
+            return key
+    with open(path, "rb") as fh:
+        return serialization.load_pem_private_key(fh.read(), password=None)
 
 
 class KeyRing:

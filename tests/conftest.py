@@ -21,6 +21,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from cloud import demo_data  # noqa: E402
+from cloud import push_sender  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
 from protocol import config, process  # noqa: E402
@@ -131,10 +132,11 @@ async def start_node(tmp_path, seeded):
     template, summary = seeded
 
     async def start(role="edge", branch="Downtown", *, node_id=None, name=None, clock=None,
-                    database_path=None, sync=False, lan=False, **overrides):
+                    database_path=None, sync=False, lan=False, push=False, **overrides):
         """A node as its server builds it (edge.server / cloud.server); ``sync``
         starts an enrolled edge's push and pull loops, ``lan`` announces it on the
-        LAN. Edges serve plain HTTP unless ``plain_http=False`` is passed."""
+        LAN, ``push`` starts the cloud's push sender. Edges serve plain HTTP unless
+        ``plain_http=False`` is passed."""
         name = name or ("%s-%s" % (role, branch.lower()) if role == "edge" else role)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         port = sockets[0].getsockname()[1]
@@ -167,6 +169,8 @@ async def start_node(tmp_path, seeded):
         loops = edge_server.start_sync(node) if sync else None
         if lan:
             edge_server.start_lan(node, edge_lan, loops)
+        if role == "cloud" and push:
+            loops = push_sender.start(node)
         srv = Server(node, server, port, loops, edge_lan)
         started.append(srv)
         return srv

@@ -158,6 +158,9 @@ ROUTES = {
     ("POST", "/pos/notifications/test"): Route(invalid={"title": "", "body": 5}),
     ("POST", "/pos/notifications/{notification_id}/read"): Route(
         "/pos/notifications/{notification}/read"),
+    ("GET", "/pos/notifications/push-settings"): Route(),
+    ("GET", "/pos/notifications/{notification_id}/deliveries"): Route(
+        "/pos/notifications/{notification}/deliveries"),
     # Customer app
     ("GET", "/customer/catalog"): Route(),
     ("GET", "/customer/orders"): Route("/customer/orders?customer_id={customer}"),

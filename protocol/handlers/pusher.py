@@ -11,7 +11,7 @@ import urllib.parse
 
 from ..realtime import auth
 from ..realtime.http import BroadcastAuthHandler
-from .. import floor_shapes
+from .. import floor_shapes, push
 from .base import APIHandler
 
 CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it connects
@@ -92,11 +92,14 @@ class BeamsSettingsHandler(APIHandler):
     responses = {"get": floor_shapes.BeamsSettingsAnswer}
     tags = ("realtime",)
 
-    def get(self):
-        """Pusher Beams is not used (push goes through the node): {data: {beamer_status:
-        false, instance_id: null, is_enabled: false}}."""
+    async def get(self):
+        """Pusher Beams is not used (push goes through the node's own Web Push and FCM):
+        {data: {beamer_status: false, instance_id: null, is_enabled: false,
+        vapid_public_key}}; the key (base64url, a browser's applicationServerKey) is null
+        until the cloud's has reached this node. Never a secret."""
+        key = await self.run(push.vapid_public_key)
         self.write_json({"data": {"beamer_status": False, "instance_id": None,
-                                  "is_enabled": False}})
+                                  "is_enabled": False, "vapid_public_key": key}})
 
 
 class StatusHandler(APIHandler):

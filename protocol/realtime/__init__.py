@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 
+from ..tokens import write_secret
 from .auth import Credentials
 from .http import root_handlers
 from .hub import Hub
@@ -37,16 +38,9 @@ def credentials(settings, keys_dir):
         return Credentials(*configured)
     path = os.path.join(keys_dir, CREDENTIALS_FILE)
     if not os.path.exists(path):
-        os.makedirs(keys_dir, exist_ok=True)
         made = {"app_id": str(1000000 + secrets.randbelow(9000000)),
                 "key": secrets.token_hex(10), "secret": secrets.token_hex(20)}
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass                         # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(made, fh)
+        write_secret(path, json.dumps(made).encode())   # or another process's, first
     with open(path) as fh:
         stored = json.load(fh)
     return Credentials(*(mine or stored[name] for mine, name
