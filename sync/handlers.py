@@ -54,7 +54,7 @@ class PushBody(validation.Body):
 FINGERPRINT = r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$"
 
 
-class LocationBody(validation.Body):
+class EdgeLocationBody(validation.Body):
     """Where the edge is on its LAN (edge/lan.py ``Lan.report``)."""
     name: str = pydantic.Field("", max_length=255)
     host: str = pydantic.Field("", max_length=255)
@@ -149,8 +149,8 @@ class PushHandler(SyncHandler):
 
 
 class LocationHandler(SyncHandler):
-    responses = {"post": shapes.Located}
-    bodies = {"post": LocationBody}
+    responses = {"post": shapes.EdgeLocated}
+    bodies = {"post": EdgeLocationBody}
 
     async def post(self):
         """Where the edge now is on its branch's LAN: its addresses, port, TLS and the

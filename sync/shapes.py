@@ -20,7 +20,7 @@ class Applied(Shape):
     rejected: list[Any]
 
 
-class Located(Shape):
+class EdgeLocated(Shape):
     recorded: bool
 
 
