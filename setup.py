@@ -14,7 +14,10 @@ setup(
         "pyjwt[crypto]>=2.8",
         "cryptography>=42",
         "zeroconf>=0.132",
+        "ifaddr>=0.2",
         "pywebpush>=2.0",
+        "google-auth>=2.29",
+        "aiohttp>=3.9",
         "pydantic>=2.7",
         "email-validator>=2.1",
         "phonenumbers>=8.13",
@@ -23,13 +26,15 @@ setup(
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],
-        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "schemathesis>=4.0"],
+        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "schemathesis>=4.0",
+                 "http-ece>=1.2"],
     },
     entry_points={
         "console_scripts": [
             "branchline-edge=edge.server:main",
             "branchline-cloud=cloud.server:main",
             "branchline-demo=cloud.demo:main",
+            "branchline=edge.discover:main",
         ],
     },
 )

@@ -1,4 +1,4 @@
-"""The cloud's commands besides serving: ``enroll-code``."""
+"""The cloud's commands besides serving: ``enroll-code``, ``vapid-public-key``."""
 
 import argparse
 import os
@@ -9,6 +9,8 @@ from protocol.clock import Clock
 from protocol.node import data_paths
 from sync import enrollment
 from sync.startup import database_url, open_store
+
+from . import webpush
 
 
 def enroll_code(args):
@@ -29,6 +31,12 @@ def enroll_code(args):
           % (args.branch_id, args.ttl_minutes, code), file=sys.stderr)
 
 
+def vapid_public_key(args):
+    """Print the cloud's VAPID public key (made on first use, as the server would)."""
+    settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir)}, environ={})
+    print(webpush.public_key(webpush.load_keys(data_paths(settings)["keys"])))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="branchline-cloud")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,5 +50,10 @@ def main(argv):
                    help="the cloud's PostgreSQL database, if it runs on one "
                         "[env BRANCHLINE_DATABASE_URL]")
     p.set_defaults(run=enroll_code)
+    p = commands.add_parser("vapid-public-key", help="print the VAPID public key browsers "
+                                                     "subscribe to Web Push with")
+    p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
+                   help="the cloud's data directory")
+    p.set_defaults(run=vapid_public_key)
     args = parser.parse_args(argv)
     args.run(args)

@@ -3,8 +3,12 @@
 ``branchline-demo`` seeds "Branchline Bistro" (see ``cloud.demo_data``) into the
 cloud's database on first run, starts the cloud, enrolls each branch's edge
 with it the way an installer does (a one-time code, ``branchline-edge enroll``,
-which downloads the branch), starts the edges, which then sync with the cloud,
-and prints where they are and how to log in. Ctrl-C or SIGTERM stops them all.
+which downloads the branch), starts the edges, which then sync with the cloud
+and announce themselves on the LAN (``branchline-edge discover`` lists them), and
+prints where they are and how to log in. The edges serve plain HTTP, so that curl
+and the README's commands stay simple on 127.0.0.1; ``--tls`` makes them serve
+HTTPS and WSS with their own certificates, as a real box does. Ctrl-C or SIGTERM
+stops them all.
 
 With ``--database-url`` the cloud runs on that (empty) PostgreSQL database, and
 with ``--cloud-workers N`` as N processes behind its one port; the edges are
@@ -17,6 +21,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -77,6 +82,10 @@ def parser():
     p.add_argument("--cloud-workers", type=int, default=1, metavar="N",
                    help="cloud processes behind the cloud's port (more than 1 needs "
                         "--database-url; default %(default)s)")
+    p.add_argument("--tls", action="store_true",
+                   help="the edges serve HTTPS and WSS with the certificate each makes on "
+                        "first start (as a real box does; clients pin its fingerprint, shown "
+                        "by 'branchline-edge discover'); default: plain HTTP")
     p.add_argument("--reset", action="store_true",
                    help="delete the demo's data in --data-dir and seed it anew "
                         "(orders, logins and keys made since are lost)")
@@ -128,8 +137,11 @@ def set_up(data_dir, database_url=""):
         summary = store.call(demo_data.seed)
     finally:
         store.close()
+    # The riders' login codes are kept here, demo data only, to be shown with the logins
+    # (the database keeps them hashed).
     state = {"restaurant_id": summary["restaurant_id"], "branches": summary["branches"],
-             "users": summary["users"], "database_url": database_url}
+             "users": summary["users"], "rider_codes": summary["rider_codes"],
+             "database_url": database_url}
     with open(os.path.join(data_dir, STATE_FILE), "w") as fh:
         json.dump(state, fh, indent=2)
     return state
@@ -184,16 +196,21 @@ def node_commands(args, data_dir, state):
     ports = {"cloud": args.cloud_port, "downtown": args.downtown_port,
              "airport": args.airport_port}
     reach = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    cloud_url = "http://%s:%d" % (reach, args.cloud_port)
     commands = []
     for label, role, node_id, sub, branch in NODES:
         # An edge's node id, branch and cloud come from its enrollment.
         argv = [sys.executable, "-m", role, "--data-dir", os.path.join(data_dir, sub),
-                "--host", args.host, "--port", str(ports[sub]), "--node-name", "demo-" + sub]
+                "--host", args.host, "--port", str(ports[sub]), "--node-name", "demo-" + sub,
+                # a local Web Push service may be tried against the demo
+                "--push-http-endpoints", "loopback"]
         if role == "cloud" and args.database_url:
             argv += ["--database-url", args.database_url, "--workers",
                      str(args.cloud_workers)]
-        commands.append((label, "http://%s:%d" % (reach, ports[sub]), argv))
+        tls = role == "edge" and args.tls
+        if role == "edge":
+            argv += ["--plain-http", "false" if tls else "true"]
+        commands.append((label, "%s://%s:%d" % ("https" if tls else "http", reach, ports[sub]),
+                         argv))
     return commands
 
 
@@ -216,13 +233,16 @@ def how_it_ended(child):
 
 
 def wait_until_ready(label, url, child):
+    # An edge with --tls serves its own new certificate: it is only asked whether it is up.
+    context = ssl._create_unverified_context() if url.startswith("https") else None
     deadline = time.monotonic() + READY_TIMEOUT
     while True:
         if child.poll() is not None:
             raise DemoError("%s %s while starting (see its output above)"
                             % (label, how_it_ended(child)))
         try:
-            with urllib.request.urlopen(url + READY_PATH, timeout=2) as response:
+            with urllib.request.urlopen(url + READY_PATH, timeout=2,
+                                        context=context) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -265,9 +285,17 @@ def print_welcome(commands, state, keys):
     for label, url, _ in commands:
         print("  %-14s key %s  %s/app/%s" % (label, keys[label], url.replace("http", "ws", 1),
                                              keys[label]))
-    print("\nLogins (password %s):\n" % demo_data.DEMO_PASSWORD)
+    print("\nThe edges announce themselves on the LAN; list them with:\n\n"
+          "  branchline-edge discover\n")
+    print("Logins (password %s):\n" % demo_data.DEMO_PASSWORD)
     for email, name, role, branches, _ in demo_data.USERS:
         print("  %-27s %-9s %s" % (email, role, ", ".join(branches)))
+    codes = [(branch, name, code) for branch, riders in state.get("rider_codes", {}).items()
+             for name, code in riders.items()]
+    if codes:
+        print("\nRider app logins (POST /partner/auth/login {\"unique_code\": CODE}):\n")
+        for branch, name, code in codes:
+            print("  %-27s %-9s %s" % (name, code, branch))
     edge_url = commands[1][1]
     print("\nA waiter logs in at the Downtown edge:\n\n"
           "  curl -s -X POST %s/api/application-integration/auth/login \\\n"

@@ -13,7 +13,8 @@ import functools
 import secrets
 from decimal import Decimal
 
-from protocol import models
+from protocol import models, rider_accounts
+from protocol import riders as riders_module
 from protocol.money import to_money
 from protocol.passwords import hash_password
 
@@ -305,7 +306,9 @@ def seed(password=DEMO_PASSWORD, password_hash=None):
     "roles", "permissions", "taxes", "extra_charges", "customers": {name: id},
     "order_types" | "menus" | "categories" | "items" | "modifier_groups" | "areas" |
     "tables" | "kot_places" | "printers" | "delivery_platforms" |
-    "delivery_executives": {branch name: {name: id}}}``."""
+    "delivery_executives": {branch name: {name: id}}, "rider_codes": {branch name: {rider
+    name: login code}}}``. The riders' login codes are random, made here and kept only
+    hashed: the summary is the one place they are seen (the demo prints them)."""
     password_hash = password_hash or _hash(password)
     with models.database.atomic():
         restaurant = models.Restaurant.create(hash=secrets.token_hex(16), **RESTAURANT)
@@ -412,8 +415,11 @@ def _seed_branch(branch, lan, executives, taxes):
     platforms = [models.DeliveryPlatform.create(branch=branch, name=name, logo=logo,
                                                 commission_percent=Decimal(commission))
                  for name, logo, commission in DELIVERY_PLATFORMS]
-    riders = [models.DeliveryExecutive.create(branch=branch, name=name, phone_code="1",
-                                              phone=phone) for name, phone in executives]
+    codes = {name: riders_module.new_login_code() for name, _ in executives}
+    riders = [models.DeliveryExecutive.create(
+        branch=branch, name=name, phone_code="1", phone=phone,
+        login_code_hash=hash_password(codes[name]),
+        login_code_hint=codes[name][:rider_accounts.HINT_LENGTH]) for name, phone in executives]
     if branch.name in DELIVERY:
         models.DeliverySetting.create(branch=branch, **DELIVERY[branch.name])
         for low, high, fee in DELIVERY_TIERS[branch.name]:
@@ -431,6 +437,7 @@ def _seed_branch(branch, lan, executives, taxes):
         "kot_places": _ids(kot_places.values()),
         "delivery_platforms": _ids(platforms),
         "delivery_executives": _ids(riders),
+        "rider_codes": codes,
         "areas": areas,
         "tables": _ids(tables, "table_code"),
         **_seed_catalog(branch, order_types, kot_places, taxes),

@@ -3,7 +3,9 @@
 It opens the node (store, keys, realtime hub: sync/startup.py), the sync
 endpoints' shared state, and the authority that sends writes for a branch an edge
 runs to that edge as commands (sync/commands.py), and builds the app from
-protocol's route table plus the sync and Pusher routes.
+protocol's route table plus the sync and Pusher routes. Once it listens it starts
+the push sender (cloud/push_sender.py), which pushes every notification stored at the
+cloud, or arriving from an edge, to its user's phones.
 """
 
 import logging
@@ -12,7 +14,7 @@ from protocol import process, realtime
 from protocol.app import make_app
 from sync import commands, handlers, startup
 
-from . import cli
+from . import cli, push_queue, push_sender
 
 log = logging.getLogger("branchline.cloud")
 
@@ -20,22 +22,26 @@ DESCRIPTION = "Run the Branchline cloud node: every branch, head office and sync
 
 
 def open_cloud(settings, *, clock=None):
-    return startup.open_node(settings, clock=clock)
+    node = startup.open_node(settings, clock=clock)
+    node.store.call_outside_transaction(push_queue.install_trigger, node.store.db)
+    return node
 
 
 def make_cloud_app(node):
     sync = handlers.CloudSync(node)
-    node.authority = commands.Authority(node, sync.committed)
+    node.authority = commands.Authority(node, sync.committed, sync.presence)
     return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(), sync=sync)
 
 
 async def serve(settings, sockets=None):
     node = open_cloud(settings)
-    await process.serve(node, make_cloud_app(node), log, "cloud", sockets=sockets)
+    await process.serve(node, make_cloud_app(node), log, "cloud", start=push_sender.start,
+                        sockets=sockets)
 
 
 def main(argv=None):
-    process.main("cloud", argv, DESCRIPTION, serve, commands={"enroll-code": cli.main})
+    process.main("cloud", argv, DESCRIPTION, serve, commands={"enroll-code": cli.main,
+                                                               "vapid-public-key": cli.main})
 
 
 if __name__ == "__main__":

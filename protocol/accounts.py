@@ -136,7 +136,7 @@ def acting_branch(user_id, token_branch_id, serves):
         user = models.User.get_or_none(models.User.id == user_id)
         current = user.branch_id if user is not None else None
         return current if current is not None and current in branch_ids(user) else None
-    current = _remembered("current_branches", user_id, load)
+    current = remembered("current_branches", user_id, load)
     return current if current is not None and serves(current) else token_branch_id
 
 
@@ -191,7 +191,7 @@ def forget_actors():
     current_store().memo.pop("actors", None)
 
 
-def _remembered(name, key, load):
+def remembered(name, key, load):
     """load(), remembered per node under ``name`` and ``key`` for ACTOR_TTL_SECONDS."""
     store = current_store()
     cache = store.memo.setdefault(name, {})
@@ -218,4 +218,4 @@ def load_actor(auth):
                 or auth.branch_id not in branch_ids(user)):
             raise Unauthenticated()
         return actor_for(user, auth.branch_id)
-    return _remembered("actors", (auth.user_id, auth.branch_id), load)
+    return remembered("actors", (auth.user_id, auth.branch_id), load)

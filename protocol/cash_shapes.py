@@ -31,7 +31,7 @@ class RegisterWritten(Done):
     data: Register
 
 
-class Person(Shape):
+class CashPerson(Shape):
     id: int
     name: str
 
@@ -58,10 +58,10 @@ class Session(Shape):
     id: int
     cash_register: Optional[RegisterRef]
     cash_register_id: int
-    opened_by: Optional[Person]
+    opened_by: Optional[CashPerson]
     opened_at: Stamp
     opening_float: Amount
-    closed_by: Optional[Person]
+    closed_by: Optional[CashPerson]
     closed_at: Optional[Stamp]
     expected_cash: Amount
     counted_cash: Amount
@@ -119,7 +119,7 @@ class Report(Shape):
     transactions_count: int
 
 
-class Summary(Shape):
+class SessionSummary(Shape):
     success: Literal[True]
     data: Report
 

@@ -1,11 +1,13 @@
-"""Domain operations that may run as a command at the branch's authority.
+"""Domain operations run as a command at the branch's authority.
 
-At the cloud, a write for a branch that an edge runs (a customer-app order, a
-head-office cancel) is not made there: the handler's ``write_once`` sends it,
-as a command, to the edge, which runs the same function with the same
-arguments (sync/commands.py carries it). Such functions are marked
-``@commandable``; their arguments travel as JSON: request bodies by their
-model, the request's time as "the time it runs", plain values as they are.
+At the cloud, a write for a branch that an edge runs is not made there when
+sync/writes.py says it is the branch's own: the handler's ``write_once`` sends
+it, as a command, to the edge, which runs the same function with the same
+arguments (sync/commands.py carries it). The arguments travel as JSON: request
+bodies by their model, the request's time as "the time it runs", plain values
+as they are; with them goes the request (method, path, fingerprint and
+Idempotency-Key), so the edge keeps the same idempotency record a request made
+to it directly would have.
 """
 
 import datetime
@@ -13,19 +15,12 @@ import importlib
 
 import pydantic
 
-from .accounts import actor_for
-
-COMMANDS = {}
-
-
-def commandable(fn):
-    COMMANDS["%s.%s" % (fn.__module__, fn.__name__)] = fn
-    fn.command_kind = "%s.%s" % (fn.__module__, fn.__name__)
-    return fn
+from . import idempotency
 
 
 def kind_of(fn):
-    return getattr(fn, "command_kind", None)
+    """The name a command carries for domain function fn."""
+    return "%s.%s" % (fn.__module__, fn.__name__)
 
 
 def encode(args):
@@ -54,10 +49,21 @@ def _decode(arg, now):
     return arg
 
 
-def execute(kind, user, branch_id, args, now):
-    """Run a command here as ``user`` of ``branch_id``; answers the function's body."""
-    fn = COMMANDS.get(kind)
-    if fn is None:
-        raise ValueError("unknown command %s" % kind)
-    actor = actor_for(user, branch_id)
-    return fn(actor, *[_decode(arg, now) for arg in args])
+def payload(args, request=None):
+    """A command's payload: its encoded arguments, and the request they came from
+    ({"method", "path", "fingerprint", "key"}) when it carried an Idempotency-Key."""
+    return {"args": encode(args), "request": request}
+
+
+def execute(fn, actor, payload, status, now):
+    """(status, body) of fn run here as ``actor`` (a user's Actor, or a rider's:
+    protocol/rider_accounts.py); under the request's Idempotency-Key, a request already
+    answered here gets that answer."""
+    if isinstance(payload, list):              # sent by a cloud older than "request"
+        payload = {"args": payload, "request": None}
+    args = [_decode(arg, now) for arg in payload["args"]]
+    request = payload.get("request")
+    if not request:
+        return status, fn(actor, *args)
+    return idempotency.once(actor.user_id, request["key"], request["method"], request["path"],
+                            request["fingerprint"], fn, actor, *args, status=status)

@@ -12,6 +12,18 @@ import os
 import tomllib
 
 
+def boolean(value):
+    """A yes/no setting: true/false, yes/no, on/off, 1/0 (TOML booleans too)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
+
+
 @dataclasses.dataclass(frozen=True)
 class Option:
     name: str
@@ -52,8 +64,35 @@ OPTIONS = [
            "(more are refused with close code 4100: retry later)"),
     Option("activity_timeout", int, 120, "seconds of silence after which a WebSocket client "
            "and this node ping each other"),
+    Option("push_http_endpoints", str, "no", "Web Push subscriptions whose endpoint is plain "
+           "http: no, loopback (a local push service, as the demo allows) or yes"),
+    Option("push_vapid_subject", str, "mailto:push@branchline.invalid", "the VAPID 'sub' "
+           "claim push services may contact (mailto: or https: URL)", ("cloud",)),
+    Option("push_fcm_credentials", str, "", "path of the Firebase service-account JSON for "
+           "FCM HTTP v1 (empty: android/ios tokens are not pushed)", ("cloud",)),
+    Option("push_fcm_base_url", str, "https://fcm.googleapis.com", "FCM's base URL",
+           ("cloud",)),
+    Option("push_fcm_token_uri", str, "", "OAuth token URI for the service account "
+           "(empty: the one in its JSON)", ("cloud",)),
+    Option("push_concurrency", int, 16, "pushes in flight at once", ("cloud",)),
+    Option("push_max_attempts", int, 5, "tries per device before a push is given up "
+           "(429 and 5xx are retried with backoff, honouring Retry-After)", ("cloud",)),
     Option("replay_history", int, 200, "events kept per channel so a client that reconnects "
            "gets what it missed"),
+    # The edge on the shop's LAN: TLS and discovery (edge/lan.py, edge/certificate.py).
+    Option("plain_http", boolean, False, "serve plain HTTP and WS instead of HTTPS and WSS "
+           "(anyone on the network can read tokens: only on 127.0.0.1 or a trusted LAN)",
+           ("edge",)),
+    Option("tls_cert", str, "", "PEM certificate (chain) to serve HTTPS with (empty: one "
+           "generated into data_dir/keys/tls and renewed before it expires, same key)",
+           ("edge",)),
+    Option("tls_key", str, "", "PEM private key of tls_cert", ("edge",)),
+    Option("announce", boolean, True, "announce this edge on the LAN by mDNS/DNS-SD "
+           "(_branchline._tcp and _http._tcp) so tablets find it", ("edge",)),
+    Option("announce_name", str, "", "the instance name announced (empty: the branch's name; "
+           "made unique on the LAN when taken)", ("edge",)),
+    Option("announce_addresses", str, "", "comma-separated addresses to announce (empty: "
+           "those of every LAN interface, or host when it is one address)", ("edge",)),
 ]
 
 DEFAULTS = {
@@ -78,11 +117,19 @@ class Settings:
         if self.public_url:
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return "http://%s:%d" % (host, self.port)
+        return "%s://%s:%d" % ("https" if self.tls else "http", host, self.port)
+
+    @property
+    def tls(self):
+        """Whether this node serves HTTPS (an edge, unless plain_http says not)."""
+        return self.role == "edge" and not self.values.get("plain_http", True)
 
 
 class ConfigError(Exception):
     pass
+
+
+METAVARS = {boolean: "BOOL"}
 
 
 def options_for(role):
@@ -95,7 +142,7 @@ def add_arguments(parser, role):
     for o in options_for(role):
         default = DEFAULTS[role].get(o.name, o.default)
         parser.add_argument("--" + o.name.replace("_", "-"), dest=o.name, type=o.type,
-                            default=None, metavar=o.type.__name__.upper(),
+                            default=None, metavar=METAVARS.get(o.type, o.type.__name__.upper()),
                             help="%s [env BRANCHLINE_%s; default %r]"
                             % (o.help, o.name.upper(), default))
 

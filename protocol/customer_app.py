@@ -2,14 +2,18 @@
 (``POST /pos/orders`` with placed_via "app") and a customer's orders.
 
 The app orders for pickup or delivery only (default pickup), always for a named
-customer, and its order notifies the branch's managers and owners. The token is
+customer, and its order notifies the branch's managers and owners. A delivery's fee is
+the server's (protocol/delivery.py ``quote_to``), from the branch to the location of the
+customer's address (customer_address_id) or the order's delivery_lat / delivery_lng,
+for the order's sub-total; what the app sends as delivery_fee is not used. The token is
 a staff token for now (customer accounts come later), so a customer is looked up
 within the caller's restaurant and their orders within the caller's branch.
 """
 
-from . import catalog, commands, customers, models, notifications, orders
+from . import catalog, customers, delivery, models, notifications, orders
 from .database import database
 from .errors import ValidationFailed
+from .order_shapes import created_answer
 
 APP_DEFAULT_ORDER_TYPE = "pickup"
 
@@ -63,7 +67,6 @@ def _require_customer(body):
         raise ValidationFailed(missing)
 
 
-@commands.commandable
 def place_order(actor, body, now):
     """POST /customer/orders: create_order with placed_via "app", for pickup or
     delivery and a named customer; a new order notifies the branch's managers."""
@@ -73,10 +76,35 @@ def place_order(actor, body, now):
         uuid = body.uuid or body.client_order_uuid
         retried = bool(uuid) and models.Order.select().where(models.Order.uuid == uuid).exists()
         answer = orders.create_order(actor, body.model_copy(update={
-            "order_type": None, "order_type_id": order_type.id}), now, placed_via="app")
-        if not retried:
-            notifications.new_online_order(models.Order.get_by_id(answer["order"]["id"]), now)
+            "order_type": None, "order_type_id": order_type.id, "delivery_fee": 0}), now,
+            placed_via="app")
+        if retried:
+            return answer
+        order = models.Order.get_by_id(answer["order"]["id"])
+        if order_type.type == "delivery":
+            order = _charge_delivery(actor, order, body)
+            answer = created_answer(order, answer["kot_ids"])
+        notifications.new_online_order(order, now)
         return answer
+
+
+def _charge_delivery(actor, order, body):
+    """The delivery fee the server computes for the order, stored and priced in."""
+    lat, lng = getattr(body, "delivery_lat", None), getattr(body, "delivery_lng", None)
+    if (lat is None or lng is None) and order.customer_address_id:
+        address = models.CustomerAddress.get_by_id(order.customer_address_id)
+        lat, lng = address.lat, address.lng
+    if lat is None or lng is None:
+        raise ValidationFailed.field("delivery_lat", "A delivery needs the address's location: "
+                                     "send delivery_lat and delivery_lng, or a "
+                                     "customer_address_id whose address has them.")
+    quoted = delivery.quote_to(actor.branch_id, lat, lng, order.sub_total)
+    if not quoted["available"]:
+        raise ValidationFailed.field("order_type", quoted["message"])
+    order.delivery_fee = quoted["fee"]
+    order.save()
+    orders.reprice(order)
+    return models.Order.get_by_id(order.id)
 
 
 def customer_orders(actor, customer_id, page, path):

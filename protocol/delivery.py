@@ -266,30 +266,35 @@ def eta(values, distance_km):
     return low, low + (values["additional_eta_buffer_time"] or 0)
 
 
-def calculate(actor, body):
-    """POST /pos/delivery-fee/calculate: {available, distance, unit, fee,
-    is_free_delivery, eta_min, eta_max, message} for the customer's lat/lng and the
-    order amount. Not available (200, available false) when delivery is off or not set
-    up; 422 outside the area or when the branch's settings are unusable."""
-    setting = Setting.get_or_none(Setting.branch == actor.branch_id)
+def quote_to(branch_id, lat, lng, order_amount):
+    """The delivery from the branch to lat/lng for an order amount: {available,
+    distance (in the unit), unit, distance_km, fee, is_free_delivery, free_reason,
+    eta_min, eta_max, message}. Not available (available false, a message) when
+    delivery is off or not set up; 422 outside the area or when the branch's settings
+    are unusable."""
+    setting = Setting.get_or_none(Setting.branch == branch_id)
     if setting is None or not setting.is_enabled:
-        return {"success": True, "data": {
-            "available": False, "message": "Delivery is not available for this branch"}}
+        return {"available": False, "message": "Delivery is not available for this branch"}
     if setting.branch_lat is None or setting.branch_lng is None:
-        return {"success": True, "data": {
-            "available": False, "message": "Branch location not configured"}}
+        return {"available": False, "message": "Branch location not configured"}
     values = _values(setting)
-    tiers = [(t.min_distance, t.max_distance, t.fee) for t in _tiers(actor.branch_id)]
+    tiers = [(t.min_distance, t.max_distance, t.fee) for t in _tiers(branch_id)]
     found = problems(values, tiers)
     if found:
         first = next(iter(found.values()))[0]
         raise Unprocessable("This branch's delivery settings cannot be used: " + first)
-    km = haversine_km(setting.branch_lat, setting.branch_lng, body.lat, body.lng)
+    km = haversine_km(setting.branch_lat, setting.branch_lng, lat, lng)
     unit = setting.unit
     distance = distance_in(km, unit)
-    fee = quote(values, tiers, distance, body.order_amount)
+    fee = quote(values, tiers, distance, order_amount)
     eta_min, eta_max = eta(values, distance_in(km, "km"))
-    return {"success": True, "data": {
-        "available": True, "distance": distance, "unit": unit,
-        "distance_km": distance_in(km, "km"), **fee, "eta_min": eta_min, "eta_max": eta_max,
-        "message": "Free delivery!" if fee["is_free_delivery"] else None}}
+    return {"available": True, "distance": distance, "unit": unit,
+            "distance_km": distance_in(km, "km"), **fee, "eta_min": eta_min,
+            "eta_max": eta_max, "message": "Free delivery!" if fee["is_free_delivery"] else None}
+
+
+def calculate(actor, body):
+    """POST /pos/delivery-fee/calculate: ``quote_to`` the customer's lat/lng for the
+    order amount."""
+    return {"success": True, "data": quote_to(actor.branch_id, body.lat, body.lng,
+                                              body.order_amount)}

@@ -4,7 +4,8 @@
 from typing import Literal, Optional
 
 from . import delivery, staff
-from .shapes import Amount, Done, Shape
+from .floor_shapes import RiderLocation
+from .shapes import Amount, Done, OrderProgress, Shape
 
 Unit = Literal[delivery.UNITS]
 FeeType = Literal[delivery.FEE_TYPES]
@@ -124,3 +125,68 @@ class RiderStatus(Shape):
 
 class RiderStatusSaved(Done):
     data: RiderStatus
+
+
+# --- dispatch (protocol/dispatch.py) ------------------------------------------------------------
+
+class Assignment(Shape):
+    order_id: int
+    delivery_executive_id: Optional[int]
+    delivery_app_id: Optional[int]
+
+
+class Assigned(Done):
+    data: Assignment
+
+
+class DeliveryState(Shape):
+    order_id: int
+    order_status: OrderProgress
+    delivery_executive_id: Optional[int]
+
+
+class DeliveryMoved(Done):
+    data: DeliveryState
+
+
+class DispatchedRider(Shape):
+    id: int
+    name: str
+    status: ExecutiveStatus
+    location: Optional[RiderLocation]
+
+
+class DeliveryCustomer(Shape):
+    id: int
+    name: str
+    phone: str
+
+
+class DeliveryOrder(Shape):
+    id: int
+    order_number: int
+    formatted_order_number: str
+    status: str
+    order_status: OrderProgress
+    total: Amount
+    delivery_fee: Amount
+    delivery_address: Optional[str]
+    delivery_time: Optional[str]
+    delivery_executive_id: Optional[int]
+    delivery_app_id: Optional[int]
+    delivery_executive: Optional[DispatchedRider]
+    customer: Optional[DeliveryCustomer]
+    items_count: int
+    created_at: str
+
+
+class DeliveryOrdersMeta(Shape):
+    total: int
+    offset: int
+    limit: int
+
+
+class DeliveryOrders(Shape):
+    success: Literal[True]
+    data: list[DeliveryOrder]
+    meta: DeliveryOrdersMeta

@@ -26,8 +26,13 @@ def user_channel(user_id):
     return "private-App.Models.User.%d" % user_id
 
 
+def rider_channel(executive_id):
+    """A rider's private channel (the rider app's token authorises it)."""
+    return "private-App.Models.DeliveryExecutive.%d" % executive_id
+
+
 def branch_channel(kind, branch_id):
-    """kind: orders, kots, today-orders, print-jobs, tables, reservations."""
+    """kind: orders, kots, today-orders, print-jobs, tables, reservations, delivery."""
     return "private-%s.branch.%d" % (kind, branch_id)
 
 
@@ -62,10 +67,34 @@ def table_event(name, table, user_id=None):
          {"table_id": table.id, "table_code": table.table_code, "user_id": user_id})
 
 
+def delivery_event(name, order, data, riders=()):
+    """A delivery was assigned (delivery.assigned) or moved on (delivery.updated): the
+    branch's delivery channel, and the private channel of each rider concerned."""
+    data = dict({"order_id": order.id, "order_number": order.formatted_order_number,
+                 "order_status": order.order_status,
+                 "delivery_executive_id": order.delivery_executive_id,
+                 "delivery_app_id": order.delivery_app_id}, **data)
+    emit(branch_channel("delivery", order.branch_id), name, data)
+    for executive_id in dict.fromkeys(r for r in riders if r):
+        emit(rider_channel(executive_id), name, data)
+
+
 def emit(channel, name, data):
     pending = getattr(_local, "pending", None)
     if pending is not None:
         pending.append(Event(channel, name, data))
+
+
+def raised():
+    """How many events the running operation has raised so far (for ``mark_late``)."""
+    return len(getattr(_local, "pending", None) or ())
+
+
+def mark_late(since):
+    """Mark the events raised since ``raised()`` answered ``since`` as ``"late": true``:
+    news of a change made a while ago (at an edge that was offline)."""
+    for event in (getattr(_local, "pending", None) or ())[since:]:
+        event.data["late"] = True
 
 
 def collect():

@@ -160,9 +160,16 @@ class Waiter(StaffMember):
     roles: list[str] = []
 
 
+class RiderLocation(Shape):
+    lat: float
+    lng: float
+    updated_at: Optional[str]
+
+
 class Executive(StaffMember):
     branch_id: int
     status: ExecutiveStatus
+    location: Optional[RiderLocation] = None
 
 
 class Role(Shape):
@@ -267,6 +274,34 @@ class NotificationPage(Page):
     unread_count: int
 
 
+class PushSettings(Shape):
+    vapid_public_key: Optional[str]
+    web_push_enabled: bool
+    platforms: list[str]
+
+
+class PushSettingsAnswer(Shape):
+    data: PushSettings
+
+
+class PushLogLine(Shape):
+    id: int
+    notification_id: int
+    device_token_id: Optional[int]
+    platform: Optional[str]
+    outcome: Literal["sent", "retry", "failed", "expired", "token_removed", "skipped"]
+    status_code: Optional[int]
+    detail: str
+    at: Stamp
+
+
+class PushLogAnswer(Shape):
+    notification_id: int
+    type: str
+    user_id: int
+    data: list[PushLogLine]
+
+
 class Read(Shape):
     read: Literal[True]
 
@@ -308,6 +343,8 @@ class Connection(Shape):
     ws_port: int
     force_tls: bool
     auth_endpoint: str
+    tls_fingerprint: Optional[str]     # SHA-256 of the node's certificate, for pinning
+    tls_spki: Optional[str]            # SHA-256 of its key (base64): survives renewal
 
 
 class RealtimeSettings(Connection):
@@ -327,6 +364,7 @@ class BeamsSettings(Shape):
     beamer_status: Literal[False]
     instance_id: None
     is_enabled: Literal[False]
+    vapid_public_key: Optional[str]     # the node's own push (Web Push), never a secret
 
 
 class Data(Shape):
@@ -358,6 +396,26 @@ class RealtimeDiagnostics(Shape):
 
 class RealtimeDiagnosticsAnswer(Shape):
     data: RealtimeDiagnostics
+
+
+class EdgeLocation(Shape):
+    branch_id: int
+    node_id: int
+    name: str
+    host: str
+    addresses: list[str]
+    port: int
+    tls: bool
+    tls_fingerprint: Optional[str]
+    tls_spki: Optional[str]
+    version: str
+    reported_at: Stamp
+    api_urls: list[str]
+    ws_urls: list[str]
+
+
+class EdgeLocationAnswer(Data):
+    data: EdgeLocation
 
 
 class RealtimeStatus(Shape):

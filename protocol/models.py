@@ -16,7 +16,7 @@ needs a migration there (``tests/test_migrations.py`` compares the two).
 
 
 import peewee
-from peewee import (BooleanField, CharField, DateField, DateTimeField,
+from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTimeField,
                     ForeignKeyField, IntegerField, TextField)
 
 from . import hlc, ids, wire
@@ -408,6 +408,7 @@ class DeliveryExecutive(BaseModel):
     phone = CharField(default="")
     status = CharField(default="available")   # available | on_delivery | inactive
     login_code_hash = CharField(null=True)    # the rider's login code, hashed (riders.py)
+    login_code_hint = CharField(null=True)    # its first characters, to find the rider by
 
     class Meta:
         table_name = "delivery_executives"
@@ -791,6 +792,24 @@ class Payment(BaseModel):
         table_name = "payments"
 
 
+class RiderState(BaseModel):
+    """A rider's live state at their branch (the branch's, like orders: written by
+    dispatch and the rider app where the branch runs, even offline; protocol/dispatch.py):
+    available / on_delivery / inactive, the order they carry, their latest position.
+    ``delivery_executives`` (head office's) holds the account; this row, when there is
+    one, holds the status the branch lists."""
+    branch = FK(Branch, backref="rider_states")
+    delivery_executive = FK(DeliveryExecutive, unique=True)
+    status = CharField(default="available")   # available | on_delivery | inactive
+    order = FK(Order, null=True, on_delete="SET NULL")
+    lat = FixedPointField(7, null=True, default=None)
+    lng = FixedPointField(7, null=True, default=None)
+    located_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "rider_states"
+
+
 # --- The cash drawer (branch-owned, like orders) ---------------------------------------
 
 class CashRegister(BaseModel):
@@ -898,7 +917,9 @@ class Notification(BaseModel):
 
 
 class DeviceToken(BaseModel):
-    user = FK(User, backref="device_tokens")
+    """A device push goes to: a user's, or a rider's (``delivery_executive``)."""
+    user = FK(User, null=True, backref="device_tokens")
+    delivery_executive = FK(DeliveryExecutive, null=True)
     restaurant = FK(Restaurant)
     branch = FK(Branch, null=True, on_delete="SET NULL")
     platform = CharField(max_length=20, null=True)
@@ -907,6 +928,63 @@ class DeviceToken(BaseModel):
 
     class Meta:
         table_name = "ai_device_tokens"
+
+
+class PushKey(BaseModel):
+    """The cloud's VAPID public key, fed to every edge so an app registering there can
+    subscribe (the private key stays in the cloud's data dir: cloud/webpush.py)."""
+    vapid_public_key = TextField()
+
+    class Meta:
+        table_name = "push_keys"
+
+
+class PushLog(BaseModel):
+    """One line of a notification's push delivery log, written at the cloud (which pushes)
+    and fed to the branch's edge: sent, retry, failed, expired, token_removed, skipped."""
+    notification_id = peewee.BigIntegerField(index=True)
+    branch = FK(Branch, null=True, on_delete="SET NULL")
+    user_id = peewee.BigIntegerField()
+    device_token_id = peewee.BigIntegerField(null=True)
+    platform = CharField(max_length=20, null=True)
+    outcome = CharField(max_length=20)
+    status_code = IntegerField(null=True)
+    detail = TextField(default="")
+
+    class Meta:
+        table_name = "push_log"
+
+
+class PushNotice(peewee.Model):
+    """A notification the cloud has yet to plan pushes for: a trigger on notifications
+    adds it in the transaction that stores the notification (cloud/push_queue.py)."""
+    notification_id = peewee.BigIntegerField(primary_key=True)
+    created_at = DateTimeField()
+
+    class Meta:
+        database = database
+        table_name = "push_notices"
+
+
+class PushDelivery(BaseModel):
+    """One notification to one device: the cloud's persistent send queue and its record
+    that the pair was pushed (never twice). status: pending, sent, failed, expired,
+    removed (the token was unregistered), skipped (the device was connected)."""
+    notification_id = peewee.BigIntegerField()
+    device_token_id = peewee.BigIntegerField()
+    user_id = peewee.BigIntegerField()
+    branch_id = peewee.BigIntegerField(null=True)
+    platform = CharField(max_length=20)
+    token = TextField()
+    status = CharField(max_length=20, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(null=True)
+    expires_at = DateTimeField()
+
+    class Meta:
+        table_name = "push_deliveries"
+        indexes = ((("notification_id", "device_token_id"), True),
+                   (("status", "next_attempt_at"), False))
 
 
 class PosMachine(BaseModel):
@@ -946,6 +1024,30 @@ class IdempotencyRecord(BaseModel):
         indexes = ((("user", "key"), True),)
 
 
+class EdgeLocation(peewee.Model):
+    """Where an edge last said it is on its branch's LAN (protocol/locations.py): written by
+    the edge itself, and at the cloud from what edges report through sync. Stays on
+    its node (not replicated)."""
+    node_id = IntegerField(primary_key=True)
+    branch_id = BigIntegerField(index=True)
+    name = CharField(default="")              # the DNS-SD instance name
+    host = CharField(default="")              # <host>.local
+    addresses = JSONField(default=list)
+    port = IntegerField()
+    tls = BooleanField(default=False)
+    fingerprint = CharField(null=True)        # SHA-256 of its certificate
+    spki = CharField(null=True)               # SHA-256 of its key, base64
+    api_path = CharField(default="")
+    ws_path = CharField(default="")
+    version = CharField(default="")
+    reported_at = DateTimeField()
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+        table_name = "edge_locations"
+
+
 # --- Limits shared by the cloud's processes -------------------------------------------
 
 class RateHit(peewee.Model):
@@ -969,7 +1071,8 @@ ALL_MODELS = [
     DeliveryFeeTier, KotCancelReason, OrderNumberSetting, NumberSequence, Language, Currency,
     PaymentGateway, Printer, ReceiptSetting, Area, Table, TableLock, Customer,
     CustomerAddress, Reservation, Order, OrderItem, OrderItemModifier, OrderTax,
-    OrderCharge, Kot, KotItem, SplitOrder, Payment, CashRegister, Denomination,
+    OrderCharge, Kot, KotItem, SplitOrder, Payment, RiderState, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
-    PosMachine, IdempotencyRecord, RateHit,
+    PushKey, PushLog, PushNotice, PushDelivery, PosMachine, IdempotencyRecord, EdgeLocation,
+    RateHit,
 ]

@@ -31,7 +31,7 @@ class Node:
     settings: Settings
     store: Store
     keyring: KeyRing
-    login_limiter: object       # RateLimiter, or SharedRateLimiter over PostgreSQL
+    login_limiter: RateLimiter   # SharedRateLimiter over PostgreSQL: logins counted by all processes
     branch_id: Optional[int] = None          # the edge's branch; None at the cloud
     branch_name: str = ""
     publish: Callable = lambda *event: None
@@ -39,6 +39,10 @@ class Node:
     # cloud, for branches run by an edge): cloud/server.py sets it.
     authority: object = None
     hub: Optional[object] = None
+    # The certificate an edge serves HTTPS with on the LAN (edge/lan.py sets and renews
+    # them): SHA-256 of the certificate ("AB:CD:...") and of its key (base64); "" on HTTP.
+    tls_fingerprint: str = ""
+    tls_spki: str = ""
 
     @property
     def clock(self):

@@ -132,19 +132,30 @@ def send_test(actor, body, now):
 
 # --- Device tokens ---------------------------------------------------------------------------
 
+def _owner(actor):
+    """The column a device's token belongs to, and its value: a user's, or a rider's
+    (protocol/partner.py)."""
+    rider = getattr(actor, "executive_id", None)
+    return ("delivery_executive", rider) if rider else ("user", actor.user_id)
+
+
 def register_token(actor, body, now):
-    """POST /pos/notifications/register-token: upsert the user's row for the device
-    (or for the token when no device is named); the token leaves any other row."""
+    """POST /pos/notifications/register-token (and the rider app's): upsert the
+    caller's row for the device (or for the token when no device is named); the token
+    leaves any other row."""
     token = models.DeviceToken
+    column, owner = _owner(actor)
     with database.atomic():
         row = None
         if body.device_id:
-            row = token.get_or_none((token.user == actor.user_id) &
+            row = token.get_or_none((getattr(token, column) == owner) &
                                     (token.device_id == body.device_id))
         if row is None:
             row = token.get_or_none(token.token == body.token)
-        fields = {"user": actor.user_id, "restaurant": actor.restaurant_id,
-                  "branch": actor.branch_id, "token": body.token, "updated_at": now}
+        fields = {"user": actor.user_id, "delivery_executive": getattr(actor, "executive_id",
+                                                                       None),
+                  "restaurant": actor.restaurant_id, "branch": actor.branch_id,
+                  "token": body.token, "updated_at": now}
         if body.platform:
             fields["platform"] = body.platform
         if body.device_id:
@@ -155,3 +166,13 @@ def register_token(actor, body, now):
             token.update(**fields).where(token.id == row.id).execute()
         token.delete().where((token.token == body.token) & (token.id != row.id)).execute()
         return {"saved": True}
+
+
+def unregister_token(actor, device_id=None, value=None):
+    """Forget the caller's device (by device_id) or token; answers how many went."""
+    token = models.DeviceToken
+    column, owner = _owner(actor)
+    if not device_id and not value:
+        return 0
+    which = (token.device_id == device_id) if device_id else (token.token == value)
+    return token.delete().where((getattr(token, column) == owner) & which).execute()

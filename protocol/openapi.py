@@ -109,6 +109,14 @@ def _error(ref, status):
                    RETRY_AFTER if status == 429 else None)
 
 
+def _add(schemas, name, schema):
+    """Put schema in the document's components as ``name``: two different schemas of
+    one name would leave one of them describing both (a class named alike elsewhere)."""
+    if schemas.get(name, schema) != schema:
+        raise LookupError("two different schemas are named %s: rename one" % name)
+    schemas[name] = schema
+
+
 def _shape_schema(shape, schemas):
     """The JSON schema of a response shape (a pydantic model or a type such as
     list[Model]), its models added to ``schemas``."""
@@ -116,9 +124,10 @@ def _shape_schema(shape, schemas):
         return shape                                       # a JSON schema as it is
     schema = pydantic.TypeAdapter(shape).json_schema(
         mode="serialization", ref_template="#/components/schemas/{model}")
-    schemas.update(schema.pop("$defs", {}))
+    for name, sub in schema.pop("$defs", {}).items():
+        _add(schemas, name, sub)
     if isinstance(shape, type) and issubclass(shape, pydantic.BaseModel):
-        schemas[shape.__name__] = schema
+        _add(schemas, shape.__name__, schema)
         return _ref(shape.__name__)
     return schema
 
@@ -210,8 +219,8 @@ def document(routes, *, title="Branchline API", version="1"):
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}",
                                                  schema_generator=RequestSchema)
                 for name, sub in schema.pop("$defs", {}).items():
-                    schemas[name] = sub
-                schemas[model.__name__] = schema
+                    _add(schemas, name, sub)
+                _add(schemas, model.__name__, schema)
                 op["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/%s" % model.__name__}}}}
             if handler.public:

@@ -19,8 +19,8 @@ from decimal import Decimal
 
 import peewee
 
-from . import (cash_register, commands, customers, events, models, numbering, permissions,
-               pricing, tables, tickets)
+from . import (cash_register, customers, events, models, numbering, permissions, pricing,
+               rider_states, tables, tickets)
 from .database import database
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
@@ -31,6 +31,8 @@ STATUSES = ["draft", "kot", "billed", "paid", "canceled", "payment_due", "ready"
             "out_for_delivery", "delivered", "pending_verification"]
 ORDER_STATUSES = ["placed", "confirmed", "preparing", "food_ready", "ready_for_pickup",
                   "out_for_delivery", "served", "delivered", "cancelled"]
+# A delivery that did not arrive (protocol/dispatch.py); not a status POST .../status sets.
+DELIVERY_FAILED = "failed"
 ACTIONS = {
     "draft": ("draft", "placed"),
     "kot": ("kot", "confirmed"),
@@ -243,7 +245,6 @@ def _occupy_table(order, table, actor, now):
     tables.take_lock(table, actor, now)
 
 
-@commands.commandable
 def create_order(actor, body, now, placed_via="pos"):
     """Create an order from the contract's body; answers the contract's shape."""
     permissions.require(actor, "order.create")
@@ -377,10 +378,11 @@ def cancel(order, actor, now, *, by_kitchen=False):
     tickets.cancel_order_kots(order)
     if order.table_id:
         tables.free_table(order.table_id, exclude_order_id=order.id)
+    if order.delivery_executive_id:
+        rider_states.free(order.delivery_executive_id, order.id, now)
     return []
 
 
-@commands.commandable
 def update_order(actor, order_id, body, now):
     """PUT /pos/orders/{id}: table, customer, waiter, pax, note, discount, action."""
     permissions.require(actor, "order.update")
@@ -492,7 +494,6 @@ def update_items(actor, order_id, body, now):
             "kot_ids": [k.id for k in kots]}}
 
 
-@commands.commandable
 def set_status(actor, order_id, status, now):
     """POST /pos/orders/{id}/status: move order_status within its vocabulary."""
     permissions.require(actor, "order.status")
@@ -510,13 +511,21 @@ def set_status(actor, order_id, status, now):
             if order.status == "canceled":
                 raise Unprocessable("Order %s is cancelled." % order.formatted_order_number)
             order.order_status = value
-            if value == "delivered" and order.status != "paid":
-                order.status = "delivered" if order.amount_paid >= order.total else order.status
+            if value == "delivered":
+                settle_delivered(order)
+                if order.delivery_executive_id:
+                    rider_states.free(order.delivery_executive_id, order.id, now)
             order.updated_at = now
             order.save()
         events.order_event("order.updated", order)
         return {"success": True, "order_id": order.id, "status": order.order_status,
                 "payment_status": order.status}
+
+
+def settle_delivered(order):
+    """A delivered order paid in full is ``delivered`` in the legacy status too."""
+    if order.status != "paid" and order.amount_paid >= order.total:
+        order.status = "delivered"
 
 
 def send_kot(actor, order_id, body, now):

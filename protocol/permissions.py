@@ -61,6 +61,8 @@ RULES = {
     "delivery.staff": (("Manage Delivery Settings",),
                        "add or change delivery platforms and riders"),
     "cash.close_any": (("Approve Cash Register",), "close another user's cash drawer"),
+    # Dispatch: who runs deliveries assigns riders (protocol/dispatch.py).
+    "delivery.dispatch": (("Manage Delivery",), "assign riders to deliveries"),
 }
 
 # The names companion apps check that are not head office's permission names

@@ -41,32 +41,36 @@ async def wait_for_stop_signal():
 MAX_HEADER_BYTES = 256 * 1024
 
 
-def http_server(app, settings):
-    """An HTTPServer for app; the caller listens. Bodies above the API's limit are
-    refused by the handlers with a JSON 413, URLs over 8 KiB with a 414; a head of a
-    request over MAX_HEADER_BYTES, or a signed body far over the limit, by Tornado
-    itself."""
+def http_server(app, settings, *, ssl=None):
+    """An HTTPServer for app (HTTPS with the SSLContext ``ssl``); the caller listens.
+    Bodies above the API's limit are refused by the handlers with a JSON 413, URLs over
+    8 KiB with a 414; a head of a request over MAX_HEADER_BYTES, or a signed body far
+    over the limit, by Tornado itself."""
     return tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 1024 * 4,
-                                         max_header_size=MAX_HEADER_BYTES)
+                                         max_header_size=MAX_HEADER_BYTES, ssl_options=ssl)
 
 
-async def serve(node, app, log, label, *, start=None, sockets=None):
-    """Listen with ``app`` on the node's host and port (or on ``sockets``, bound
-    before the workers were forked), run ``start(node)`` (background loops; it
-    answers an object with ``stop()`` and ``base``, or None), then wait for
-    SIGINT/SIGTERM: stop accepting, stop the loops, close connections and the node."""
+async def serve(node, app, log, label, *, start=None, ssl=None, sockets=None):
+    """Listen with ``app`` on the node's host and port (HTTPS with the SSLContext
+    ``ssl``; or on ``sockets``, bound before the workers were forked), run
+    ``start(node)`` (background work; it answers an object with ``async stop()`` and
+    ``summary``, a phrase for the log, or None), then wait for SIGINT/SIGTERM: stop
+    accepting, stop the background work, close connections and the node."""
     settings = node.settings
-    server = http_server(app, settings)
+    server = http_server(app, settings, ssl=ssl)
     if sockets:
         server.add_sockets(sockets)
     else:
         server.listen(settings.port, settings.host)
     gc.freeze()    # start-up's objects: full collections skip them, so no long pauses
     loops = start(node) if start else None
+    summary = loops.summary if loops else ""
     log.info("%s node %d listening on %s%s%s", label, node.node_id, settings.base_url,
              " for branch %s" % node.branch_name if node.branch_name else "",
-             ", syncing with %s" % loops.base if loops else "")
-    print("%s ready: %s" % (label, settings.base_url), flush=True)
+             ", %s" % summary if summary else "")
+    print("%s ready: %s%s" % (label, settings.base_url, " (TLS certificate SHA-256 %s)"
+                              % node.tls_fingerprint if node.tls_fingerprint else ""),
+          flush=True)
     try:
         await wait_for_stop_signal()
     finally:

@@ -15,7 +15,7 @@ import re
 
 import peewee
 
-from . import commands, customers, events, models, notifications, permissions, tables
+from . import customers, events, models, notifications, permissions, tables
 from .branches import branch_zone, day_bounds, local_today, to_local, to_utc
 from .database import database
 from .errors import Conflict, NotFound, Unprocessable, ValidationFailed
@@ -152,7 +152,6 @@ def _emit(name, data):
     events.emit(events.branch_channel("reservations", data["branch_id"]), name, data)
 
 
-@commands.commandable
 def create(actor, body, now):
     """POST /pos/reservations: book a table (status: the restaurant's default)."""
     permissions.require(actor, "reservation.manage")
@@ -205,7 +204,6 @@ def _check_move(current, new):
             current_status=current, allowed=list(allowed))
 
 
-@commands.commandable
 def set_status(actor, reservation_id, status, now):
     """POST /pos/reservations/{id}/status: move along TRANSITIONS; checking in opens
     the table. Setting the status it already has changes nothing."""

@@ -6,20 +6,25 @@ the rule the lists (GET /pos/delivery-platforms, GET /pos/delivery-executives) a
 use: a row of another branch or restaurant is a 404 for a read, a change and a delete.
 
 Both tables are head office's (sync/ownership.py: CLOUD): written at the cloud and fed
-to the branch's server, like the delivery settings; a write at an edge is a 409.
+to the branch's server, like the delivery settings; a write at an edge is a 409. A
+rider's live status is the branch's (protocol/rider_states.py): PUT .../status sets it
+where the branch runs.
 
 A rider is given a login code when created: random, answered once (``login_code`` in
 the create answer) and stored only as a hash (``login_code_hash``), so a lost code is
-replaced, never read back. Statuses are ``staff.EXECUTIVE_STATUSES``, the one list.
+replaced, never read back; its first characters are kept in clear
+(``login_code_hint``: protocol/rider_accounts.py finds a rider by it). Statuses are
+``staff.EXECUTIVE_STATUSES``, the one list; ``status`` here is the account's.
 Deleting a platform or rider some order names deactivates it instead (the order keeps
 its history); otherwise the row is deleted.
 """
 
 import secrets
 
-from . import models, passwords, permissions
+from . import models, passwords, permissions, rider_states
 from .database import database
 from .errors import Conflict
+from .rider_accounts import HINT_LENGTH
 from .staff import EXECUTIVE_STATUSES
 
 Platform, Executive = models.DeliveryPlatform, models.DeliveryExecutive
@@ -122,7 +127,7 @@ def new_login_code():
 def executive_shape(executive):
     return {"id": executive.id, "branch_id": executive.branch_id, "name": executive.name,
             "phone": executive.phone, "phone_code": executive.phone_code,
-            "status": executive.status}
+            "status": rider_states.status_of(executive, rider_states.state_of(executive.id))}
 
 
 def _executive(actor, executive_id):
@@ -148,6 +153,7 @@ def create_executive(actor, body, now, at_cloud):
     code = new_login_code()
     executive = Executive(branch=actor.branch_id, name=body.name, status="available",
                           login_code_hash=passwords.hash_password(code),
+                          login_code_hint=code[:HINT_LENGTH],
                           created_at=now, updated_at=now)
     _apply_executive(executive, body)
     executive.save(force_insert=True)
@@ -168,17 +174,20 @@ def update_executive(actor, executive_id, body, now, at_cloud):
             "data": executive_shape(executive)}
 
 
-def set_status(actor, executive_id, status, now, at_cloud):
-    """PUT /pos/delivery-executives/{id}/status: {id, name, status}."""
+def set_status(actor, executive_id, status, now):
+    """PUT /pos/delivery-executives/{id}/status: {id, name, status}. The rider's live
+    status at the branch (protocol/rider_states.py), so it is set where the branch runs,
+    even offline; available also ends the delivery the rider was carrying."""
     permissions.require(actor, "delivery.staff")
     with database.atomic():
         executive = _executive(actor, executive_id)
-        _cloud_only(at_cloud, "Delivery executives")
-        executive.status = status
-        executive.updated_at = now
-        executive.save()
+        fields = {"status": status}
+        if status != "on_delivery":
+            fields["order"] = None
+        state = rider_states.set_state(executive, now, **fields)
     return {"success": True, "message": "Delivery executive status updated successfully",
-            "data": {"id": executive.id, "name": executive.name, "status": executive.status}}
+            "data": {"id": executive.id, "name": executive.name,
+                     "status": rider_states.status_of(executive, state)}}
 
 
 def delete_executive(actor, executive_id, now, at_cloud):
@@ -197,3 +206,4 @@ def delete_executive(actor, executive_id, now, at_cloud):
                     "message": "Delivery executive set to inactive (has associated orders)"}
         executive.delete_instance()
     return {"success": True, "message": "Delivery executive deleted successfully"}
+

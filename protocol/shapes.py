@@ -18,7 +18,7 @@ from . import orders, tickets
 Stamp = str             # an ISO-8601 UTC instant, "2026-01-15T12:00:00Z"
 Amount = float          # money and rates: exact on the server, a JSON number on the wire
 OrderStatus = Literal[tuple(orders.STATUSES)]
-OrderProgress = Literal[tuple(orders.ORDER_STATUSES)]
+OrderProgress = Literal[tuple(orders.ORDER_STATUSES) + (orders.DELIVERY_FAILED,)]
 KotStatus = Literal[tuple(tickets.KOT_STATUSES)]
 KotItemStatus = Literal[tuple(tickets.KOT_ITEM_STATUSES)]
 

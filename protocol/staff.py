@@ -11,7 +11,7 @@ is never even read.
 
 from peewee import JOIN, fn
 
-from . import accounts, models
+from . import accounts, models, rider_states
 from . import permissions as permissions_rules   # permissions() is a route here
 from .errors import ValidationFailed
 
@@ -37,10 +37,11 @@ def _user_row(user, branch_id, with_permissions):
     return row
 
 
-def _executive_row(executive):
+def _executive_row(executive, state):
     return {"id": executive.id, "branch_id": executive.branch_id, "name": executive.name,
             "phone": executive.phone, "phone_code": executive.phone_code,
-            "status": executive.status, "is_delivery_staff": True}
+            "status": rider_states.status_of(executive, state),
+            "location": rider_states.location_of(state), "is_delivery_staff": True}
 
 
 def waiters(actor, role="waiter", include_permissions=False):
@@ -60,20 +61,22 @@ def waiters(actor, role="waiter", include_permissions=False):
              .order_by(user.name, user.id))
     rows = [_user_row(u, actor.branch_id, include_permissions) for u in query]
     if role == "delivery":
-        rows += [dict(_executive_row(e), email=None, roles=["delivery"],
+        rows += [dict(row, email=None, roles=["delivery"],
                       **({"permissions": []} if include_permissions else {}))
-                 for e in _executives(actor)]
+                 for row in _executives(actor)]
     return rows
 
 
 def _executives(actor, status=None, search=None):
+    """The branch's riders as listed (their live status: protocol/rider_states.py)."""
     executive = models.DeliveryExecutive
     query = executive.select().where(executive.branch == actor.branch_id)
-    if status:
-        query = query.where(executive.status == status)
     if search:
         query = query.where(executive.name.contains(search) | executive.phone.contains(search))
-    return query.order_by(executive.name, executive.id)
+    live = rider_states.states(actor.branch_id)
+    rows = [_executive_row(e, live.get(e.id)) for e in query.order_by(executive.name,
+                                                                      executive.id)]
+    return [row for row in rows if not status or row["status"] == status]
 
 
 def delivery_executives(actor, status=None, search=None):
@@ -83,7 +86,7 @@ def delivery_executives(actor, status=None, search=None):
     if status and status not in EXECUTIVE_STATUSES:
         raise ValidationFailed.field("status", "The selected status is invalid.",
                                      allowed=EXECUTIVE_STATUSES)
-    return [_executive_row(e) for e in _executives(actor, status, search)]
+    return _executives(actor, status, search)
 
 
 def roles(actor, with_permissions=False):

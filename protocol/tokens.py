@@ -7,7 +7,9 @@ accepts a token the cloud issued for its branch, and the cloud accepts one an
 enrolled edge issued, and a tablet can fail over without logging in again.
 
 Claims: ``sub`` user id, ``rid`` restaurant, ``bid`` branch, ``iss`` the
-issuing node, ``iat``/``exp``, ``jti`` (what logout revokes).
+issuing node, ``iat``/``exp``, ``jti`` (what logout revokes). A rider app's token
+(protocol/partner.py) also says ``kind: "rider"``, its ``sub`` being the rider's
+id: it is accepted by the rider app's routes only, and a user's token never there.
 """
 
 import collections
@@ -18,8 +20,6 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
-
-from .files import create_once
 
 ALGORITHM = "EdDSA"
 
@@ -33,12 +33,38 @@ def public_pem(private_key):
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def write_secret(path, data):
+    """Write data (bytes) to a new file at path that only its owner may read; answers
+    False, writing nothing, when the file exists (another process made it first).
+    The file appears whole (written under another name, then linked into place), so
+    cloud workers starting together never read half of one."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.exists(path):
+        return False
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
 def load_or_create_key(path):
-    """The key in ``path``, made there on first use (protocol/files.py)."""
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
-    return serialization.load_pem_private_key(create_once(path, pem), password=None)
+    if not os.path.exists(path):
+        key = Ed25519PrivateKey.generate()
+        if write_secret(path, key.private_bytes(serialization.Encoding.PEM,
+                                                serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption())):
+            return key
+    with open(path, "rb") as fh:
+        return serialization.load_pem_private_key(fh.read(), password=None)
 
 
 class KeyRing:
@@ -97,14 +123,17 @@ class KeyRing:
         with open(os.path.join(trusted_dir, "%d.pem" % node_id), "wb") as fh:
             fh.write(pem)
 
-    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now):
-        """A token signed now (the node's clock's time())."""
+    def issue(self, *, user_id, restaurant_id, branch_id, ttl_seconds, now, kind=None):
+        """A token signed now (the node's clock's time()); ``kind`` "rider" for a
+        rider's."""
         now = int(now)
         claims = {
             "sub": str(user_id), "rid": restaurant_id, "bid": branch_id,
             "iss": "branchline-node-%d" % self.node_id,
             "iat": now, "exp": now + ttl_seconds, "jti": secrets.token_urlsafe(16),
         }
+        if kind is not None:
+            claims["kind"] = kind
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM,
                           headers={"kid": str(self.node_id)})
 

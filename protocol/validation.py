@@ -60,6 +60,8 @@ def amount(minimum, maximum, places=2):
     digits would not have the right number of places)."""
     minimum, maximum = Decimal(minimum), Decimal(maximum)
     whole = len(str(int(maximum)))
+    if str(int(maximum)) != "9" * whole:        # "999" would pass for at most 100
+        whole = max(1, whole - 1)
     nonzero = "(?!0+(\\.0+)?$)" if minimum > 0 else ""
     schema = {"anyOf": [
         {"type": "integer", "minimum": max(int(minimum.to_integral_value("ROUND_CEILING")),

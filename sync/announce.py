@@ -1,12 +1,20 @@
 """What changes arriving by sync mean to the realtime subscribers of the node that
 applies them.
 
-At the cloud, an edge's orders, KOTs, table locks and notifications arrive as rows,
-not as domain operations; ``announce`` raises the events head office's screens and
-the users' phones would have seen had the write been made there (protocol.events).
+At the cloud, an edge's orders, KOTs, table locks, reservations and notifications
+arrive as rows, not as domain operations; ``announce`` raises the events head
+office's screens and the users' phones would have seen had the write been made
+there (protocol.events), in the order the edge made the changes. A change made
+more than LATE ago (at an edge that was offline, sent when it came back) is
+announced all the same, its events marked ``"late": true``.
 """
 
-from protocol import events, models
+import datetime
+
+from protocol import events, models, reservations
+from protocol.branches import branch_zone
+
+LATE = datetime.timedelta(seconds=30)
 
 
 def _order(order):
@@ -23,6 +31,13 @@ def _lock(lock):
         events.table_event("table.locked", models.Table.get_by_id(lock.table_id), lock.user_id)
 
 
+def _reservation(reservation):
+    data = reservations.shape(reservation, branch_zone(reservation.branch))
+    events.emit(events.branch_channel("reservations", reservation.branch_id),
+                "reservation.created" if reservation.created_at == reservation.updated_at
+                else "reservation.updated", data)
+
+
 def _notification(note):
     if note.created_at == note.updated_at:                                    # a new one
         events.emit(events.user_channel(note.user_id), events.NOTIFICATION_EVENT, {
@@ -32,22 +47,29 @@ def _notification(note):
 
 _ANNOUNCED = {"orders": (models.Order, _order), "kots": (models.Kot, _kot),
               "table_locks": (models.TableLock, _lock),
+              "reservations": (models.Reservation, _reservation),
               "notifications": (models.Notification, _notification)}
 
 
-def announce(changes):
-    """Emit the events of changes of the branch that arrived by sync (orders, KOTs,
-    table locks, notifications) as if they had been made here, in the changes'
-    order; one query per table and 500 rows."""
+def announce(changes, now):
+    """Emit the events of changes of the branch that arrived by sync, as if they
+    had been made here, in the changes' order; one query per table and 500 rows."""
     wanted = {}
     for change in changes:
         if change["op"] == "upsert" and change["table"] in _ANNOUNCED:
             wanted.setdefault(change["table"], []).append(change["id"])
+    rows = {}
     for table, row_ids in wanted.items():
-        model, emit = _ANNOUNCED[table]
+        model = _ANNOUNCED[table][0]
         for start in range(0, len(row_ids), 500):
-            chunk = row_ids[start:start + 500]
-            rows = {row.id: row for row in model.select().where(model.id.in_(chunk))}
-            for row_id in chunk:
-                if row_id in rows:
-                    emit(rows[row_id])
+            for row in model.select().where(model.id.in_(row_ids[start:start + 500])):
+                rows[table, row.id] = row
+    for change in changes:
+        row = rows.pop((change["table"], change["id"]), None)   # its latest state, once
+        if row is None:
+            continue
+        raised = events.raised()
+        _ANNOUNCED[change["table"]][1](row)
+        stamped = getattr(row, "updated_at", None)
+        if stamped is not None and now - stamped > LATE:
+            events.mark_late(raised)

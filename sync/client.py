@@ -9,6 +9,8 @@ when the cloud reports a gap (409), parks a batch the cloud refused for good
 and resumes at once when the pull loop hears from the cloud again. Pull: a long
 poll from the cursor, applied and stored in one transaction (sync/inbox.py); a
 batch that fails to apply is not stored, and is pulled again after a backoff.
+Location: where the edge is on its LAN (edge/lan.py), sent when it starts and
+when it changes, again after a failure until the cloud has it (protocol/locations.py).
 Neither loop spins while the cloud is away: each waits out its backoff. A
 failure stays on the status page until the next success (sync/state.py).
 
@@ -18,9 +20,11 @@ fake cloud in tests/test_sync_loops.py) carries the requests.
 """
 
 import asyncio
+import functools
 import logging
 
 import tornado.httpclient
+import tornado.simple_httpclient
 
 from protocol import wire
 
@@ -40,11 +44,43 @@ def refused_for_good(code):
     return code is not None and 400 <= code < 500 and code not in RETRIED_4XX
 
 
+class _HangingUpClient(tornado.simple_httpclient.SimpleAsyncHTTPClient):
+    """Tornado's HTTP client that, when closed, also hangs up the requests still in
+    flight (the long poll above all), so the cloud sees a stopped edge leave at once,
+    as it sees one whose process ended (sync/presence.py)."""
+
+    def initialize(self, **kwargs):
+        super().initialize(**kwargs)
+        self.in_flight = set()
+
+    def _connection_class(self):
+        return functools.partial(_TrackedConnection, self.in_flight)
+
+    def close(self):
+        for connection in list(self.in_flight):
+            stream = getattr(connection, "stream", None)
+            if stream is not None:
+                connection.final_callback = None      # nobody waits for its answer now
+                stream.close()
+        super().close()
+
+
+class _TrackedConnection(tornado.simple_httpclient._HTTPConnection):
+    def __init__(self, in_flight, *args, **kwargs):
+        self._in_flight = in_flight
+        in_flight.add(self)
+        super().__init__(*args, **kwargs)
+
+    def _release(self):
+        self._in_flight.discard(self)
+        super()._release()
+
+
 class HTTPTransport:
     """Requests to the cloud over tornado's HTTP client."""
 
     def __init__(self):
-        self.client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
+        self.client = _HangingUpClient(force_instance=True)
 
     async def request(self, method, url, body, headers, timeout):
         """(status, body bytes) of the cloud's answer; raises when there is none."""
@@ -74,11 +110,23 @@ class EdgeSync:
         self.cloud_back = Signal()         # the cloud answered again: retry now
         self._never = Signal()
         node.store.commit_listeners.append(self.local_change.ring)
+        self.location = None               # where the edge is on its LAN, to send
+        self.location_changed = Signal()
         self._tasks = []
+
+    @property
+    def summary(self):
+        return "syncing with %s" % self.base
 
     def start(self):
         self._tasks = [asyncio.ensure_future(self._supervise(self._push_loop, "push")),
-                       asyncio.ensure_future(self._supervise(self._pull_loop, "pull"))]
+                       asyncio.ensure_future(self._supervise(self._pull_loop, "pull")),
+                       asyncio.ensure_future(self._supervise(self._location_loop, "location"))]
+
+    def report_location(self, report):
+        """Send ``report`` (edge/lan.py ``Lan.report``) to the cloud, now or when it is back."""
+        self.location = dict(report)
+        self.location_changed.ring()
 
     async def _supervise(self, loop, name):
         """Run a loop for ever: an unexpected error (a strange answer, a database
@@ -209,7 +257,9 @@ class EdgeSync:
                     self.cloud_back.ring()
                 self.push_backoff.success()
                 try:
-                    await store.run(inbox.apply_feed, batch, self.clock.now())
+                    # The commands in it run in the same transaction: one commit, and
+                    # their answers go up with the next push.
+                    await store.run(_take_feed, batch, self.node.branch_id, self.clock.now())
                 except Exception as exc:      # noqa: BLE001 - a fault here: pulled again
                     wait = 0.0
                     delay = self.pull_backoff.failure()
@@ -218,7 +268,6 @@ class EdgeSync:
                     await self._failed(state.PULL_ERROR, "%s: %s" % (type(exc).__name__, exc))
                     await self._pause(delay)
                     continue
-                await store.run(commands.run_pending, self.node.branch_id, self.clock.now())
                 self.pull_backoff.success()
             else:
                 delay = self.pull_backoff.failure()
@@ -226,6 +275,31 @@ class EdgeSync:
                          code or batch, delay)
                 await self._failed(state.PULL_ERROR, _failure(code, batch))
                 await self._pause(delay)
+
+    async def _location_loop(self):
+        """Send the latest location the cloud does not have yet; sleep until it changes."""
+        sent, backoff = None, self.backoff()
+        while True:
+            woken = asyncio.ensure_future(self.location_changed.wait())
+            report = self.location
+            if report is None or report == sent:
+                await woken
+                continue
+            woken.cancel()
+            code, answer = await self._request("POST", "/sync/location", report)
+            if code == 200 or refused_for_good(code):
+                if code != 200:
+                    log.warning("location [%s] refused (%d): %s", self.base, code,
+                                _message(answer))
+                sent = report
+                backoff.success()
+            else:
+                await self._pause(backoff.failure(), self.cloud_back)
+
+
+def _take_feed(batch, branch_id, now):
+    inbox.apply_feed(batch, now)
+    commands.run_pending(branch_id, now)
 
 
 def _message(answer):

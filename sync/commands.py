@@ -1,17 +1,19 @@
-"""Commands: writes for a branch made elsewhere than at the branch's edge.
+"""Commands: the branch's own writes made elsewhere than at the branch's edge.
 
 At the cloud, ``Authority`` (installed as ``node.authority``) tells the API
-that a branch is run by an edge. A write there (a customer-app order, a
-head-office cancel) becomes a ``sync_commands`` row, which the feed carries to
+whether a write is sent to a branch's edge: sync/writes.py says which writes are
+the branch's own, and a branch an active edge runs has its own writes made
+there. Such a write becomes a ``sync_commands`` row, which the feed carries to
 the edge; the edge runs it with the same domain code as a local request
-(``run_pending``) and writes a ``sync_command_results`` row in the same
-transaction, so it runs once whatever is retried; the push carries the result
-back, and the waiting request at the cloud answers with it. A command that is
-not answered within WAIT_SECONDS is answered 202 (queued: it will still run,
-and GET /customer/orders shows the order when it has). When the edge has not
-been heard from for longer than the restaurant's cut-off, the cloud refuses
-new commands with 503 and Retry-After instead of queueing work nobody will do;
-a command the edge gets after COMMAND_TTL is answered "expired", not run late.
+(``run_pending``), under the request's Idempotency-Key when it had one, and
+writes a ``sync_command_results`` row in the same transaction, so it runs once
+whatever is retried (at the cloud or, after a failover, at the edge itself);
+the push carries the result back, and the waiting request at the cloud answers
+with it. A command not answered within WAIT_SECONDS is answered 202 (queued: it
+will still run, and the same request sent again answers with its result). An
+edge that is not listening (sync/presence.py) gets nothing queued: the request
+is answered 503 with Retry-After at once. A command the edge gets after
+COMMAND_TTL is answered "expired", not run late.
 """
 
 import asyncio
@@ -20,33 +22,34 @@ import logging
 
 import peewee
 
-from protocol import commands, ids, models, wire
-from protocol.database import database, lock_key
-from protocol.errors import APIError, ServiceUnavailable, ValidationFailed
+from protocol import commands, ids, models, rider_accounts, wire
+from protocol.accounts import actor_for
+from protocol.database import database, is_postgres, lock_key
+from protocol.errors import APIError, ServiceUnavailable, Unauthenticated, ValidationFailed
 
+from . import presence, writes
 from .models import Command, CommandResult, SyncNode
 
 log = logging.getLogger("branchline.sync")
 
 WAIT_SECONDS = 8.0
 COMMAND_TTL = datetime.timedelta(minutes=10)
-RETRY_AFTER = 60
+RETRY_AFTER = 30
 
 
 def _edge_of(branch_id):
-    """(edge node, branch, cut-off minutes) of a branch an active edge runs, or None."""
+    """(edge node, branch) of a branch an active edge runs, or None."""
     node = SyncNode.get_or_none((SyncNode.branch_id == branch_id) &
                                 (SyncNode.retired == False))  # noqa: E712
     if node is None:
         return None
-    branch = models.Branch.get_by_id(branch_id)
-    return node, branch, branch.restaurant.customer_order_cutoff_minutes
+    return node, models.Branch.get_by_id(branch_id)
 
 
-def _queue(branch_id, user_id, kind, args, key, status, now):
-    """The command's id: a new one, or the one queued before under the same
-    Idempotency-Key (which must then be the same request, as protocol.idempotency
-    requires of local writes)."""
+def _queue(branch_id, user_id, kind, args, key, status, now, new=True):
+    """The command's id: the one queued before under the same Idempotency-Key
+    (which must then be the same request, as protocol.idempotency requires of local
+    writes), else a new one (None when ``new`` is false)."""
     request_key = "%d:%s" % (user_id, key) if key else None
     payload = wire.dumps(args)
     if request_key:
@@ -58,6 +61,8 @@ def _queue(branch_id, user_id, kind, args, key, status, now):
                     "Idempotency-Key", "This Idempotency-Key was already used for a "
                     "different request.")
             return found.id
+    if not new:
+        return None
     return Command.create(id=ids.new_id(), branch_id=branch_id, user_id=user_id, kind=kind,
                           payload=payload, success_status=status,
                           request_key=request_key, expires_at=now + COMMAND_TTL,
@@ -70,42 +75,52 @@ def _result_of(command_id):
 
 
 class Authority:
-    def __init__(self, node, committed):
+    def __init__(self, node, committed, presence):
         self.node = node
         self.committed = committed
+        self.presence = presence
+
+    def sends(self, fn):
+        return writes.is_command(fn)
 
     async def runs_elsewhere(self, branch_id):
         return await self.node.store.run(_edge_of, branch_id) is not None
 
-    async def where(self, branch_id):
-        _, branch, _ = await self.node.store.run(_edge_of, branch_id)
-        return ("%s is run by its own branch server; make this change there (on the branch's "
-                "network)." % branch.name)
-
-    async def send(self, auth, kind, args, key, status):
+    async def send(self, auth, kind, payload, key, status):
         """(status, body) of the command once the edge has run it, or 202 when it
         is still queued after WAIT_SECONDS."""
         store, now = self.node.store, self.node.clock.now()
-        edge, branch, cutoff = await store.run(_edge_of, auth.branch_id)
-        seen = edge.last_seen
-        if seen is None or (now - seen).total_seconds() > cutoff * 60:
+        edge, branch = await store.run(_edge_of, auth.branch_id)
+        listening = self.presence.listening(edge.node_id) or (
+            not self.presence.hung_up(edge.node_id) and
+            presence.pulled_lately(edge, now, is_postgres(store.db)))
+        command_id = await store.run(_queue, auth.branch_id, auth.user_id, kind, payload, key,
+                                     status, now, listening)
+        result = command_id and await store.run(_result_of, command_id)
+        if result:
+            return result                   # a retry of a request already carried out
+        if not listening:
             raise ServiceUnavailable(
-                "%s's branch server cannot be reached right now, so it cannot take this. "
-                "Please try again later." % branch.name, retry_after=RETRY_AFTER)
-        command_id = await store.run(_queue, auth.branch_id, auth.user_id, kind, args, key,
-                                     status, now)
+                "%s's branch server cannot be reached right now, so it cannot take this%s. "
+                "Please try again shortly." % (branch.name, "" if command_id else
+                                               "; nothing was done"),
+                retry_after=RETRY_AFTER)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_SECONDS
         while True:
-            result = await store.run(_result_of, command_id)
-            if result is not None:
-                return result
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return 202, {"success": True, "queued": True, "command_id": command_id,
-                             "message": "Sent to %s; it will be confirmed shortly."
-                                        % branch.name}
-            await self.committed.wait(remaining)
+            # Armed before the read: a result committed while it runs still wakes us.
+            rung = asyncio.ensure_future(self.committed.wait(max(0.0, deadline - loop.time())))
+            try:
+                result = await store.run(_result_of, command_id)
+                if result is not None:
+                    return result
+                if deadline <= loop.time():
+                    return 202, {"success": True, "queued": True, "command_id": command_id,
+                                 "message": "Sent to %s; it will be confirmed shortly."
+                                            % branch.name}
+                await rung
+            finally:
+                rung.cancel()
 
 
 def run_pending(branch_id, now):
@@ -125,15 +140,27 @@ def run_pending(branch_id, now):
     return len(pending)
 
 
-def _execute(command, branch_id, now):
-    user = models.User.get_or_none(models.User.id == command.user_id)
+def _author(fn, author_id, branch_id):
+    """Who a command runs as: its user, or for the rider app's writes its rider
+    (sync/writes.py BY_RIDER); 401 when they are gone or deactivated."""
+    if fn in writes.BY_RIDER:
+        return rider_accounts.rider_actor(author_id, branch_id)
+    user = models.User.get_or_none(models.User.id == author_id)
     if user is None or not user.is_active:
-        return 401, {"message": "Unauthenticated."}
+        raise Unauthenticated()
+    return actor_for(user, branch_id)
+
+
+def _execute(command, branch_id, now):
+    fn = writes.COMMANDS.get(command.kind)
+    if fn is None:
+        return 422, {"success": False, "message": "This branch server does not know this "
+                                                  "request (%s); update it." % command.kind}
     try:
         with database.atomic():
-            body = commands.execute(command.kind, user, branch_id, wire.loads(command.payload),
-                                    now)
-        return command.success_status, body
+            actor = _author(fn, command.user_id, branch_id)
+            return commands.execute(fn, actor, wire.loads(command.payload),
+                                    command.success_status, now)
     except APIError as exc:
         return exc.status, exc.body()
     except (ValueError, TypeError, KeyError) as exc:

@@ -20,7 +20,7 @@ import secrets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from protocol import ids, models
+from protocol import ids, locations, models
 from protocol.database import lock_key
 from protocol.errors import APIError, ValidationFailed
 
@@ -93,6 +93,11 @@ def active_edges():
              .join(models.Branch, on=(models.Branch.id == SyncNode.branch_id))
              .where(SyncNode.retired == False))  # noqa: E712
     return list(query.dicts())
+
+
+def record_location(node_id, report, now):
+    """Keep where the edge node_id says it is on its branch's LAN (protocol/locations.py)."""
+    locations.record(node_id, SyncNode.get_by_id(node_id).branch_id, report, now)
 
 
 # --- The edge's record of its enrollment ------------------------------------------

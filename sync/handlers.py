@@ -2,6 +2,7 @@
 and the edge's status page. Mounted at the server root by cloud/ and edge/."""
 
 import asyncio
+import ipaddress
 from typing import Literal, Optional
 
 import pydantic
@@ -12,6 +13,7 @@ from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
 
 from . import auth, enrollment, feed, ingest, shapes, status
+from .presence import Presence
 from .signal import Signal
 
 LONG_POLL_MAX = 25.0
@@ -48,6 +50,24 @@ class PushBody(validation.Body):
         if self.upto < self.after or any(c.seq <= self.after for c in self.changes):
             raise ValueError("changes must come after the batch's position")
         return self
+
+
+FINGERPRINT = r"^([0-9A-F]{2}:){31}[0-9A-F]{2}$"
+
+
+class EdgeLocationBody(validation.Body):
+    """Where the edge is on its LAN (edge/lan.py ``Lan.report``)."""
+    name: str = pydantic.Field("", max_length=255)
+    host: str = pydantic.Field("", max_length=255)
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = pydantic.Field(
+        max_length=32)
+    port: int = pydantic.Field(ge=1, le=65535)
+    tls: bool = False
+    fingerprint: Optional[str] = pydantic.Field(None, pattern=FINGERPRINT)
+    spki: Optional[str] = pydantic.Field(None, max_length=64)
+    api: str = pydantic.Field("", max_length=255)
+    ws: str = pydantic.Field("", max_length=255)
+    version: str = pydantic.Field("", max_length=64)
 
 
 class PullQuery(validation.Body):
@@ -132,6 +152,20 @@ class PushHandler(SyncHandler):
         self.write_json(answer)
 
 
+class LocationHandler(SyncHandler):
+    responses = {"post": shapes.EdgeLocated}
+    bodies = {"post": EdgeLocationBody}
+
+    async def post(self):
+        """Where the edge now is on its branch's LAN: its addresses, port, TLS and the
+        certificate's fingerprints (sent at start and when they change); apps of the
+        branch read it from GET /platform/edge."""
+        report = self.body().model_dump(mode="json")
+        await self.run(enrollment.record_location, self.edge_node_id, report,
+                       self.node.clock.now())
+        self.write_json({"recorded": True})
+
+
 class PullHandler(SyncHandler):
     responses = {"get": shapes.Changes}
     queries = {"get": PullQuery}
@@ -140,7 +174,13 @@ class PullHandler(SyncHandler):
         """Changes after ``after`` the edge's branch may see; waits up to ``wait``
         seconds (at most LONG_POLL_MAX) for one when there are none (long poll)."""
         query = self.query()
-        after, wait = query.after, min(LONG_POLL_MAX, query.wait)
+        self.sync.presence.opened(self.edge_node_id)
+        try:
+            await self._answer(query.after, min(LONG_POLL_MAX, query.wait))
+        finally:
+            self.sync.presence.closed(self.edge_node_id, answered=not self._gone.done())
+
+    async def _answer(self, after, wait):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         record = True
@@ -235,6 +275,7 @@ class CloudSync:
         self.node = node
         self.committed = Signal()
         node.store.commit_listeners.append(self.committed.ring)
+        self.presence = Presence()
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
         self.public_keys = {}
         self.push_errors = {}          # edge node id: its last push that failed here
@@ -268,6 +309,7 @@ def cloud_routes():
         (r"/sync/enroll", EnrollHandler),
         (r"/sync/push", PushHandler),
         (r"/sync/pull", PullHandler),
+        (r"/sync/location", LocationHandler),
         (r"/sync/snapshot", SnapshotHandler),
         (r"/sync/status", CloudStatusHandler),
     ]

@@ -11,7 +11,7 @@ refused for good rather than failing the pull, is sync/apply.py's.
 
 from protocol import accounts, ids, pricing
 
-from . import apply, capture, merge, rows, state
+from . import apply, capture, merge, ownership, rows, state
 from .models import ChangeLog
 
 CLOUD = ids.CLOUD_NODE_ID
@@ -32,6 +32,12 @@ def _pending_local(changes):
     return pending & keys
 
 
+# Head office's tables, which price books and remembered actors are read from: a
+# batch of only commands, customers or the branch's own rows keeps them.
+CACHED_FROM = frozenset(t for t, owner in ownership.OWNERS.items()
+                        if owner == ownership.CLOUD) - {"sync_commands"}
+
+
 def apply_feed(batch, now):
     """Apply a pulled batch and move the cursor; answers how many were applied.
     A change refused for good is parked (sync/apply.py); any other error fails
@@ -43,7 +49,7 @@ def apply_feed(batch, now):
     state.put(state.CURSOR, max(state.get_int(state.CURSOR), int(batch["upto"])))
     state.put(state.LAST_PULL, now.isoformat())
     state.clear(state.PULL_ERROR)
-    if changes:
+    if any(c["table"] in CACHED_FROM for c in changes):
         pricing.invalidate()
         accounts.forget_actors()
     return applied

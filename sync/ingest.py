@@ -100,7 +100,7 @@ def apply_batch(node_id, batch, now):
         fresh, node_id, now,
         apply_one=lambda change: _apply_one(change, node, restaurant_id),
         together=lambda run: _apply_run(run, node, restaurant_id),
-        applied=announce)          # head office's subscribers see them live
+        applied=lambda run: announce(run, now))    # head office's subscribers see them live
     SyncNode.update(high_water_mark=upto, last_push_at=now).where(
         SyncNode.node_id == node_id).execute()
     return {"high_water_mark": upto, "rejected": rejected + refusals}

@@ -35,7 +35,9 @@ OWNERS = {
     "notifications": BRANCH, "number_sequences": BRANCH, "ai_device_tokens": BRANCH,
     "cash_registers": BRANCH, "denominations": BRANCH, "cash_register_sessions": BRANCH,
     "cash_register_transactions": BRANCH, "cash_register_counts": BRANCH,
-    "pos_machines": BRANCH,
+    "pos_machines": BRANCH, "rider_states": BRANCH,
+    # push delivery (the cloud pushes; its key and log are fed to the branch's edge)
+    "push_keys": CLOUD, "push_log": CLOUD,
     # commands for a branch, and the branch's answers
     "sync_commands": CLOUD, "sync_command_results": BRANCH,
     # everyone
@@ -77,7 +79,8 @@ SCOPES = {
     "cash_registers": BY_BRANCH, "denominations": BY_BRANCH,
     "cash_register_sessions": BY_BRANCH, "cash_register_transactions": BY_BRANCH,
     "cash_register_counts": parent("cash_register_sessions", "cash_register_session_id"),
-    "pos_machines": BY_BRANCH,
+    "pos_machines": BY_BRANCH, "rider_states": BY_BRANCH, "push_log": BY_BRANCH,
+    "push_keys": GLOBAL,
     "sync_commands": BY_BRANCH, "sync_command_results": BY_BRANCH,
     "menu_item_tax": parent("menu_items", "menu_item_id"),
     "menu_item_variations": parent("menu_items", "menu_item_id"),

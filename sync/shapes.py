@@ -20,6 +20,10 @@ class Applied(Shape):
     rejected: list[Any]
 
 
+class EdgeLocated(Shape):
+    recorded: bool
+
+
 class Changes(Shape):
     after: int
     upto: int
@@ -55,6 +59,7 @@ class EdgeStatus(Shape):
     enrolled: bool
     online: bool
     outbox_depth: int
+    recent_pushes: list[dict]
     oldest_unsent_at: Optional[str]
     acked_seq: int
     feed_cursor: int

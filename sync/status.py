@@ -1,6 +1,6 @@
 """Sync health, as the edge's status page and the cloud's head office see it."""
 
-from protocol import models
+from protocol import models, push
 
 from . import feed, state
 from .models import ChangeLog, DeadLetter, SyncNode
@@ -40,6 +40,9 @@ def edge_status(now, cloud_url):
         "recent_dead_letters": [{"seq": d.seq, "table": d.table_name, "id": d.row_id,
                                  "reason": d.reason, "at": _iso(d.created_at)}
                                 for d in dead.limit(20)],
+        # The branch's latest push deliveries, as the cloud (which pushes) logged them and
+        # fed them here: sent, retry, failed, expired, token_removed, skipped.
+        "recent_pushes": [dict(line, at=_iso(line["at"])) for line in push.recent_log()],
     }
 
 

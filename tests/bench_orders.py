@@ -177,6 +177,7 @@ def main():
         edge = subprocess.Popen(
             [sys.executable] + profile + ["-m", "edge", "--data-dir", tmp, "--host", "127.0.0.1",
              "--port", str(edge_port), "--node-id", "2", "--log-level", "warning",
+             "--plain-http", "true",
              "--branch-id", str(summary["branches"]["Downtown"])], cwd=ROOT,
             stdout=subprocess.DEVNULL)
         procs.append(edge)

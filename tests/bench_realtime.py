@@ -353,7 +353,7 @@ def main():
         edge = subprocess.Popen(
             [sys.executable, "-c", EDGE_SERVER, "--data-dir", tmp, "--host", "127.0.0.1",
              "--port", str(edge_port), "--node-id", "2", "--log-level", "warning",
-             "--max-connections", str(args.clients + 100),
+             "--max-connections", str(args.clients + 100), "--plain-http", "true",
              "--branch-id", str(summary["branches"]["Downtown"])], cwd=ROOT,
             stdout=subprocess.DEVNULL)
         procs.append(edge)

@@ -20,6 +20,10 @@ loopback port, then measures:
   cloud's Store, as head office's own writes go; the bench adds one route for
   it, since the API has no head-office catalog endpoint yet), each until the
   edge's ``GET /pos/items/{id}`` serves the new price.
+- **Through the cloud**: ``--orders`` orders sent to the cloud for the edge's
+  branch (a phone on mobile data), each carried out by the edge as a command and
+  answered with its answer (cloud -> edge -> answer), p50/p99, beside the same
+  order sent to the edge itself in the same run.
 - **Baseline**: PouchDB pushing the same number of documents of similar size
   (one of our changes as a JSON document) from an in-memory PouchDB to
   express-pouchdb (memory adapter, its own process), timing
@@ -289,6 +293,19 @@ def order_latencies(edge_url, token, cloud, item_id, count):
     return seconds
 
 
+def command_latencies(base_url, token, item_id, count):
+    """Seconds of each order POSTed to base_url (the cloud: carried out by the edge)."""
+    seconds = []
+    for n in range(count):
+        started = time.perf_counter()
+        made = call(base_url + API + "/pos/orders", {
+            "order_type": "pickup", "items": [{"id": item_id, "quantity": 1 + n % 3}]}, token)
+        if not made.get("order", {}).get("id"):
+            raise SystemExit("an order through %s was not made: %s" % (base_url, made))
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def price_latencies(cloud_url, edge_url, token, item_id, count):
     seconds = []
     for n in range(count):
@@ -338,7 +355,8 @@ def run_branchline(args, tmp, procs):
     def server_cmd(role, data_dir, port):
         profile = os.path.join(os.path.abspath(args.profile), role) if args.profile else ""
         return [sys.executable, wrapper, role, profile, "--data-dir", data_dir,
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                *(["--plain-http", "true"] if role == "edge" else [])]
 
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
@@ -367,6 +385,9 @@ def run_branchline(args, tmp, procs):
     waiter = login(edge_port, "waiter@demo.test")
     result["orders"] = order_latencies(edge_url, waiter, cloud, items["Espresso"], args.orders)
     result["prices"] = price_latencies(cloud_url, edge_url, waiter, items[ITEM], args.prices)
+    at_cloud = login(cloud_port, "waiter@demo.test")
+    result["via_cloud"] = command_latencies(cloud_url, at_cloud, items["Espresso"], args.orders)
+    result["at_edge"] = command_latencies(edge_url, waiter, items["Espresso"], args.orders)
     return result
 
 
@@ -395,6 +416,12 @@ def report(ours, pouch):
         if seconds:
             print("propagation %-20s p50 %6.1f ms  p99 %6.1f ms  (%d %s; target p99 < 1 s)"
                   % ((label,) + percentiles(seconds) + (len(seconds), what)))
+    if ours["via_cloud"]:
+        print("order through the cloud (cloud -> edge -> answer)  p50 %6.1f ms  p99 %6.1f ms  "
+              "(%d orders, one at a time)" % (percentiles(ours["via_cloud"])
+                                              + (len(ours["via_cloud"]),)))
+        print("  baseline: the same order at the edge       p50 %6.1f ms  p99 %6.1f ms"
+              % percentiles(ours["at_edge"]))
 
 
 def main():

@@ -26,6 +26,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from cloud import demo_data  # noqa: E402
+from cloud import push_sender  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
 from protocol import config, process  # noqa: E402
@@ -111,12 +112,13 @@ class Response:
 
 
 class Server:
-    def __init__(self, node, http_server, port, sync=None):
+    def __init__(self, node, http_server, port, sync=None, lan=None):
         self.node = node
         self.sync = sync
+        self.lan = lan
         self.http_server = http_server
         self.port = port
-        self.url = "http://127.0.0.1:%d" % port
+        self.url = "%s://127.0.0.1:%d" % ("https" if node.settings.tls else "http", port)
         self.api = self.url + PREFIX
         self.client = tornado.httpclient.AsyncHTTPClient(force_instance=True)
 
@@ -136,9 +138,10 @@ class Server:
         hdrs.update(headers or {})
         if data is None and method in ("POST", "PUT", "PATCH"):
             data = b""
+        # A TLS edge's own certificate: tests/test_discovery.py checks pinning itself.
         resp = await self.client.fetch(url, method=method, body=data, headers=hdrs,
                                        raise_error=False, allow_nonstandard_methods=True,
-                                       request_timeout=60)
+                                       request_timeout=60, validate_cert=False)
         text = resp.body.decode("utf-8", "replace") if resp.body else ""
         try:
             parsed = json.loads(text) if text else None
@@ -155,6 +158,8 @@ class Server:
         if self.client is None:
             return
         self.http_server.stop()
+        if self.lan is not None:
+            await self.lan.stop()
         if self.sync is not None:
             await self.sync.stop()
         await self.http_server.close_all_connections()
@@ -176,9 +181,11 @@ async def start_node(tmp_path, seeded, cloud_database):
     template, summary = seeded
 
     async def start(role="edge", branch="Downtown", *, node_id=None, name=None, clock=None,
-                    database_path=None, sync=False, **overrides):
+                    database_path=None, sync=False, lan=False, push=False, **overrides):
         """A node as its server builds it (edge.server / cloud.server); ``sync``
-        starts an enrolled edge's push and pull loops."""
+        starts an enrolled edge's push and pull loops, ``lan`` announces it on the
+        LAN, ``push`` starts the cloud's push sender. Edges serve plain HTTP unless
+        ``plain_http=False`` is passed."""
         name = name or ("%s-%s" % (role, branch.lower()) if role == "edge" else role)
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         port = sockets[0].getsockname()[1]
@@ -190,6 +197,7 @@ async def start_node(tmp_path, seeded, cloud_database):
             values["node_id"] = 2 + len([s for s in started if s.node.role == "edge"])
         if role == "edge":
             values["branch_id"] = summary["branches"][branch]
+            values["plain_http"] = True
         else:
             values["database_url"] = cloud_database
         values.update(overrides)
@@ -198,15 +206,23 @@ async def start_node(tmp_path, seeded, cloud_database):
         if not settings.values.get("database_url") and not os.path.exists(db_path):
             os.makedirs(os.path.dirname(db_path), exist_ok=True)
             shutil.copyfile(database_path or template, db_path)
+        edge_lan = None
         if role == "edge":
             node = edge_server.open_edge(settings, clock=clock)
             app = edge_server.make_edge_app(node)
+            if lan or settings.tls:
+                edge_lan = edge_server.open_lan(node)
         else:
             node = cloud_server.open_cloud(settings, clock=clock)
             app = cloud_server.make_cloud_app(node)
-        server = process.http_server(app, settings)
+        server = process.http_server(app, settings, ssl=edge_lan and edge_lan.ssl_context)
         server.add_sockets(sockets)
-        srv = Server(node, server, port, edge_server.start_sync(node) if sync else None)
+        loops = edge_server.start_sync(node) if sync else None
+        if lan:
+            edge_server.start_lan(node, edge_lan, loops)
+        if role == "cloud" and push:
+            loops = push_sender.start(node)
+        srv = Server(node, server, port, loops, edge_lan)
         started.append(srv)
         return srv
 

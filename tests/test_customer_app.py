@@ -7,6 +7,10 @@ from protocol import models
 
 D = "Downtown"
 EMILY = {"name": "Emily Carter", "phone": "2125550198"}
+# Downtown (demo) is at 40.7087, -74.0128 and delivers within 6 km: 0-2 km 2.99,
+# 2-4 km 4.99, 4-6 km 6.99, free from a sub-total of 75.00. 0.027 degrees of latitude
+# north is 6371 km x 0.027 x pi / 180 = 3.002 km: the 4.99 tier.
+THREE_KM = {"delivery_lat": 40.7357, "delivery_lng": -74.0128}
 
 
 
@@ -73,7 +77,8 @@ async def test_catalog_prices_follow_the_order_type(edge, waiter, demo):
 async def test_an_app_order_is_placed_via_app_and_managers_are_notified(edge, waiter, demo):
     body = await app_order(edge, waiter, {"order_type": "delivery", "customer": EMILY,
                                           "delivery_address": "22 W 34th Street",
-                                          "items": item_lines(demo, Garlic_Bread=2)})
+                                          "items": item_lines(demo, Garlic_Bread=2),
+                                          **THREE_KM})
     order = body["order"]
     assert body["success"] is True
     assert order["placed_via"] == "app" and order["order_type"] == "Delivery"
@@ -163,3 +168,36 @@ async def test_customer_app_routes_need_a_token(edge):
                          ("POST", "/customer/orders")]:
         resp = await edge.fetch(method, path, {} if method == "POST" else None)
         assert resp.status == 401 and resp.body == {"message": "Unauthenticated."}, path
+
+
+async def test_a_delivery_carries_the_fee_the_server_computes(edge, waiter, demo):
+    # 2 x Garlic Bread at the delivery price (6.50 x 1.10 = 7.15): 14.30, under 75.00
+    body = await app_order(edge, waiter, {"order_type": "delivery", "customer": EMILY,
+                                          "delivery_fee": 0.5,      # the app's, not used
+                                          "items": item_lines(demo, Garlic_Bread=2),
+                                          **THREE_KM})
+    money = body["order"]["financials"]
+    assert (money["sub_total"], money["delivery_fee"]) == (14.30, 4.99), money
+    assert money["total"] == round(money["sub_total"] + money["tax_total"] +
+                                   money["charges_total"] + 4.99, 2)
+    # 3 x Ribeye Steak (32.00 x 1.10 = 35.20): 105.60, free from 75.00
+    free = (await app_order(edge, waiter, {"order_type": "delivery", "customer": EMILY,
+                                           "items": item_lines(demo, Ribeye_Steak=3),
+                                           **THREE_KM}))["order"]["financials"]
+    assert (free["sub_total"], free["delivery_fee"]) == (105.60, 0)
+    # 0.06 degrees north is 6.672 km: beyond the 6 km radius
+    far = await app_order(edge, waiter, {"order_type": "delivery", "customer": EMILY,
+                                         "items": item_lines(demo, Garlic_Bread=1),
+                                         "delivery_lat": 40.7687, "delivery_lng": -74.0128},
+                          status=422)
+    assert "outside the delivery area" in far["message"]
+    nowhere = await app_order(edge, waiter, {"order_type": "delivery", "customer": EMILY,
+                                             "items": item_lines(demo, Garlic_Bread=1)},
+                              status=422)
+    assert list(nowhere["errors"]) == ["delivery_lat"]
+    # a pickup carries no fee whatever the app sends
+    pickup = await app_order(edge, waiter, {"customer": EMILY, "delivery_fee": 3,
+                                            "items": item_lines(demo, Espresso=1)})
+    assert pickup["order"]["financials"]["delivery_fee"] == 0
+    count = edge.node.store.call(lambda: models.Order.select().count())
+    assert count == 3

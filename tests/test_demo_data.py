@@ -8,7 +8,7 @@ from decimal import Decimal
 import peewee
 import pytest
 
-from cloud import demo_data
+from cloud import demo, demo_data
 from protocol import models
 from protocol.database import open_sqlite
 from protocol.store import Store
@@ -222,3 +222,46 @@ def test_seed_is_one_transaction(fresh_store):
     with pytest.raises(peewee.IntegrityError):
         store.call(demo_data.seed, password_hash=FAST_HASH)
     assert store.call(lambda: models.Restaurant.select().count()) == 1
+
+
+def test_downtown_delivers_and_each_rider_has_a_login_code(fresh):
+    store, summary = fresh
+
+    def check():
+        downtown = summary["branches"]["Downtown"]
+        setting = models.DeliverySetting.get(models.DeliverySetting.branch == downtown)
+        assert (setting.is_enabled, setting.unit, setting.max_radius, setting.fee_type,
+                setting.free_delivery_over_amount) == (True, "km", Decimal("6"), "tiered",
+                                                       Decimal("75.00"))
+        assert (setting.branch_lat, setting.branch_lng) == (Decimal("40.7087"),
+                                                            Decimal("-74.0128"))
+        tiers = [(t.min_distance, t.max_distance, t.fee) for t in models.DeliveryFeeTier.select()
+                 .where(models.DeliveryFeeTier.branch == downtown)
+                 .order_by(models.DeliveryFeeTier.min_distance)]
+        assert tiers == [(0, 2, Decimal("2.99")), (2, 4, Decimal("4.99")),
+                         (4, 6, Decimal("6.99"))]
+        codes = summary["rider_codes"]
+        assert set(codes["Downtown"]) == {"Marcus Reed", "Priya Nair"}
+        for branch, riders in codes.items():
+            for name, code in riders.items():
+                rider = models.DeliveryExecutive.get_by_id(
+                    summary["delivery_executives"][branch][name])
+                assert code not in rider.login_code_hash
+                assert verify_password(code, rider.login_code_hash)
+                assert rider.login_code_hint == code[:2]
+        every = [c for riders in codes.values() for c in riders.values()]
+        assert len(set(every)) == len(every) == 4
+    store.call(check)
+
+
+def test_the_demo_prints_each_riders_code_once(fresh, capsys):
+    _, summary = fresh
+    state = {"branches": summary["branches"], "rider_codes": summary["rider_codes"]}
+    commands = [("cloud", "http://127.0.0.1:8800", None),
+                ("Downtown edge", "http://127.0.0.1:8700", None)]
+    demo.print_welcome(commands, state, {"cloud": "k1", "Downtown edge": "k2"})
+    out = capsys.readouterr().out
+    for riders in summary["rider_codes"].values():
+        for name, code in riders.items():
+            assert out.count(code) == 1 and name in out
+    assert "/partner/auth/login" in out

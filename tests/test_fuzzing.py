@@ -4,7 +4,8 @@ and calls every operation with generated input, with a manager's token of the br
 Every answer must pass: no server error (not_a_server_error), a documented status
 (status_code_conformance), a documented content type (content_type_conformance), a body
 matching the documented schema (response_schema_conformance), and input the document
-calls valid is not refused as invalid (positive_data_acceptance: no 400 or 422). The
+calls valid is not refused as invalid (positive_data_acceptance: no 400 or 422); the
+rider app's operations are called with a Downtown rider's token. The
 figures (operations, cases, failures by kind) are printed; every failure is listed.
 
 The run happens in a thread (schemathesis' transport is blocking) while the servers
@@ -36,6 +37,8 @@ MANAGER = "manager@demo.test"
 EXCLUDED = {
     ("POST", PREFIX + "/auth/logout"): "revokes the token the rest of the run uses "
                                        "(tests/test_auth.py covers it)",
+    ("POST", PREFIX + "/partner/auth/logout"): "revokes the rider's token the rest of the run "
+                                               "uses (tests/test_partner.py covers it)",
     ("POST", "/sync/enroll"): "spends one-time enrollment codes no generator can guess; "
                               "every case is the 422 'code not valid' (tests/test_sync.py)",
 }
@@ -72,6 +75,8 @@ DOCUMENT_GAPS = {
     ("POST", PREFIX + "/pos/customers"): "email: email_validator is stricter than format",
     ("POST", PREFIX + "/customer/customers"): "email: email_validator is stricter",
     ("PUT", PREFIX + "/customer-addresses/{address_id}"): "Decimal lat/lng: strings",
+    ("POST", PREFIX + "/pos/notifications/register-token"):
+        "a web token's PushSubscription (P-256 key, https) is checked beyond its schema",
 }
 NOT_CHECKED = {key: {positive_data_acceptance}
                for key in {**REFERENCES_ROWS, **DEPENDS_ON_SETTINGS, **DOCUMENT_GAPS}}
@@ -90,16 +95,18 @@ class Tally:
         key = ("%s %s" % (case.method, case.path), kind)
         self.examples.setdefault(key, "%s %s -> %d %s\n  %s" % (
             case.method, case.formatted_path, response.status_code,
-            response.text[:300], failure.title))
+            response.text[:300], failure.title) + "\n  body: %r" % (case.body,))
 
 
-def fuzz(url, token, tally):
-    """Run every operation of url's document (blocking; call in a thread)."""
+def fuzz(url, token, tally, rider_token):
+    """Run every operation of url's document (blocking; call in a thread); the rider
+    app's with a rider's token."""
     schema = schemathesis.openapi.from_url(url + PREFIX + "/openapi.json")
-    headers = {"Authorization": "Bearer " + token}
     for result in schema.get_all_operations():
         operation = result.ok()
         key = (operation.method.upper(), operation.path)
+        headers = {"Authorization": "Bearer " + (
+            rider_token if operation.path.startswith(PREFIX + "/partner/") else token)}
         if key in EXCLUDED:
             continue
         checks = [c for c in CHECKS if c not in NOT_CHECKED.get(key, {})]
@@ -127,14 +134,17 @@ def fuzz(url, token, tally):
         run()
 
 
-async def test_every_operation_answers_as_documented(start_node):
+async def test_every_operation_answers_as_documented(start_node, demo):
     edge = await start_node("edge", "Downtown")
     cloud = await start_node("cloud")
     tally = Tally()
     started = time.monotonic()
     for node in (edge, cloud):
         token = await node.login(MANAGER)
-        await asyncio.to_thread(fuzz, node.url, token, tally)
+        rider = await node.fetch("POST", "/partner/auth/login", {
+            "unique_code": next(iter(demo["rider_codes"]["Downtown"].values()))})
+        await asyncio.to_thread(fuzz, node.url, token, tally,
+                                rider.body["data"]["access_token"])
     print("\nfuzzing: %d operations, %d cases, %.0f s; failures: %s" % (
         tally.operations, tally.cases, time.monotonic() - started,
         dict(tally.failures) or "none"))

@@ -1,10 +1,12 @@
 """At rest, a node rests: an enrolled edge and its cloud run no store job, and no timer,
 while nobody uses them (the sync loops wake only on a commit that wrote something, or
-when the cloud's long poll answers)."""
+when the cloud's long poll answers), and the cloud's push sender sleeps once its queue is
+empty (woken by commits, with a timer only for a pending retry)."""
 
 import asyncio
 
 from protocol import models
+from test_push import push_settings, register, send_test, services  # noqa: F401
 from test_sync import enrolled, eventually  # noqa: F401 - the fixture
 
 D = "Downtown"
@@ -45,3 +47,21 @@ async def test_an_enrolled_edge_and_its_cloud_run_nothing_while_idle(enrolled, d
     await asyncio.sleep(6)        # longer than any periodic recheck would be
     assert jobs(cloud, edge) == before
     assert edge.node.hub._sweeper is None and cloud.node.hub._sweeper is None
+
+
+async def test_the_clouds_push_sender_rests_once_its_queue_is_empty(start_node, tmp_path,
+                                                                     services):  # noqa: F811
+    web, _ = services
+    cloud = await start_node("cloud", **push_settings(services, tmp_path))
+    waiter = await cloud.login("waiter@demo.test")
+    phone = web.subscriber("phone")
+    await register(cloud, waiter, "phone", phone.subscription(), "web")
+    web.plan["phone"].append(429)             # one retry: its timer, then nothing
+    await send_test(cloud, waiter)
+    await eventually(lambda: web.payloads("phone"), timeout=10)
+    await quiet(cloud)
+    before = jobs(cloud)
+    await asyncio.sleep(6)
+    assert jobs(cloud) == before
+    sender = cloud.sync
+    assert sender._task is None and sender._timer is None and not sender._inflight

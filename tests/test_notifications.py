@@ -4,8 +4,11 @@ both title shapes), marking read, the test notification and its broadcast, and
 a KOT that becomes food_ready notifying the order's waiter."""
 
 
+import json
+
 from protocol import events, models
 from protocol.clock import FakeClock
+from pushservice import Subscriber
 
 D = "Downtown"
 ROW_KEYS = {"id", "type", "title", "body", "data", "read_at", "created_at"}
@@ -54,12 +57,15 @@ async def test_a_token_is_upserted_per_user_and_device(edge, waiter, demo):
     await register(edge, waiter, token="tok-1", platform="Android", device_id="phone-1")
     await register(edge, waiter, token="tok-2", platform="android", device_id="phone-1")
     assert device_tokens(edge) == [(sofia, "phone-1", "android", "tok-2")]
-    await register(edge, waiter, token="tok-3", platform="web", device_id="laptop")
-    await register(edge, waiter, token="tok-3", platform="web", device_id="laptop")
+    browser = Subscriber("https://push.example.test/wpush/v2/laptop").subscription()
+    await register(edge, waiter, token=json.dumps(browser), platform="web", device_id="laptop")
+    await register(edge, waiter, token=browser, platform="web", device_id="laptop")
+    stored = json.dumps({"endpoint": browser["endpoint"], "keys": browser["keys"]},
+                        separators=(",", ":"))
     assert device_tokens(edge) == [(sofia, "phone-1", "android", "tok-2"),
-                                   (sofia, "laptop", "web", "tok-3")]
+                                   (sofia, "laptop", "web", stored)]
     row = edge.node.store.call(lambda: models.DeviceToken.get(models.DeviceToken.token ==
-                                                              "tok-3"))
+                                                              stored))
     assert row.restaurant_id == demo["restaurant_id"] and row.branch_id == demo["branches"][D]
 
 

@@ -120,9 +120,13 @@ async def test_rider_changes_status_scope_and_delete(cloud, edge, demo):
     waiter = await cloud.login("waiter@demo.test")
     refused = await cloud.fetch("PUT", path + "/status", {"status": "available"}, token=waiter)
     assert refused.status == 403, refused
-    at_edge = await edge.fetch("PUT", path + "/status", {"status": "available"},
-                               token=await edge.login("manager@demo.test"))
-    assert at_edge.status == 409, at_edge
+    # A rider's status is the branch's live state: set where the branch runs, offline too.
+    edge_manager = await edge.login("manager@demo.test")
+    at_edge = await edge.fetch("PUT", path + "/status", {"status": "inactive"},
+                               token=edge_manager)
+    assert at_edge.status == 200 and at_edge.body["data"]["status"] == "inactive", at_edge
+    listed = (await edge.fetch("GET", RIDERS + "?status=inactive", token=edge_manager)).body
+    assert [r["id"] for r in listed] == [marcus]
 
     made = (await cloud.fetch("POST", RIDERS, {"name": "Temp"}, token=manager)).body["data"]
     gone = await cloud.fetch("DELETE", "%s/%d" % (RIDERS, made["id"]), token=manager)

@@ -24,10 +24,11 @@ import string
 import pytest
 
 from conftest import PASSWORD
-from protocol import (accounts, cash_register, customers, denominations, models, notifications,
-                      orders, reservations)
+from protocol import (accounts, cash_register, customers, denominations, dispatch, models,
+                      notifications, orders, reservations)
 from protocol.handlers.base import APIHandler
 from protocol.handlers.cash_register import DenominationBody, OpenSessionBody, RegisterBody
+from protocol.handlers.delivery import AssignBody
 from protocol.handlers.orders import OrderBody
 from protocol.handlers.reservations import ReservationBody
 from protocol.routes import PREFIX, api_routes
@@ -44,6 +45,7 @@ class Route:
     path: str = None      # the path to call, ids as {row} placeholders (ROWS); None: the key's
     body: dict = None     # a valid body, so that a write reaches its row lookup
     invalid: dict = None  # a body the method's model refuses (exactly when it declares one)
+    rider: bool = False   # called with a Downtown rider's token (the rider app's routes)
 
     def target(self, key_path):
         return self.path or key_path
@@ -62,6 +64,7 @@ ROUTES = {
     ("POST", "/auth/logout"): Route(),
     ("POST", "/platform/switch-branch"): Route(invalid={"branch_id": "Airport"}),
     ("GET", "/platform/config"): Route(),
+    ("GET", "/platform/edge"): Route(),
     ("GET", "/openapi.json"): Route(),
     # Catalog
     ("GET", "/pos/menus"): Route(),
@@ -155,6 +158,9 @@ ROUTES = {
     ("POST", "/pos/notifications/test"): Route(invalid={"title": "", "body": 5}),
     ("POST", "/pos/notifications/{notification_id}/read"): Route(
         "/pos/notifications/{notification}/read"),
+    ("GET", "/pos/notifications/push-settings"): Route(),
+    ("GET", "/pos/notifications/{notification_id}/deliveries"): Route(
+        "/pos/notifications/{notification}/deliveries"),
     # Customer app
     ("GET", "/customer/catalog"): Route(),
     ("GET", "/customer/orders"): Route("/customer/orders?customer_id={customer}"),
@@ -223,6 +229,32 @@ ROUTES = {
     ("DELETE", "/pos/delivery-executives/{executive_id}"): Route(RIDER),
     ("PUT", "/pos/delivery-executives/{executive_id}/status"): Route(
         RIDER + "/status", body={"status": "inactive"}, invalid={"status": "on_break"}),
+    # Dispatch
+    ("PUT", "/pos/orders/{order_id}/assign-delivery"): Route(
+        "/pos/orders/{delivery}/assign-delivery", body={"delivery_executive_id": None},
+        invalid={"delivery_executive_id": "Marcus"}),
+    ("PUT", "/pos/orders/{order_id}/delivery-status"): Route(
+        "/pos/orders/{delivery}/delivery-status", body={"status": "out_for_delivery"},
+        invalid={"status": "lost"}),
+    ("GET", "/pos/delivery-orders"): Route(),
+    # The rider app (a rider's token)
+    ("POST", "/partner/auth/login"): Route(invalid={"unique_code": ""}, rider=True),
+    ("POST", "/partner/auth/logout"): Route(rider=True),
+    ("GET", "/partner/profile"): Route(rider=True),
+    ("GET", "/partner/orders/latest"): Route(rider=True),
+    ("GET", "/partner/orders/history"): Route(rider=True),
+    ("POST", "/partner/orders/{order_id}/start"): Route(
+        "/partner/orders/{delivery}/start", rider=True),
+    ("POST", "/partner/orders/{order_id}/status"): Route(
+        "/partner/orders/{delivery}/status", body={"status": "on_way"},
+        invalid={"status": "lost"}, rider=True),
+    ("POST", "/partner/orders/{order_id}/complete"): Route(
+        "/partner/orders/{delivery}/complete", rider=True),
+    ("POST", "/partner/location"): Route(invalid={"latitude": 91}, rider=True),
+    ("POST", "/partner/fcm-token"): Route(invalid={"platform": "nokia"}, rider=True),
+    ("POST", "/partner/devices/register"): Route(invalid={"token": ""}, rider=True),
+    ("POST", "/partner/devices/unregister"): Route(invalid={"device_id": 5}, rider=True),
+    ("POST", "/partner/broadcasting/auth"): Route(invalid={"socket_id": "x"}, rider=True),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.
@@ -360,7 +392,21 @@ def delivery_staff(demo, branch, actor, now):
     return {"platform": platform.id, "executive": rider.id}
 
 
-MAKERS = {"platform": delivery_staff, "executive": delivery_staff, "order": kot_order, "kot": kot_order, "kot_item": kot_order,
+def delivery(demo, branch, actor, now):
+    """A delivery order ready for pickup, assigned to the branch's first rider (the one
+    whose rider token the rider app's routes are called with): {delivery}."""
+    rider = next(iter(demo["delivery_executives"][branch].values()))
+    body = OrderBody.model_validate({"order_type": "delivery", "items": [
+        {"id": demo["items"][branch]["Espresso"]}]})
+    order_id = orders.create_order(actor, body, now)["order"]["id"]
+    dispatch.assign(actor, order_id, AssignBody(delivery_executive_id=rider), now)
+    for status in ("preparing", "ready_for_pickup"):
+        dispatch.set_delivery_status(actor, order_id, status, now)
+    return {"delivery": order_id}
+
+
+MAKERS = {"delivery": delivery, "platform": delivery_staff, "executive": delivery_staff,
+          "order": kot_order, "kot": kot_order, "kot_item": kot_order,
           "reservation": reservation, "notification": notification, "customer": customer_address,
           "address": customer_address, "register": cash_drawer, "session": cash_drawer,
           "denomination": cash_drawer}
@@ -386,7 +432,12 @@ def fill(server, demo, path, branch):
     return path.format(**ids)
 
 
-async def downtown_token(server, demo):
+async def downtown_token(server, demo, route=None):
+    if route is not None and route.rider:
+        code = next(iter(demo["rider_codes"][OWN].values()))
+        resp = await server.fetch("POST", "/partner/auth/login", {"unique_code": code})
+        assert resp.status == 200, resp
+        return resp.body["data"]["access_token"]
     resp = await server.fetch("POST", "/auth/login",
                               {"email": TOKEN_USER, "password": PASSWORD})
     assert resp.status == 200, resp
@@ -439,7 +490,7 @@ async def test_no_token_is_401(start_node, node, method, path):
 async def test_a_row_of_another_branch_is_403_or_404(start_node, demo, node, method, path):
     route = route_of(method, path)
     server = await start_node(node)
-    token = await downtown_token(server, demo)
+    token = await downtown_token(server, demo, route)
     target = fill(server, demo, route.target(path), OTHER)
     resp = await server.fetch(method, target, route.body, token=token)
     assert resp.status in (403, 404), (target, resp)
@@ -456,7 +507,7 @@ async def test_an_invalid_body_is_422_with_field_errors(start_node, demo, node, 
     assert route.invalid is not None, "give ROUTES[(%r, %r)] an invalid body" % (method, path)
     model = MOUNTED[(method, path)][1].bodies[method.lower()]
     server = await start_node(node)
-    token = await downtown_token(server, demo)
+    token = await downtown_token(server, demo, route)
     target = fill(server, demo, route.target(path), OWN)
     resp = await server.fetch(method, target, route.invalid, token=token)
     assert resp.status == 422, (target, route.invalid, resp)

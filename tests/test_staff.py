@@ -87,7 +87,8 @@ async def test_delivery_executives_filter_by_status_and_search(edge, manager, de
     rows = await get(edge, manager, "/pos/delivery-executives")
     assert [r["name"] for r in rows] == ["Marcus Reed", "Priya Nair"]
     assert set(rows[0]) == {"id", "branch_id", "name", "phone", "phone_code", "status",
-                            "is_delivery_staff"}
+                            "location", "is_delivery_staff"}
+    assert rows[0]["location"] is None          # no position reported yet
     assert all(r["is_delivery_staff"] is True for r in rows)
     found = await get(edge, manager, "/pos/delivery-executives?search=0142")
     assert [r["name"] for r in found] == ["Priya Nair"]

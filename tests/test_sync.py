@@ -292,18 +292,16 @@ async def test_head_office_cancels_through_the_edge(enrolled, demo):
                                {"status": "cancelled"}, token=owner)
     assert cancel.status == 200 and cancel.body["status"] == "cancelled", cancel
     assert edge.node.store.call(lambda: models.Order.get_by_id(order_id).status) == "canceled"
-    # Writes that cannot travel as a command are refused with a clear message.
+    # A cancelled order takes no payment: the edge's own answer, carried back.
     pay = await cloud.fetch("POST", "/pos/orders/%d/pay" % order_id, {"method": "card"},
                             token=owner)
-    assert pay.status == 409 and "Downtown" in pay.body["message"]
+    assert pay.status in (409, 422) and pay.body["success"] is False, pay
 
 
 async def test_the_cloud_refuses_orders_for_an_unreachable_edge(enrolled, demo):
     cloud, edge = enrolled
+    await eventually(lambda: cloud.node.authority.presence.pulling(edge.node.node_id), 5.0)
     await edge.close()
-    long_ago = Clock().now() - __import__("datetime").timedelta(minutes=6)
-    cloud.node.store.call(lambda: SyncNode.update(last_pull_at=long_ago, last_push_at=long_ago)
-                          .execute())
     staff = await cloud.login("manager@demo.test")
     resp = await cloud.fetch("POST", "/customer/orders", {
         "order_type": "pickup", "customer": {"name": "Nia", "phone": "5550199"},

@@ -41,8 +41,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 D = "Downtown"
 PASSWORD = "demo12345"
 API = "/api/application-integration"
+# The till speaks plain HTTP to the edge (tests/test_discovery.py covers its HTTPS).
 ENV = dict({k: v for k, v in os.environ.items() if not k.startswith("BRANCHLINE_")},
-           PYTHONPATH=ROOT)
+           PYTHONPATH=ROOT, BRANCHLINE_PLAIN_HTTP="true")
 
 # The branch's rows compared between the two databases (:b is the branch's id).
 OF_ORDERS = "order_id IN (SELECT id FROM orders WHERE branch_id = :b)"

@@ -24,7 +24,7 @@ class LoginHandler(APIHandler):
         Five attempts a minute per email and client, then 429 with Retry-After."""
         raw = self.json_body()
         email = str(raw.get("email", "")).strip().lower() if isinstance(raw, dict) else ""
-        await self.node.login_limiter.check(
+        await self.node.login_limiter.attempt(
             (email, self.request.remote_ip),
             "Too many login attempts. Please try again in {seconds} seconds.")
         body = validation.parse(LoginBody, raw)

@@ -18,7 +18,7 @@ import tornado.httputil
 import tornado.web
 
 from .. import accounts, commands, idempotency, validation, wire
-from ..errors import APIError, Conflict, Forbidden, Unauthenticated, ValidationFailed
+from ..errors import APIError, Forbidden, Unauthenticated, ValidationFailed
 from ..tokens import InvalidToken
 
 log = logging.getLogger("branchline.api")
@@ -102,8 +102,8 @@ class APIHandler(tornado.web.RequestHandler):
             claims = self.node.keyring.verify(token.strip(), self.node.clock.time())
         except InvalidToken:
             raise Unauthenticated()
-        if claims["jti"] in self.node.revoked:
-            raise Unauthenticated()
+        if claims["jti"] in self.node.revoked or claims.get("kind") is not None:
+            raise Unauthenticated()         # revoked, or a rider's (protocol/partner.py)
         branch_id = await self.run(accounts.acting_branch, claims["sub"], claims["bid"],
                                    self.node.serves)
         if not self.node.serves(branch_id):
@@ -167,41 +167,51 @@ class APIHandler(tornado.web.RequestHandler):
     async def run(self, fn, *args, **kwargs):
         return await self.node.store.run(fn, *args, **kwargs)
 
-    async def actor_run(self, fn, *args, **kwargs):
-        """Run fn(actor, *args) in a Store thread for the calling user."""
-        def with_actor():
-            return fn(accounts.load_actor(self.auth), *args, **kwargs)
-        return await self.run(with_actor)
+    def load_actor(self):
+        """(Store thread) Who the request acts as: the token's user."""
+        return accounts.load_actor(self.auth)
 
-    async def write_once(self, fn, *args, status=200):
-        """Answer fn(actor, *args) with status; under an Idempotency-Key (or the
-        ``uuid`` of a Retryable body), a retry gets the first answer and fn is not run
-        again. When another node is the
-        branch's authority (the cloud, for a branch an edge runs), fn is sent
-        there as a command instead (protocol/commands.py)."""
+    def idempotency_key(self):
+        """The key a retry of this request repeats (Idempotency-Key, or the ``uuid``
+        of a Retryable body), or None."""
         key = self.request.headers.get("Idempotency-Key")
         if key is not None:
             idempotency.check_key(key)
         elif isinstance(self.parsed_body, validation.Retryable) and self.parsed_body.uuid:
             key = "uuid:" + self.parsed_body.uuid
+        return key
+
+    async def actor_run(self, fn, *args, **kwargs):
+        """Run fn(actor, *args) in a Store thread for the caller."""
+        def with_actor():
+            return fn(self.load_actor(), *args, **kwargs)
+        return await self.run(with_actor)
+
+    async def write_once(self, fn, *args, status=200):
+        """Answer fn(actor, *args) with status; under an Idempotency-Key (or the
+        ``uuid`` of a Retryable body), a retry gets the first answer and fn is not run
+        again. When another node is the branch's authority (the cloud, for a branch
+        an edge runs) and fn writes the branch's own data (sync/writes.py), fn is
+        sent there as a command instead, with the key (protocol/commands.py)."""
+        key = self.idempotency_key()
+        fingerprint = idempotency.request_hash(self.request.method, self.request.path,
+                                               self.request.body)
         authority = self.node.authority
-        if authority is not None and await authority.runs_elsewhere(self.auth.branch_id):
-            kind = commands.kind_of(fn)
-            if kind is None:
-                raise Conflict(await authority.where(self.auth.branch_id))
-            await self.run(accounts.load_actor, self.auth)     # still active, still here
-            code, body = await authority.send(self.auth, kind, commands.encode(args), key,
-                                              status)
+        if (authority is not None and authority.sends(fn)
+                and await authority.runs_elsewhere(self.auth.branch_id)):
+            await self.run(self.load_actor)     # still active, still here
+            request = key and {"method": self.request.method, "path": self.request.path,
+                               "fingerprint": fingerprint, "key": key}
+            code, body = await authority.send(
+                self.auth, commands.kind_of(fn), commands.payload(args, request), key, status)
             self.write_json(body, code)
             return
         if key is None:
             self.write_json(await self.actor_run(fn, *args), status)
             return
-        fingerprint = idempotency.request_hash(self.request.method, self.request.path,
-                                               self.request.body)
 
         def run_once():
-            actor = accounts.load_actor(self.auth)
+            actor = self.load_actor()
             return idempotency.once(actor.user_id, key, self.request.method, self.request.path,
                                     fingerprint, fn, actor, *args, status=status)
         code, body = await self.run(run_once)

@@ -10,7 +10,7 @@ import pydantic
 from .. import cash_register, denominations
 from ..cash_shapes import (DayReport, Denominations, DenominationWritten, Moved,
                            OneDenomination, OneRegister, OneSession, Registers,
-                           RegisterWritten, SessionClosed, SessionOpened, Sessions, Summary,
+                           RegisterWritten, SessionClosed, SessionOpened, Sessions, SessionSummary,
                            Transactions)
 from ..shapes import Done
 from ..validation import NOT_BLANK, Body, Id, Money, Retryable, amount
@@ -187,7 +187,7 @@ class CloseSessionHandler(CashHandler):
 
 
 class SummaryHandler(CashHandler):
-    responses = {"get": Summary}
+    responses = {"get": SessionSummary}
 
     async def get(self, session_id):
         """The session's Z report: {session, totals{opening_float, cash_sales, cash_in,

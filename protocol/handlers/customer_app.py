@@ -1,13 +1,23 @@
 """The customer app's routes: the catalog priced for pickup or delivery, placing an
 order and a customer's orders (the rules are ``protocol.customer_app``)."""
 
+from typing import Optional
+
 import pydantic
 
 from .. import customer_app, floor_shapes, shapes
 from ..customer_app import APP_DEFAULT_ORDER_TYPE
 from ..validation import Body, Id
 from .base import APIHandler
+from .delivery import Latitude, Longitude
 from .orders import OrderBody
+
+
+class AppOrderBody(OrderBody):
+    """An app order: for a delivery, where to (or customer_address_id with a location);
+    the fee is the server's."""
+    delivery_lat: Optional[Latitude] = None
+    delivery_lng: Optional[Longitude] = None
 
 
 class CatalogQuery(Body):
@@ -36,7 +46,7 @@ class CustomerOrdersHandler(APIHandler):
     responses = {"get": shapes.OrderPage, "post": {201: shapes.OrderCreated}}
     once = ("post",)
     statuses = {"post": (409,)}
-    bodies = {"post": OrderBody}
+    bodies = {"post": AppOrderBody}
     queries = {"get": OrdersQuery}
     tags = ("customer app",)
 
@@ -49,8 +59,11 @@ class CustomerOrdersHandler(APIHandler):
 
     async def post(self):
         """Place an order from the app: the body of POST /pos/orders, placed_via "app",
-        pickup (default) or delivery, for customer_id or customer{name, phone}. The
-        branch's managers are notified. Honours Idempotency-Key and uuid."""
+        pickup (default) or delivery, for customer_id or customer{name, phone}. A
+        delivery goes to delivery_lat/delivery_lng (or the customer_address_id's
+        location) and carries the fee the server computes (422 outside the branch's area
+        or when it does not deliver). The branch's managers are notified. Honours
+        Idempotency-Key and uuid."""
         body = self.body()
         await self.write_once(customer_app.place_order, body, self.now(), status=201)
 

@@ -8,20 +8,22 @@ from typing import Annotated, Literal, Optional
 
 import pydantic
 
-from .. import delivery, riders, staff
-from ..delivery_shapes import (OnePlatform, OneSettings, PlatformSaved, Quoted, RiderCreated,
-                               RiderSaved, RiderStatusSaved, SettingsSaved, Tiers)
+from .. import delivery, dispatch, riders, staff
+from ..delivery_shapes import (Assigned, DeliveryMoved, DeliveryOrders, OnePlatform,
+                               OneSettings, PlatformSaved, Quoted, RiderCreated, RiderSaved,
+                               RiderStatusSaved, SettingsSaved, Tiers)
 from ..shapes import Done
-from ..validation import NOT_BLANK, Body, Money, amount
+from ..validation import NOT_BLANK, Body, Id, Money, amount
 from .base import APIHandler, path_id
 from .catalog import DeliveryPlatformsHandler
 from .staff import DeliveryExecutivesHandler
 
-# Coordinates as sent (a GPS's many digits too; 0 is one); stored to 7 decimals.
+# Coordinates as sent (a GPS's many digits too; 0 is one); stored to 7 decimals. The
+# document shows multiples of 1e-7 (what is kept), numbers a body may carry (protocol/wire.py).
 Latitude = Annotated[Decimal, pydantic.Field(ge=-90, le=90), pydantic.WithJsonSchema(
-    {"type": "number", "minimum": -90, "maximum": 90})]
+    {"type": "number", "minimum": -90, "maximum": 90, "multipleOf": 1e-7})]
 Longitude = Annotated[Decimal, pydantic.Field(ge=-180, le=180), pydantic.WithJsonSchema(
-    {"type": "number", "minimum": -180, "maximum": 180})]
+    {"type": "number", "minimum": -180, "maximum": 180, "multipleOf": 1e-7})]
 Distance = amount(0, "20000", places=3)
 Minutes = Annotated[int, pydantic.Field(ge=0, le=1440)]
 
@@ -220,17 +222,83 @@ class RiderHandler(RiderWrites):
         await self.change(riders.delete_executive, int(executive_id))
 
 
-class RiderStatusHandler(RiderWrites):
+class RiderStatusHandler(APIHandler):
     tags = ("delivery",)
     bodies = {"put": RiderStatusBody}
     responses = {"put": RiderStatusSaved}
-    statuses = {"put": (409,)}
+    once = ("put",)
 
     async def put(self, executive_id):
-        """Set a rider's status (available, on_delivery, inactive; else 422): data {id,
-        name, status}. 409 at an edge."""
+        """Set a rider's live status at the branch (available, on_delivery, inactive;
+        else 422): data {id, name, status}. Set where the branch runs (at the cloud, a
+        command to the branch's edge); available also ends the delivery they carried."""
         body = self.body()
-        await self.change(riders.set_status, int(executive_id), body.status)
+        await self.write_once(riders.set_status, int(executive_id), body.status, self.now())
+
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+class AssignBody(Body):
+    """The fields sent change: a rider (null takes the rider off), a platform (null
+    clears it)."""
+    delivery_executive_id: Optional[Id] = None
+    delivery_app_id: Optional[Id] = None
+
+
+class DeliveryStatusBody(Body):
+    status: Literal[tuple(dispatch.DELIVERY_STATUSES)]
+
+
+class DeliveryOrdersQuery(Body):
+    status: Optional[str] = pydantic.Field(None, max_length=50)
+    delivery_executive_id: Optional[Id] = None
+    delivery_app_id: Optional[Id] = None
+    date: Optional[datetime.date] = None
+    limit: int = pydantic.Field(50, ge=1, le=100)
+    offset: int = pydantic.Field(0, ge=0, le=1_000_000)
+
+
+class AssignHandler(DeliveryHandler):
+    bodies = {"put": AssignBody}
+    responses = {"put": Assigned}
+    once = ("put",)
+    statuses = {"put": (409,)}
+
+    async def put(self, order_id):
+        """Assign a rider (delivery_executive_id) and/or a platform (delivery_app_id) to a
+        delivery order, all or nothing: the previous rider is freed, the new one is
+        on_delivery. 409 for an inactive rider, a rider on another delivery, an order
+        that is not a delivery or is finished. Needs Manage Delivery."""
+        body = self.body()
+        await self.write_once(dispatch.assign, int(order_id), body, self.now())
+
+
+class DeliveryStatusHandler(DeliveryHandler):
+    bodies = {"put": DeliveryStatusBody}
+    responses = {"put": DeliveryMoved}
+    once = ("put",)
+    statuses = {"put": (409,)}
+
+    async def put(self, order_id):
+        """Move a delivery on: preparing -> ready_for_pickup -> out_for_delivery ->
+        delivered | failed (the same status again is done; another move is a 409 naming
+        what may come next). The rider is freed at delivered or failed."""
+        body = self.body()
+        await self.write_once(dispatch.set_delivery_status, int(order_id), body.status,
+                              self.now())
+
+
+class DeliveryOrdersHandler(DeliveryHandler):
+    queries = {"get": DeliveryOrdersQuery}
+    responses = {"get": DeliveryOrders}
+
+    async def get(self):
+        """The branch's delivery orders of one day (?date=, default today), newest first;
+        ?status= (order_status or the legacy status), ?delivery_executive_id=,
+        ?delivery_app_id=, ?limit= 1-100 (50), ?offset=. Each has its rider's live
+        status and latest position."""
+        query = self.query()
+        self.write_json(await self.actor_run(dispatch.delivery_orders, query, self.now()))
 
 
 default_handlers = [
@@ -242,4 +310,7 @@ default_handlers = [
     ("/pos/delivery-settings", SettingsHandler),
     ("/pos/delivery-fee/calculate", CalculateHandler),
     ("/pos/delivery-fee-tiers", TiersHandler),
+    ("/pos/orders/%s/assign-delivery" % path_id("order_id"), AssignHandler),
+    ("/pos/orders/%s/delivery-status" % path_id("order_id"), DeliveryStatusHandler),
+    ("/pos/delivery-orders", DeliveryOrdersHandler),
 ]

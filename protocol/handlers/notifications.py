@@ -1,16 +1,17 @@
 """In-app notifications and device-token registration (POS)."""
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 import pydantic
 
-from .. import floor_shapes, notifications
+from .. import floor_shapes, notifications, push, push_tokens
 from ..validation import Body, FreeObject, Retryable
 from .base import APIHandler, path_id
 
 
 class RegisterTokenBody(Body):
-    token: str = pydantic.Field(min_length=1, max_length=4096)
+    # An FCM token, or a browser's PushSubscription (its JSON text, or the object).
+    token: Union[pydantic.constr(min_length=1, max_length=4096), FreeObject]
     platform: Optional[Literal["ios", "android", "web"]] = None
     device_id: Optional[str] = pydantic.Field(None, max_length=191)
 
@@ -67,8 +68,13 @@ class RegisterTokenHandler(APIHandler):
     async def post(self):
         """Register the device's push token (platform ios, android or web; device_id):
         one row per user and device, and a token registered again by another user moves
-        to that user. Answers {saved: true}."""
+        to that user. A web token is the browser's PushSubscription (JSON text or object:
+        endpoint, keys.p256dh, keys.auth; https unless the node allows http); android and
+        ios take an FCM registration token. Answers {saved: true}."""
         body = self.body()
+        platform, token = push_tokens.normalise(body.platform, body.token,
+                                                self.node.settings.push_http_endpoints)
+        body = body.model_copy(update={"platform": platform, "token": token})
         await self.write_once(notifications.register_token, body, self.now())
 
 
@@ -84,9 +90,36 @@ class TestNotificationHandler(APIHandler):
         await self.write_once(notifications.send_test, body, self.now())
 
 
+class PushSettingsHandler(APIHandler):
+    responses = {"get": floor_shapes.PushSettingsAnswer}
+    tags = ("notifications",)
+
+    async def get(self):
+        """What an app needs to subscribe to push, never a secret: {data:
+        {vapid_public_key (base64url, the applicationServerKey; null until the cloud's key
+        has reached this node), web_push_enabled, platforms}}."""
+        key = await self.run(push.vapid_public_key)
+        self.write_json({"data": {"vapid_public_key": key, "web_push_enabled": key is not None,
+                                  "platforms": ["web", "android", "ios"]}})
+
+
+class DeliveriesHandler(APIHandler):
+    responses = {"get": floor_shapes.PushLogAnswer}
+    tags = ("notifications",)
+
+    async def get(self, notification_id):
+        """A notification's push delivery log (managers and owners; the caller's branch):
+        {notification_id, type, user_id, data: [{id, device_token_id, platform, outcome
+        (sent, retry, failed, expired, token_removed, skipped), status_code, detail, at}]},
+        oldest first. Written at the cloud, which pushes; an edge shows what was fed to it."""
+        self.write_json(await self.actor_run(push.log_for, int(notification_id)))
+
+
 default_handlers = [
     (r"/pos/notifications", NotificationsHandler),
     (r"/pos/notifications/register-token", RegisterTokenHandler),
     (r"/pos/notifications/test", TestNotificationHandler),
+    (r"/pos/notifications/push-settings", PushSettingsHandler),
+    (r"/pos/notifications/%s/deliveries" % path_id("notification_id"), DeliveriesHandler),
     (r"/pos/notifications/%s/read" % path_id("notification_id"), ReadHandler),
 ]

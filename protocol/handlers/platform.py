@@ -1,6 +1,6 @@
 """Branch context: switching branch, the platform configuration."""
 
-from .. import accounts, shapes
+from .. import accounts, floor_shapes, locations, shapes
 from ..validation import Body, Id
 from .base import APIHandler
 
@@ -55,7 +55,22 @@ class ConfigHandler(APIHandler):
                                        self.auth.branch_id, features))
 
 
+class EdgeLocationHandler(APIHandler):
+    responses = {"get": floor_shapes.EdgeLocationAnswer}
+    statuses = {"get": (404,)}
+    tags = ("platform",)
+
+    async def get(self):
+        """Where the caller's branch's edge is on the shop's LAN, as it last said (the
+        cloud knows it through sync), for an app that cannot use mDNS: {data: {addresses,
+        port, api_urls, ws_urls, tls, tls_fingerprint (SHA-256 of its certificate, to
+        pin), tls_spki, version, reported_at, ...}}; 404 when no edge of the branch has
+        said where it is."""
+        self.write_json({"data": await self.run(locations.where_is, self.auth.branch_id)})
+
+
 default_handlers = [
     (r"/platform/switch-branch", SwitchBranchHandler),
     (r"/platform/config", ConfigHandler),
+    (r"/platform/edge", EdgeLocationHandler),
 ]

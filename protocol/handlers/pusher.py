@@ -11,15 +11,33 @@ import urllib.parse
 
 from ..realtime import auth
 from ..realtime.http import BroadcastAuthHandler
-from .. import floor_shapes
+from .. import floor_shapes, push
 from .base import APIHandler
 
 CLUSTER = "local"     # pusher-js wants a cluster; wsHost/wsPort decide where it connects
 
 
+def reached(request, default_port):
+    """(host, port) the client reached this node on: its Host header, else (no Host,
+    or one that is not host[:port]) the address of the socket it connected to."""
+    try:
+        url = urllib.parse.urlsplit("//" + request.host)
+        if url.hostname and url.port != 0:
+            return url.hostname, url.port or default_port
+    except ValueError:
+        pass
+    try:
+        address = request.connection.stream.socket.getsockname()
+        return address[0], address[1]
+    except (AttributeError, OSError):
+        return "127.0.0.1", default_port
+
+
 def connection_settings(handler):
-    """Where clients reach this node's WebSocket: its public_url, else the address the
-    request came to (what a device on the LAN used to reach the API)."""
+    """Where clients reach this node's WebSocket: its public_url (a proxy in front of
+    it), else the address the request came to (the Host a device on the LAN used to
+    reach the API, so an edge whose address changed answers the new one), with the
+    fingerprints of the certificate it serves HTTPS with, for apps to pin."""
     node = handler.node
     public = node.settings.public_url
     if public:
@@ -28,9 +46,7 @@ def connection_settings(handler):
         port = url.port or (443 if scheme == "https" else 80)
     else:
         scheme, path = handler.request.protocol, ""
-        url = urllib.parse.urlsplit("//" + handler.request.host)
-        host = url.hostname or "127.0.0.1"
-        port = url.port or (443 if scheme == "https" else 80)
+        host, port = reached(handler.request, 443 if scheme == "https" else 80)
     tls = scheme == "https"
     base = "%s://%s%s%s" % (scheme, "[%s]" % host if ":" in host else host,
                             "" if port == (443 if tls else 80) else ":%d" % port, path)
@@ -41,7 +57,8 @@ def connection_settings(handler):
         "pusher_scheme": scheme, "ws_host": host, "ws_port": port, "wss_port": port,
         "ws_path": path, "force_tls": tls, "enabled_transports": ["ws", "wss"],
         "auth_endpoint": base + "/broadcasting/auth", "activity_timeout": hub.activity_timeout,
-        "replay": True,
+        "replay": True, "tls_fingerprint": (node.tls_fingerprint or None) if tls else None,
+        "tls_spki": (node.tls_spki or None) if tls else None,
     }
 
 
@@ -75,11 +92,14 @@ class BeamsSettingsHandler(APIHandler):
     responses = {"get": floor_shapes.BeamsSettingsAnswer}
     tags = ("realtime",)
 
-    def get(self):
-        """Pusher Beams is not used (push goes through the node): {data: {beamer_status:
-        false, instance_id: null, is_enabled: false}}."""
+    async def get(self):
+        """Pusher Beams is not used (push goes through the node's own Web Push and FCM):
+        {data: {beamer_status: false, instance_id: null, is_enabled: false,
+        vapid_public_key}}; the key (base64url, a browser's applicationServerKey) is null
+        until the cloud's has reached this node. Never a secret."""
+        key = await self.run(push.vapid_public_key)
         self.write_json({"data": {"beamer_status": False, "instance_id": None,
-                                  "is_enabled": False}})
+                                  "is_enabled": False, "vapid_public_key": key}})
 
 
 class StatusHandler(APIHandler):

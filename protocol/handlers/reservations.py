@@ -31,7 +31,7 @@ class ReservationBody(FormBody, Retryable):
         return value
 
 
-class StatusBody(Body):
+class ReservationStatusBody(Body):
     status: one_of(reservations.STATUSES) = pydantic.Field(max_length=32)
 
 
@@ -80,7 +80,7 @@ class ReservationStatusHandler(APIHandler):
     responses = {"post": floor_shapes.ReservationStatusSet}
     once = ("post",)
     statuses = {"post": (422,)}
-    bodies = {"post": StatusBody}
+    bodies = {"post": ReservationStatusBody}
     tags = ("reservations",)
 
     async def post(self, reservation_id):

@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 
-from ..files import create_once
+from ..tokens import write_secret
 from .auth import Credentials
 from .http import root_handlers
 from .hub import Hub
@@ -36,10 +36,13 @@ def credentials(settings, keys_dir):
     configured = (settings.pusher_app_id, settings.pusher_key, settings.pusher_secret)
     if all(configured):
         return Credentials(*configured)
-    made = {"app_id": str(1000000 + secrets.randbelow(9000000)),
-            "key": secrets.token_hex(10), "secret": secrets.token_hex(20)}
-    stored = json.loads(create_once(os.path.join(keys_dir, CREDENTIALS_FILE),
-                                    json.dumps(made).encode()))
+    path = os.path.join(keys_dir, CREDENTIALS_FILE)
+    if not os.path.exists(path):
+        made = {"app_id": str(1000000 + secrets.randbelow(9000000)),
+                "key": secrets.token_hex(10), "secret": secrets.token_hex(20)}
+        write_secret(path, json.dumps(made).encode())   # or another process's, first
+    with open(path) as fh:
+        stored = json.load(fh)
     return Credentials(*(mine or stored[name] for mine, name
                          in zip(configured, ("app_id", "key", "secret"))))
 

@@ -9,6 +9,8 @@ make: ``authorize`` makes it for a user the rules below allow, and the hub check
 - ``private-{kind}.branch.{id}`` and ``presence-{kind}.branch.{id}``: users whose token
   is for that branch (its orders, KOTs, tables, reservations; who is on the floor);
 - ``private-orders.{id}``: users of the order's branch;
+- ``private-App.Models.DeliveryExecutive.{id}``: that rider only, signed in through the
+  rider app (protocol/partner.py), who may join no other channel;
 - anything else: nobody. Public channels (no prefix) need no authorisation.
 
 ``last_seq`` (an extra auth parameter) asks for what was missed since then: the answer
@@ -30,6 +32,7 @@ _CHANNEL_NAME = re.compile(CHANNEL_NAME + r"\Z")
 _USER = re.compile(r"private-App\.Models\.User\.(\d{1,18})\Z")
 _BRANCH = re.compile(r"(?:private|presence)-[A-Za-z0-9_-]+\.branch\.(\d{1,18})\Z")
 _ORDER = re.compile(r"private-orders\.(\d{1,18})\Z")
+_RIDER = re.compile(r"private-App\.Models\.DeliveryExecutive\.(\d{1,18})\Z")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +74,10 @@ def verify(credentials, auth, socket_id, channel, channel_data=None):
 
 def may_join(actor, channel):
     """Whether actor may subscribe to channel (runs in a Store thread)."""
+    rider = getattr(actor, "executive_id", None)
+    if rider is not None:
+        match = _RIDER.match(channel)
+        return bool(match) and int(match.group(1)) == rider
     match = _USER.match(channel)
     if match:
         return int(match.group(1)) == actor.user_id

@@ -35,6 +35,9 @@ class ChannelAuthBody(Body):
     socket_id: SocketId
     channel_name: ChannelName
     last_seq: Optional[int] = pydantic.Field(None, ge=0, le=2 ** 53)
+    # The device_id it registered its push token with: while this socket is subscribed
+    # to the user's channel, pushes to that device are skipped (cloud/push_sender.py).
+    device_id: Optional[pydantic.constr(min_length=1, max_length=191)] = None
 
 
 class BroadcastAuthHandler(APIHandler):
@@ -47,12 +50,14 @@ class BroadcastAuthHandler(APIHandler):
         /broadcasting/auth; form or JSON socket_id, channel_name): {auth:
         "key:signature"}, plus channel_data on presence channels ({user_id, user_info:
         {name}}). last_seq, the newest seq the client saw, asks for the events it missed
-        to be replayed on subscribe. 403 for a channel the user may not join."""
+        to be replayed on subscribe; device_id, the one its push token was registered
+        with, tells the node not to push to that device while it is connected. 403 for a
+        channel the user may not join."""
         body = self.body()
         hub = self.node.hub
         answer = await self.actor_run(auth.authorize, hub.credentials, body.socket_id,
                                       body.channel_name, body.last_seq)
-        hub.grant(body.socket_id, body.channel_name, self.auth.jti)
+        hub.grant(body.socket_id, body.channel_name, self.auth.jti, body.device_id)
         self.write_json(answer)
 
 

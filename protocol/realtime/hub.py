@@ -82,6 +82,7 @@ class Connection:
     grants = None            # channel -> id of the token that authorised it (None: revoked)
     last_seen = 0.0          # self.clock.monotonic() of the client's last message
     ping_sent = None         # when we pinged and still wait for an answer
+    device_id = None         # the device it said it is at channel auth (push skips it)
 
 
 class _Channel:
@@ -244,12 +245,22 @@ class Hub:
         ch = self.channels.get(channel)
         return [{"id": e[0], "info": e[1]} for e in ch.members.values()] if ch else []
 
-    def grant(self, socket_id, channel, jti):
+    def grant(self, socket_id, channel, jti, device_id=None):
         """Channel auth signed channel for socket_id with the token jti: a revocation of
-        that token ends the subscription (``revoke``)."""
+        that token ends the subscription (``revoke``). device_id: the device the client
+        says it is (its push token's), so push skips it while it is here."""
         conn = self.connections.get(socket_id)
         if conn is not None:
             conn.grants[channel] = jti
+            if device_id:
+                conn.device_id = device_id
+
+    def connected_devices(self, channel):
+        """The device ids that sockets subscribed to channel said they are (``grant``)."""
+        ch = self.channels.get(channel)
+        if ch is None:
+            return set()
+        return {conn.device_id for conn in list(ch.subscribers.values()) if conn.device_id}
 
     def revoked(self, conn, channel):
         """Whether conn's grant for channel was revoked (its signature no longer serves)."""
