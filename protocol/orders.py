@@ -560,8 +560,16 @@ def show(actor, order_id):
 
 
 def list_orders(actor, filters, path):
+    """GET /pos/orders: the branch's orders, newest first (``orders_page``)."""
+    return orders_page(models.Order.select().where(models.Order.branch == actor.branch_id),
+                       filters, path)
+
+
+def orders_page(query, filters, path, shape=order_shape):
+    """A Laravel paginator of the orders of ``query`` (a select of orders), newest
+    first, filtered by status, date_from, date_to, customer_id and search, each
+    through ``shape``; per_page (or limit) up to MAX_PAGE_SIZE."""
     order = models.Order
-    query = order.select().where(order.branch == actor.branch_id)
     if filters.get("status"):
         query = query.where(order.status == filters["status"])
     if filters.get("date_from"):
@@ -578,4 +586,4 @@ def list_orders(actor, filters, path):
                         models.Customer.name ** term | models.Customer.phone ** term))
     query = query.order_by(order.date_time.desc(), order.id.desc())
     per_page = min(MAX_PAGE_SIZE, filters.get("limit") or filters.get("per_page") or PAGE_SIZE)
-    return paginate(query, filters.get("page", 1), order_shape, path, per_page)
+    return paginate(query, filters.get("page", 1), shape, path, per_page)

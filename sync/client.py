@@ -28,7 +28,7 @@ import tornado.simple_httpclient
 
 from protocol import wire
 
-from . import auth, commands, inbox, outbox, state
+from . import auth, commands, inbox, outbox, state, status
 from .backoff import Backoff
 from .signal import Signal
 
@@ -249,8 +249,10 @@ class EdgeSync:
         wait = 0.0           # answer at once first: the status page knows we are online
         while True:
             cursor = await store.run(state.get_int, state.CURSOR)
+            depth, newest = await store.run(status.outbox_report)    # for head office
             code, batch = await self._request(
-                "GET", "/sync/pull?after=%d&wait=%g" % (cursor, wait), timeout=wait + 15)
+                "GET", "/sync/pull?after=%d&wait=%g&outbox_depth=%d&outbox_head=%d"
+                % (cursor, wait, depth, newest), timeout=wait + 15)
             wait = self.pull_wait if code == 200 else 0.0
             if code == 200:
                 if self.pull_backoff.failing or self.push_backoff.failing:
