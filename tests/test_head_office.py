@@ -1,16 +1,17 @@
 """Head office: every branch's orders, KOTs, reservations, payments, sales and sync
 state, read at the cloud by owners (and at an edge, for the branch it holds)."""
 
+import asyncio
 import datetime
 import re
 import secrets
 
-import pytest
-
 from protocol import models
 from protocol.clock import FakeClock
 from protocol.passwords import hash_password
+from protocol.routes import PREFIX
 from sync import apply
+from test_fuzzing import Tally, fuzz
 from test_sync import enrolled, eventually  # noqa: F401 - the enrolled fixture
 
 D, A = "Downtown", "Airport"
@@ -332,3 +333,23 @@ async def test_at_an_edge_head_office_reads_answer_for_its_own_branch(start_node
     assert own["name"] == D and own["sync"]["served_by"] == "edge"
     assert own["sync"]["online"] is False and "not enrolled" in own["sync"]["message"]
     assert own["sync"]["outbox_depth"] >= 1      # the order, never sent anywhere
+
+
+async def test_head_office_answers_an_owner_as_documented(start_node, demo):
+    """The schema fuzzer (tests/test_fuzzing.py) over head office's operations with an
+    owner's token, whose reads answer 200 (the general run's manager gets 403)."""
+    tally = Tally()
+    for node in (await start_node("edge", D), await start_node("cloud")):
+        token = await node.login("owner@demo.test")
+        # a row of each kind today, so that the answers' rows are checked too
+        made = await make(node, token, "POST", "/pos/orders", order_body(
+            demo, D, ("Espresso", 2), actions=["kot"]), status=201)
+        await make(node, token, "POST", "/pos/orders/%d/split-payments" % made["order"]["id"],
+                   {"amount": 1, "payment_method": "card"})
+        later = node.node.clock.now() + datetime.timedelta(hours=1)
+        await make(node, token, "POST", "/pos/reservations", {
+            "table_id": demo["tables"][D]["T3"], "party_size": 2,
+            "reservation_date_time": later.isoformat() + "Z"}, status=201)
+        await asyncio.to_thread(fuzz, node.url, token, tally, under=PREFIX + "/head-office/")
+    assert tally.operations == 2 * len(ROUTES) and tally.cases > 0
+    assert not tally.failures, "\n".join(tally.examples.values())
