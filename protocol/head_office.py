@@ -16,7 +16,6 @@ branches, each row naming its branch; the day of a row is its branch's local day
 
 from . import kitchen, models, orders, payments, permissions, reservations, sales
 from .errors import Forbidden, ValidationFailed
-from .order_shapes import order_shape
 
 
 def branches_seen(actor, serves, branch_id=None):
@@ -35,50 +34,36 @@ def branches_seen(actor, serves, branch_id=None):
     return [branch for branch in rows if serves(branch.id)]
 
 
-def _names(rows):
-    return {branch.id: branch.name for branch in rows}
-
-
-def _named(shape, names):
-    """shape, with each row's branch name added to what it answers."""
-    def shaped(row):
-        answer = shape(row)
-        return dict(answer, branch=names[answer["branch_id"]])
-    return shaped
+def _named(rows, answer):
+    """answer (a page of ``rows``' rows), each row naming its branch."""
+    names = {branch.id: branch.name for branch in rows}
+    answer["data"] = [dict(row, branch=names[row["branch_id"]]) for row in answer["data"]]
+    return answer
 
 
 def order_page(actor, serves, filters, path):
     """GET /head-office/orders: the branches' orders, newest first."""
     rows = branches_seen(actor, serves, filters.get("branch_id"))
-    query = models.Order.select().where(models.Order.branch.in_(list(_names(rows))))
-    return orders.orders_page(query, filters, path, shape=_named(order_shape, _names(rows)))
+    query = models.Order.select().where(models.Order.branch.in_([b.id for b in rows]))
+    return _named(rows, orders.orders_page(query, filters, path))
 
 
 def kot_list(actor, serves, filters, now):
     """GET /head-office/kots: the branches' KOTs of one day, each its own local day."""
     rows = branches_seen(actor, serves, filters.branch_id)
-    answer = kitchen.day_kots(rows, filters, now)
-    names = _names(rows)
-    answer["data"] = [dict(kot, branch=names[kot["branch_id"]]) for kot in answer["data"]]
-    return answer
+    return _named(rows, kitchen.day_kots(rows, filters, now))
 
 
 def reservation_page(actor, serves, filters, path):
     """GET /head-office/reservations: the branches' reservations, latest first."""
     rows = branches_seen(actor, serves, filters.get("branch_id"))
-    answer = reservations.reservations_page(rows, filters, path)
-    names = _names(rows)
-    answer["data"] = [dict(r, branch=names[r["branch_id"]]) for r in answer["data"]]
-    return answer
+    return _named(rows, reservations.reservations_page(rows, filters, path))
 
 
 def payment_page(actor, serves, filters, path):
     """GET /head-office/payments: the branches' payments, newest first."""
     rows = branches_seen(actor, serves, filters.get("branch_id"))
-    answer = payments.payments_page(rows, filters, path)
-    names = _names(rows)
-    answer["data"] = [dict(p, branch=names[p["branch_id"]]) for p in answer["data"]]
-    return answer
+    return _named(rows, payments.payments_page(rows, filters, path))
 
 
 def sales_summary(actor, serves, filters, now):

@@ -565,10 +565,10 @@ def list_orders(actor, filters, path):
                        filters, path)
 
 
-def orders_page(query, filters, path, shape=order_shape):
+def orders_page(query, filters, path):
     """A Laravel paginator of the orders of ``query`` (a select of orders), newest
-    first, filtered by status, date_from, date_to, customer_id and search, each
-    through ``shape``; per_page (or limit) up to MAX_PAGE_SIZE."""
+    first, filtered by status, date_from, date_to, customer_id and search; per_page
+    (or limit) up to MAX_PAGE_SIZE."""
     order = models.Order
     if filters.get("status"):
         query = query.where(order.status == filters["status"])
@@ -586,4 +586,4 @@ def orders_page(query, filters, path, shape=order_shape):
                         models.Customer.name ** term | models.Customer.phone ** term))
     query = query.order_by(order.date_time.desc(), order.id.desc())
     per_page = min(MAX_PAGE_SIZE, filters.get("limit") or filters.get("per_page") or PAGE_SIZE)
-    return paginate(query, filters.get("page", 1), shape, path, per_page)
+    return paginate(query, filters.get("page", 1), order_shape, path, per_page)

@@ -125,6 +125,9 @@ async def test_an_edges_orders_reach_head_office_with_their_branch(enrolled, dem
     [own] = states["data"]
     assert own["name"] == D and own["sync"]["served_by"] == "edge"
     assert own["sync"]["online"] is True and own["sync"]["outbox_depth"] == 0
+    elsewhere = await edge.fetch("GET", "/head-office/orders?branch_id=%d" % airport,
+                                 token=edge_owner)
+    assert elsewhere.status == 403 and "ask the cloud for Airport" in elsewhere.body["message"]
 
 
 async def test_an_edges_outbox_depth_shows_at_head_office(enrolled, demo,  # noqa: F811
