@@ -73,7 +73,8 @@ def sales_summary(actor, serves, filters, now):
 
 
 CLOUD_SERVED = {
-    "served_by": "cloud", "node_id": None, "online": True, "last_seen_at": None,
+    "served_by": "cloud", "node_id": None, "online": True, "listening": None,
+    "last_seen_at": None,
     "seconds_since_seen": None, "outbox_depth": 0, "outbox_reported_at": None,
     "feed_lag": 0, "last_push_at": None, "last_pull_at": None, "dead_letters": 0,
     "message": "No edge runs this branch: the cloud serves it and holds every change.",

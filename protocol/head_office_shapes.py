@@ -87,7 +87,9 @@ class Sales(Done):
 class BranchSync(Shape):
     served_by: Literal["edge", "cloud"]
     node_id: Optional[int]           # the edge's; None: the cloud serves the branch
-    online: bool
+    online: bool                     # heard from within a minute (as /sync/status says)
+    listening: Optional[bool]        # has a pull open now: a command reaches it at once
+                                     # (None where that does not apply or is not known)
     last_seen_at: Optional[Stamp]
     seconds_since_seen: Optional[float]
     outbox_depth: Optional[int]      # the edge's changes not yet at the cloud (None: unknown)

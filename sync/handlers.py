@@ -284,7 +284,8 @@ class CloudSync:
     def branch_states(self, now, branch_ids):
         """Head office's ``branch_sync`` service (protocol/handlers/head_office.py):
         the sync state of the branches an edge runs; in a Store thread."""
-        return status.branch_states(now, branch_ids, self.push_errors, self.outboxes)
+        return status.branch_states(now, branch_ids, self.push_errors, self.outboxes,
+                                    self.presence.listening)
 
     def admit(self, node_id, pem, retired, branch_id, restaurant_id):
         """Accept node_id's sync requests, and its tokens for its own branch (and that

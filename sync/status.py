@@ -83,14 +83,16 @@ def _edge_row(node, now, head, push_errors):
     }
 
 
-def branch_states(now, branch_ids, push_errors=None, outboxes=None):
+def branch_states(now, branch_ids, push_errors=None, outboxes=None, listening=None):
     """{branch id: sync state} of those of ``branch_ids`` an edge runs, as head office
     reads them at the cloud (protocol/head_office.py; a branch left out is served
     by the cloud). ``outboxes``: {edge node id: (its outbox depth, the sequence
     number of its newest change, when it said so)}, which each edge reports with
     its pulls (``outbox_report``, handlers.PullHandler): the depth it reported, or
     0 once the cloud has applied up to that newest change (None until an edge has
-    reported: one older than this code never does)."""
+    reported: one older than this code never does). ``listening(node id)``: whether
+    the edge has a pull open now, so that a command reaches it at once
+    (sync/presence.py)."""
     head, outboxes = feed.head(), outboxes or {}
     states = {}
     for node in SyncNode.select().where(SyncNode.branch_id.in_(list(branch_ids)) &
@@ -101,6 +103,7 @@ def branch_states(now, branch_ids, push_errors=None, outboxes=None):
             depth = 0
         states[node.branch_id] = {
             "served_by": "edge", "node_id": node.node_id, "online": row["online"],
+            "listening": listening(node.node_id) if listening else None,
             "last_seen_at": row["last_seen_at"],
             "seconds_since_seen": row["seconds_since_seen"], "outbox_depth": depth,
             "outbox_reported_at": _iso(reported_at), "feed_lag": row["feed_lag"],
@@ -137,7 +140,7 @@ def edge_branch_state(now, cloud_url, node_id):
         message = "This edge, offline: last heard from the cloud %s." % (
             _iso(last_seen) or "never")
     return {
-        "served_by": "edge", "node_id": node_id, "online": edge["online"],
+        "served_by": "edge", "node_id": node_id, "online": edge["online"], "listening": None,
         "last_seen_at": _iso(last_seen), "seconds_since_seen": _age(last_seen, now),
         "outbox_depth": edge["outbox_depth"], "outbox_reported_at": _iso(now),
         "feed_lag": None, "last_push_at": edge["last_push_at"],

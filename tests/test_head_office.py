@@ -11,6 +11,7 @@ from protocol.clock import FakeClock
 from protocol.passwords import hash_password
 from protocol.routes import PREFIX
 from sync import apply
+from sync.models import SyncNode
 from test_fuzzing import Tally, fuzz
 from test_sync import enrolled, eventually  # noqa: F401 - the enrolled fixture
 
@@ -114,6 +115,7 @@ async def test_an_edges_orders_reach_head_office_with_their_branch(enrolled, dem
         return sync if sync[D]["outbox_depth"] == 0 else None
     sync = await eventually(downtown_caught_up, timeout=25.0)
     assert sync[D]["served_by"] == "edge" and sync[D]["online"] is True
+    assert sync[D]["listening"] is True
     assert sync[D]["node_id"] == edge.node.node_id and sync[D]["last_seen_at"]
     assert sync[D]["seconds_since_seen"] < 60 and sync[D]["feed_lag"] >= 0
     assert sync[A]["served_by"] == "cloud" and "cloud serves it" in sync[A]["message"]
@@ -173,6 +175,26 @@ async def test_an_edges_outbox_depth_shows_at_head_office(enrolled, demo,  # noq
         sync = await downtown_sync()
         return sync if sync["outbox_depth"] == 0 else None
     await eventually(emptied, timeout=20.0)
+
+
+async def test_head_office_sees_an_edge_go_offline(enrolled, demo):  # noqa: F811
+    cloud, edge = enrolled
+    owner = await cloud.login("owner@demo.test")
+
+    async def downtown(check):
+        states = await make(cloud, owner, "GET", "/head-office/branches")
+        sync = {b["name"]: b["sync"] for b in states["data"]}[D]
+        return sync if check(sync) else None
+    await eventually(lambda: downtown(lambda s: s["listening"]), timeout=5.0)
+    await edge.close()
+    sync = await eventually(lambda: downtown(lambda s: s["listening"] is False), timeout=10.0)
+    assert sync["online"] is True          # heard from within the minute
+    long_ago = cloud.node.clock.now() - datetime.timedelta(minutes=6)
+    cloud.node.store.call(lambda: SyncNode.update(last_pull_at=long_ago, last_push_at=long_ago)
+                          .execute())
+    sync = await downtown(lambda s: True)
+    assert sync["online"] is False and sync["seconds_since_seen"] >= 360
+    assert "offline since " + long_ago.isoformat() in sync["message"]
 
 
 async def test_the_sales_of_each_branch_and_day_add_up_by_hand(start_node, demo):
