@@ -20,15 +20,16 @@ Every day of the range has a row for every branch, a quiet day with zeros.
 
 import datetime
 
+import peewee
+
 from . import models
-from .branches import branch_zone, local_today, to_local, within_local_days
+from .branches import branch_zone, day_bounds, local_today, within_local_days
 from .errors import ValidationFailed
 from .money import ZERO
 
 MAX_DAYS = 92          # the longest range one request covers
 AMOUNTS = ("gross", "discounts", "net", "tax", "charges", "delivery_fees", "tips", "total",
            "paid", "cancelled_total")
-SALES = ("draft", "canceled")      # statuses that are not sales
 
 
 def _blank():
@@ -53,14 +54,24 @@ def _range(branch, first, last, now):
     return first, last
 
 
-def _add_order(figures, status, sub_total, discount, tax, charges, fee, tip, total):
+def _day_of(time_field, zone, days):
+    """A SQL expression: the index in ``days`` of the branch's local day that
+    ``time_field`` falls on (the rows are already within the first and last)."""
+    bounds = [day_bounds(day, zone)[1] for day in days[:-1]]
+    if not bounds:
+        return peewee.Value(0)
+    return peewee.Case(None, [(time_field < end, n) for n, end in enumerate(bounds)],
+                       len(bounds))
+
+
+def _add_orders(figures, status, count, sub_total, discount, tax, charges, fee, tip, total):
     if status == "draft":
-        figures["drafts"] += 1
+        figures["drafts"] += count
     elif status == "canceled":
-        figures["cancelled"] += 1
+        figures["cancelled"] += count
         figures["cancelled_total"] += total
     else:
-        figures["orders"] += 1
+        figures["orders"] += count
         figures["gross"] += sub_total
         figures["discounts"] += discount
         figures["net"] += sub_total - discount
@@ -71,39 +82,50 @@ def _add_order(figures, status, sub_total, discount, tax, charges, fee, tip, tot
         figures["total"] += total
 
 
-def _add_payment(figures, method, amount):
+def _add_payments(figures, method, amount):
     figures["payments"][method] = figures["payments"].get(method, ZERO) + amount
     figures["paid"] += amount
+
+
+def _branch_days(branch, days):
+    """[figures of each of ``days``] of one branch: summed by the database, in
+    integer minor units (exact), a row per day and status, and per day and method,
+    which the columns' own conversion makes Decimal."""
+    zone = branch_zone(branch)
+    figures = [_blank() for _ in days]
+    order, payment = models.Order, models.Payment
+    day = _day_of(order.date_time, zone, days).alias("day")
+    summed = (order.sub_total, order.discount_amount, order.tax_total, order.charges_total,
+              order.delivery_fee, order.tip_amount, order.total)
+    for row in (order.select(day, order.status, peewee.fn.COUNT(order.id),
+                             *(peewee.fn.SUM(field) for field in summed))
+                .where(within_local_days(order.branch, order.date_time, [branch],
+                                         days[0], days[-1]))
+                .group_by(peewee.SQL("1"), order.status).tuples()):
+        _add_orders(figures[row[0]], row[1], row[2],
+                    *(field.python_value(value) for field, value in zip(summed, row[3:])))
+    paid_day = _day_of(payment.created_at, zone, days).alias("day")
+    for n, method, amount in (
+            payment.select(paid_day, payment.payment_method,
+                           peewee.fn.SUM(payment.amount))
+            .join(order, on=(payment.order == order.id))
+            .where(within_local_days(payment.branch, payment.created_at, [branch],
+                                     days[0], days[-1]) & (order.status != "canceled"))
+            .group_by(peewee.SQL("1"), payment.payment_method).tuples()):
+        _add_payments(figures[n], method, payment.amount.python_value(amount))
+    return figures
 
 
 def daily_sales(branch_rows, first, last, now):
     """{"date_from", "date_to", "data": [a row per branch and local day], "totals"}
     for the local days first..last (None: each branch's today)."""
-    rows, zones = {}, {}
+    rows = {}
     for branch in branch_rows:
-        zones[branch.id] = branch_zone(branch)
-        start, end = _range(branch, first, last, now)
-        for day in _days(start, end):
-            rows[branch.id, day] = dict(_blank(), branch_id=branch.id, branch=branch.name,
-                                        timezone=str(zones[branch.id]), date=day.isoformat())
-        bounds = within_local_days(models.Order.branch, models.Order.date_time, [branch],
-                                   start, end)
-        paid_bounds = within_local_days(models.Payment.branch, models.Payment.created_at,
-                                        [branch], start, end)
-        order = models.Order
-        for row in order.select(order.date_time, order.status, order.sub_total,
-                                order.discount_amount, order.tax_total, order.charges_total,
-                                order.delivery_fee, order.tip_amount, order.total).where(bounds):
-            day = to_local(row.date_time, zones[branch.id]).date()
-            _add_order(rows[branch.id, day], row.status, row.sub_total, row.discount_amount,
-                       row.tax_total, row.charges_total, row.delivery_fee, row.tip_amount,
-                       row.total)
-        payment = models.Payment
-        for row in (payment.select(payment.created_at, payment.payment_method, payment.amount)
-                    .join(order, on=(payment.order == order.id))
-                    .where(paid_bounds & (order.status != "canceled"))):
-            day = to_local(row.created_at, zones[branch.id]).date()
-            _add_payment(rows[branch.id, day], row.payment_method, row.amount)
+        days = _days(*_range(branch, first, last, now))
+        for day, figures in zip(days, _branch_days(branch, days)):
+            rows[branch.id, day] = dict(figures, branch_id=branch.id, branch=branch.name,
+                                        timezone=str(branch_zone(branch)),
+                                        date=day.isoformat())
     data = [rows[key] for key in sorted(rows, key=lambda key: (key[1], key[0]))]
     totals = _blank()
     for row in data:
