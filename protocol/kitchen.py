@@ -79,8 +79,9 @@ def _items_by_kot(kot_ids, prices=False):
 def _shape(kot, items):
     return {
         "id": kot.id, "branch_id": kot.branch_id, "kot_number": kot.kot_number,
-        "token_number": kot.token_number, "order_id": kot.order_id, "order_number": kot.order_number,
-        "order_type": kot.order_type, "table_name": kot.table_name,
+        "token_number": kot.token_number, "order_id": kot.order_id,
+        "order_number": kot.order_number, "order_type": kot.order_type,
+        "table_name": kot.table_name,
         "kitchen_place": kot.place_name, "kitchen_place_id": kot.kitchen_place_id,
         "status": kot.status, "note": kot.note, "items": items, "items_count": len(items),
         "created_at": kot.created_at, "updated_at": kot.updated_at,
