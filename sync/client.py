@@ -248,8 +248,7 @@ class EdgeSync:
         store = self.node.store
         wait = 0.0           # answer at once first: the status page knows we are online
         while True:
-            cursor = await store.run(state.get_int, state.CURSOR)
-            depth, newest = await store.run(status.outbox_report)    # for head office
+            cursor, depth, newest = await store.run(_pull_position)
             code, batch = await self._request(
                 "GET", "/sync/pull?after=%d&wait=%g&outbox_depth=%d&outbox_head=%d"
                 % (cursor, wait, depth, newest), timeout=wait + 15)
@@ -302,6 +301,12 @@ class EdgeSync:
 def _take_feed(batch, branch_id, now):
     inbox.apply_feed(batch, now)
     commands.run_pending(branch_id, now)
+
+
+def _pull_position():
+    """The feed cursor to pull from, and the outbox's depth and newest change, which
+    the pull tells the cloud for head office (status.outbox_report)."""
+    return (state.get_int(state.CURSOR),) + status.outbox_report()
 
 
 def _message(answer):
