@@ -110,10 +110,10 @@ def fuzz(url, token, tally, rider_token=None, under=""):
     for result in schema.get_all_operations():
         operation = result.ok()
         key = (operation.method.upper(), operation.path)
-        headers = {"Authorization": "Bearer " + (
-            rider_token if operation.path.startswith(PREFIX + "/partner/") else token)}
         if key in EXCLUDED or not operation.path.startswith(under):
             continue
+        headers = {"Authorization": "Bearer " + (
+            rider_token if operation.path.startswith(PREFIX + "/partner/") else token)}
         checks = [c for c in CHECKS if c not in NOT_CHECKED.get(key, {})]
         tally.operations += 1
 
