@@ -8,32 +8,32 @@ from . import floor_shapes, shapes
 from .shapes import Amount, Done, Page, Shape, Stamp
 
 
-class BranchOrder(shapes.Order):
+class HeadOfficeOrder(shapes.Order):
     branch: str
 
 
-class OrderPage(Page):
-    data: list[BranchOrder]
+class HeadOfficeOrderPage(Page):
+    data: list[HeadOfficeOrder]
 
 
-class BranchKot(shapes.Kot):
+class HeadOfficeKot(shapes.Kot):
     branch: str
 
 
-class KotList(Done):
-    data: list[BranchKot]
+class HeadOfficeKots(Done):
+    data: list[HeadOfficeKot]
     meta: shapes.KitchenMeta
 
 
-class BranchReservation(floor_shapes.Reservation):
+class HeadOfficeReservation(floor_shapes.Reservation):
     branch: str
 
 
-class ReservationPage(Page):
-    data: list[BranchReservation]
+class HeadOfficeReservationPage(Page):
+    data: list[HeadOfficeReservation]
 
 
-class Payment(Shape):
+class HeadOfficePayment(Shape):
     id: int
     branch_id: int
     branch: str
@@ -49,8 +49,8 @@ class Payment(Shape):
     created_at: Stamp
 
 
-class PaymentPage(Page):
-    data: list[Payment]
+class HeadOfficePaymentPage(Page):
+    data: list[HeadOfficePayment]
 
 
 class SalesFigures(Shape):
@@ -110,5 +110,5 @@ class BranchState(Shape):
     sync: BranchSync
 
 
-class Branches(Done):
+class HeadOfficeBranches(Done):
     data: list[BranchState]

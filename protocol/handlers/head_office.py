@@ -24,28 +24,28 @@ from .orders import OrdersQuery
 from .reservations import ReservationsQuery
 
 
-class BranchQuery(Body):
+class HeadOfficeBranchQuery(Body):
     branch_id: Optional[Id] = None       # one branch of the restaurant; default: all
 
 
-class OrdersAcrossQuery(OrdersQuery, BranchQuery):
+class HeadOfficeOrdersQuery(OrdersQuery, HeadOfficeBranchQuery):
     pass
 
 
-class KotsAcrossQuery(KotFilters, BranchQuery):
+class HeadOfficeKotsQuery(KotFilters, HeadOfficeBranchQuery):
     pass
 
 
-class ReservationsAcrossQuery(ReservationsQuery, BranchQuery):
+class HeadOfficeReservationsQuery(ReservationsQuery, HeadOfficeBranchQuery):
     pass
 
 
-class DaysQuery(BranchQuery):
+class HeadOfficeDaysQuery(HeadOfficeBranchQuery):
     date_from: Optional[LocalDate] = None      # each branch's local day
     date_to: Optional[LocalDate] = None
 
 
-class PaymentsQuery(DaysQuery):
+class HeadOfficePaymentsQuery(HeadOfficeDaysQuery):
     payment_method: Optional[one_of(payments.PAY_METHODS)] = pydantic.Field(None,
                                                                             max_length=32)
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
@@ -62,8 +62,8 @@ class HeadOfficeHandler(APIHandler):
 
 
 class OrdersAcrossHandler(HeadOfficeHandler):
-    responses = {"get": head_office_shapes.OrderPage}
-    queries = {"get": OrdersAcrossQuery}
+    responses = {"get": head_office_shapes.HeadOfficeOrderPage}
+    queries = {"get": HeadOfficeOrdersQuery}
 
     async def get(self):
         """Every branch's orders (each names its branch), newest first, 20 a page
@@ -74,8 +74,8 @@ class OrdersAcrossHandler(HeadOfficeHandler):
 
 
 class KotsAcrossHandler(HeadOfficeHandler):
-    responses = {"get": head_office_shapes.KotList}
-    queries = {"get": KotsAcrossQuery}
+    responses = {"get": head_office_shapes.HeadOfficeKots}
+    queries = {"get": HeadOfficeKotsQuery}
 
     async def get(self):
         """Every branch's KOTs of one day (date=YYYY-MM-DD, each branch's local day;
@@ -86,8 +86,8 @@ class KotsAcrossHandler(HeadOfficeHandler):
 
 
 class ReservationsAcrossHandler(HeadOfficeHandler):
-    responses = {"get": head_office_shapes.ReservationPage}
-    queries = {"get": ReservationsAcrossQuery}
+    responses = {"get": head_office_shapes.HeadOfficeReservationPage}
+    queries = {"get": HeadOfficeReservationsQuery}
 
     async def get(self):
         """Every branch's reservations, latest first, 20 a page: the filters of GET
@@ -98,8 +98,8 @@ class ReservationsAcrossHandler(HeadOfficeHandler):
 
 
 class PaymentsAcrossHandler(HeadOfficeHandler):
-    responses = {"get": head_office_shapes.PaymentPage}
-    queries = {"get": PaymentsQuery}
+    responses = {"get": head_office_shapes.HeadOfficePaymentPage}
+    queries = {"get": HeadOfficePaymentsQuery}
 
     async def get(self):
         """Every branch's payments (method, amount applied, tendered, change, its order),
@@ -112,7 +112,7 @@ class PaymentsAcrossHandler(HeadOfficeHandler):
 
 class SalesHandler(HeadOfficeHandler):
     responses = {"get": head_office_shapes.Sales}
-    queries = {"get": DaysQuery}
+    queries = {"get": HeadOfficeDaysQuery}
 
     async def get(self):
         """Sales per branch and local day, exact: orders, gross, discounts, net, tax,
@@ -124,8 +124,8 @@ class SalesHandler(HeadOfficeHandler):
 
 
 class BranchesHandler(HeadOfficeHandler):
-    responses = {"get": head_office_shapes.Branches}
-    queries = {"get": BranchQuery}
+    responses = {"get": head_office_shapes.HeadOfficeBranches}
+    queries = {"get": HeadOfficeBranchQuery}
 
     async def get(self):
         """The restaurant's branches and each one's sync state: served by an edge or by
