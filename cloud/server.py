@@ -30,7 +30,8 @@ def open_cloud(settings, *, clock=None):
 def make_cloud_app(node):
     sync = handlers.CloudSync(node)
     node.authority = commands.Authority(node, sync.committed, sync.presence)
-    return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(), sync=sync)
+    return make_app(node, extra_routes=handlers.cloud_routes() + realtime.routes(), sync=sync,
+                    branch_sync=sync.branch_states)
 
 
 async def serve(settings, sockets=None):

@@ -34,7 +34,8 @@ def open_edge(settings, *, clock=None):
 
 
 def make_edge_app(node):
-    return make_app(node, extra_routes=handlers.edge_routes() + realtime.routes())
+    return make_app(node, extra_routes=handlers.edge_routes() + realtime.routes(),
+                    branch_sync=handlers.edge_branch_sync(node))
 
 
 def start_sync(node):

@@ -38,3 +38,19 @@ def day_bounds(day, zone):
 def local_today(branch, now):
     """The branch's business date for a naive UTC datetime."""
     return to_local(now, branch_zone(branch)).date()
+
+
+def within_local_days(branch_field, time_field, branch_rows, first=None, last=None):
+    """A query condition: a row of one of ``branch_rows`` (``branch_field``) whose
+    ``time_field`` falls on the local days ``first`` to ``last`` (inclusive; None:
+    no bound) of that row's own branch, each branch in its own time zone."""
+    within = None
+    for branch in branch_rows:
+        zone = branch_zone(branch)
+        condition = branch_field == branch.id
+        if first is not None:
+            condition &= time_field >= day_bounds(first, zone)[0]
+        if last is not None:
+            condition &= time_field < day_bounds(last, zone)[1]
+        within = condition if within is None else within | condition
+    return within if within is not None else branch_field.in_([])      # no branch: no row

@@ -78,9 +78,10 @@ def _items_by_kot(kot_ids, prices=False):
 
 def _shape(kot, items):
     return {
-        "id": kot.id, "kot_number": kot.kot_number, "token_number": kot.token_number,
-        "order_id": kot.order_id, "order_number": kot.order_number,
-        "order_type": kot.order_type, "table_name": kot.table_name,
+        "id": kot.id, "branch_id": kot.branch_id, "kot_number": kot.kot_number,
+        "token_number": kot.token_number, "order_id": kot.order_id,
+        "order_number": kot.order_number, "order_type": kot.order_type,
+        "table_name": kot.table_name,
         "kitchen_place": kot.place_name, "kitchen_place_id": kot.kitchen_place_id,
         "status": kot.status, "note": kot.note, "items": items, "items_count": len(items),
         "created_at": kot.created_at, "updated_at": kot.updated_at,
@@ -106,12 +107,24 @@ def order_kots(actor, order_id):
 def kitchen_display(actor, filters, now):
     """GET /pos/kots: the branch's KOTs of one local day (default today), oldest
     first; filters status, kitchen_place_id, date; limit and offset."""
-    branch = models.Branch.get_by_id(actor.branch_id)
-    start, end = branches.day_bounds(filters.date or branches.local_today(branch, now),
-                                     branches.branch_zone(branch))
+    return day_kots([models.Branch.get_by_id(actor.branch_id)], filters, now)
+
+
+def day_kots(branch_rows, filters, now):
+    """The KOTs of ``branch_rows`` made on one day, each branch's own local day (the
+    date filter, default each branch's today), oldest first; filters status and
+    kitchen_place_id; limit and offset."""
     kot = models.Kot
-    query = _kots().where((kot.branch == branch.id) & (kot.created_at >= start) &
-                          (kot.created_at < end))
+    if filters.date:
+        within = branches.within_local_days(kot.branch, kot.created_at, branch_rows,
+                                            filters.date, filters.date)
+    else:       # each branch's own today
+        within = kot.id.in_([])
+        for branch in branch_rows:
+            today = branches.local_today(branch, now)
+            within |= branches.within_local_days(kot.branch, kot.created_at, [branch],
+                                                 today, today)
+    query = _kots().where(within)
     if filters.status:
         query = query.where(kot.status == filters.status)
     if filters.kitchen_place_id is not None:

@@ -560,8 +560,16 @@ def show(actor, order_id):
 
 
 def list_orders(actor, filters, path):
+    """GET /pos/orders: the branch's orders, newest first (``orders_page``)."""
+    return orders_page(models.Order.select().where(models.Order.branch == actor.branch_id),
+                       filters, path)
+
+
+def orders_page(query, filters, path):
+    """A Laravel paginator of the orders of ``query`` (a select of orders), newest
+    first, filtered by status, date_from, date_to, customer_id and search; per_page
+    (or limit) up to MAX_PAGE_SIZE."""
     order = models.Order
-    query = order.select().where(order.branch == actor.branch_id)
     if filters.get("status"):
         query = query.where(order.status == filters["status"])
     if filters.get("date_from"):

@@ -12,9 +12,11 @@ session, in the same transaction (``protocol.cash_register``). Retries are made 
 from decimal import Decimal
 
 from . import cash_register, events, models, orders, permissions, tables
+from .branches import within_local_days
 from .database import database
 from .errors import Unprocessable, ValidationFailed
 from .money import ZERO, to_money
+from .pages import PAGE_SIZE, paginate
 
 PAY_METHODS = ["cash", "card", "wallet", "other", "upi", "bank_transfer", "due", "stripe",
                "razorpay"]
@@ -136,3 +138,34 @@ def tip(actor, order_id, amount, note, now):
         events.order_event("order.updated", order)
         return {"success": True, "order_id": order.id, "tip_amount": order.tip_amount,
                 "total": order.total, "amount_due": amount_due(order), "status": order.status}
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+def payment_shape(payment):
+    """A payment as head office reads it (``payments_page``)."""
+    return {
+        "id": payment.id, "branch_id": payment.branch_id, "order_id": payment.order_id,
+        "order_number": payment.order_number, "order_status": payment.order_status,
+        "split_order_id": payment.split_order_id, "payment_method": payment.payment_method,
+        "amount": payment.amount, "tendered": payment.tendered,
+        "change_given": payment.change_given, "created_by": payment.created_by_id,
+        "created_at": payment.created_at,
+    }
+
+
+def payments_page(branch_rows, filters, path):
+    """A Laravel paginator of the payments of ``branch_rows``, newest first; filters
+    payment_method, date_from and date_to (local YYYY-MM-DD, inclusive, each branch
+    in its own time zone), page, per_page up to orders.MAX_PAGE_SIZE."""
+    payment, order = models.Payment, models.Order
+    query = (payment.select(payment, order.formatted_order_number.alias("order_number"),
+                            order.status.alias("order_status"))
+             .join(order, on=(payment.order == order.id))
+             .where(within_local_days(payment.branch, payment.created_at, branch_rows,
+                                      filters.get("date_from"), filters.get("date_to"))))
+    if filters.get("payment_method"):
+        query = query.where(payment.payment_method == filters["payment_method"])
+    query = query.order_by(payment.created_at.desc(), payment.id.desc()).objects()
+    per_page = min(orders.MAX_PAGE_SIZE, filters.get("per_page") or PAGE_SIZE)
+    return paginate(query, filters.get("page", 1), payment_shape, path, per_page)

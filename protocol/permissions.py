@@ -63,6 +63,10 @@ RULES = {
     "cash.close_any": (("Approve Cash Register",), "close another user's cash drawer"),
     # Dispatch: who runs deliveries assigns riders (protocol/dispatch.py).
     "delivery.dispatch": (("Manage Delivery",), "assign riders to deliveries"),
+    # Head office: every branch's orders, payments, sales and sync state (owners and
+    # admins, and a role head office grants it to; not a branch's own manager).
+    "head_office.view": (("View Head Office",),
+                         "see every branch's orders, payments, sales and sync state"),
 }
 
 # The names companion apps check that are not head office's permission names
@@ -84,6 +88,7 @@ CAPABILITIES = {
     "cash.manage": "cash.manage",
     "delivery.manage": "Manage Delivery",
     "reports.view": "Show Reports",
+    "head_office.view": "head_office.view",
     # TableTrack's names where head office's differ or are missing
     "Refund Payments": "order.cancel_paid",
     "Show Payments": "payment.take",

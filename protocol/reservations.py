@@ -16,7 +16,8 @@ import re
 import peewee
 
 from . import customers, events, models, notifications, permissions, tables
-from .branches import branch_zone, day_bounds, local_today, to_local, to_utc
+from .branches import (branch_zone, day_bounds, local_today, to_local, to_utc,
+                       within_local_days)
 from .database import database
 from .errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from .pages import paginate
@@ -105,9 +106,13 @@ def shape(reservation, zone):
 
 
 def _with_tables(branch_id):
+    return _of_branches([branch_id])
+
+
+def _of_branches(branch_ids):
     return (models.Reservation.select(models.Reservation, models.Table)
             .join(models.Table, peewee.JOIN.LEFT_OUTER)
-            .where(models.Reservation.branch == branch_id))
+            .where(models.Reservation.branch.in_(list(branch_ids))))
 
 
 def get(actor, reservation_id):
@@ -245,14 +250,21 @@ def today(actor, now):
 def list_reservations(actor, filters, path):
     """GET /pos/reservations: a Laravel paginator, latest first; filters status
     (any case) and date (a local YYYY-MM-DD)."""
-    branch = _branch(actor.branch_id)
-    zone = branch_zone(branch)
+    return reservations_page([_branch(actor.branch_id)], filters, path)
+
+
+def reservations_page(branch_rows, filters, path):
+    """A Laravel paginator of the reservations of ``branch_rows``, latest first, each
+    in its branch's time zone; filters status (any case) and date (each branch's
+    local YYYY-MM-DD)."""
+    zones = {branch.id: branch_zone(branch) for branch in branch_rows}
     r = models.Reservation
-    query = _with_tables(branch.id)
+    query = _of_branches(zones)
     if filters.get("status"):
         query = query.where(r.status == canonical(filters["status"], STATUSES, "status"))
     if filters.get("date"):
-        start, end = day_bounds(filters["date"], zone)
-        query = query.where((r.reservation_date_time >= start) & (r.reservation_date_time < end))
+        query = query.where(within_local_days(r.branch, r.reservation_date_time, branch_rows,
+                                              filters["date"], filters["date"]))
     query = query.order_by(r.reservation_date_time.desc(), r.id.desc())
-    return paginate(query, filters.get("page", 1), lambda row: shape(row, zone), path)
+    return paginate(query, filters.get("page", 1),
+                    lambda row: shape(row, zones[row.branch_id]), path)

@@ -6,14 +6,14 @@ table (``protocol.openapi``), so what is served and what is documented agree.
 """
 
 from .handlers import (auth, cash_register, catalog, customer_app, customers, delivery,
-                       kitchen, multipos, notifications, openapi, orders, partner, platform,
-                       pusher, reservations, staff, tables)
+                       head_office, kitchen, multipos, notifications, openapi, orders,
+                       partner, platform, pusher, reservations, staff, tables)
 
 PREFIX = "/api/application-integration"
 
 HANDLER_MODULES = [auth, platform, catalog, orders, kitchen, tables, reservations, customers,
                    staff, notifications, customer_app, pusher, cash_register, multipos, delivery,
-                   partner, openapi]
+                   partner, head_office, openapi]
 
 
 def api_routes():

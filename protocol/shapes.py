@@ -448,6 +448,7 @@ class KotItem(Shape):
 
 class Kot(Shape):
     id: int
+    branch_id: int
     kot_number: int
     token_number: Optional[int]
     order_id: int

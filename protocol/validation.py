@@ -6,6 +6,7 @@ worded as Laravel words them ("The email field is required."), which is what
 companion apps show to staff. The same models feed the OpenAPI document.
 """
 
+import datetime
 from decimal import Decimal
 from typing import Annotated, Optional
 
@@ -87,6 +88,14 @@ def _check_id(value):
 # an out-of-range integer reaching the database.
 Id = Annotated[int, pydantic.AfterValidator(_check_id),
                pydantic.WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+
+
+# A calendar day (YYYY-MM-DD, a branch's local day where it filters rows), within the
+# years a datetime can hold on either side of it in any time zone.
+LocalDate = Annotated[datetime.date, pydantic.Field(
+    ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30)),
+    pydantic.WithJsonSchema({"type": "string", "format": "date",
+                             "pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"})]
 
 
 def one_of(values):

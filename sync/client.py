@@ -28,7 +28,7 @@ import tornado.simple_httpclient
 
 from protocol import wire
 
-from . import auth, commands, inbox, outbox, state
+from . import auth, commands, inbox, outbox, state, status
 from .backoff import Backoff
 from .signal import Signal
 
@@ -248,9 +248,10 @@ class EdgeSync:
         store = self.node.store
         wait = 0.0           # answer at once first: the status page knows we are online
         while True:
-            cursor = await store.run(state.get_int, state.CURSOR)
+            cursor, depth, newest = await store.run(_pull_position)
             code, batch = await self._request(
-                "GET", "/sync/pull?after=%d&wait=%g" % (cursor, wait), timeout=wait + 15)
+                "GET", "/sync/pull?after=%d&wait=%g&outbox_depth=%d&outbox_head=%d"
+                % (cursor, wait, depth, newest), timeout=wait + 15)
             wait = self.pull_wait if code == 200 else 0.0
             if code == 200:
                 if self.pull_backoff.failing or self.push_backoff.failing:
@@ -300,6 +301,12 @@ class EdgeSync:
 def _take_feed(batch, branch_id, now):
     inbox.apply_feed(batch, now)
     commands.run_pending(branch_id, now)
+
+
+def _pull_position():
+    """The feed cursor to pull from, and the outbox's depth and newest change, which
+    the pull tells the cloud for head office (status.outbox_report)."""
+    return (state.get_int(state.CURSOR),) + status.outbox_report()
 
 
 def _message(answer):

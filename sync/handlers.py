@@ -73,6 +73,10 @@ class EdgeLocationBody(validation.Body):
 class PullQuery(validation.Body):
     after: int = pydantic.Field(0, ge=0, lt=2 ** 63)
     wait: float = pydantic.Field(0.0, ge=0, le=3600)
+    # the edge's outbox depth and its newest change's seq (status.outbox_report), for
+    # head office (status.branch_states)
+    outbox_depth: Optional[int] = pydantic.Field(None, ge=0, lt=2 ** 63)
+    outbox_head: int = pydantic.Field(0, ge=0, lt=2 ** 63)
 
 
 class SnapshotQuery(validation.Body):
@@ -174,6 +178,9 @@ class PullHandler(SyncHandler):
         """Changes after ``after`` the edge's branch may see; waits up to ``wait``
         seconds (at most LONG_POLL_MAX) for one when there are none (long poll)."""
         query = self.query()
+        if query.outbox_depth is not None:
+            self.sync.outboxes[self.edge_node_id] = (query.outbox_depth, query.outbox_head,
+                                                     self.node.clock.now())
         self.sync.presence.opened(self.edge_node_id)
         try:
             await self._answer(query.after, min(LONG_POLL_MAX, query.wait))
@@ -279,6 +286,7 @@ class CloudSync:
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
         self.public_keys = {}
         self.push_errors = {}          # edge node id: its last push that failed here
+        self.outboxes = {}             # edge node id: (depth, newest seq, when it said so)
         for edge in node.store.call(enrollment.active_edges):
             self.admit(edge["node_id"], edge["public_key"], [], edge["branch_id"],
                        edge["restaurant_id"])
@@ -294,6 +302,12 @@ class CloudSync:
                 self.admit(edge["node_id"], edge["public_key"], retired, edge["branch_id"],
                            edge["restaurant_id"])
 
+    def branch_states(self, now, branch_ids):
+        """Head office's ``branch_sync`` service (protocol/handlers/head_office.py):
+        the sync state of the branches an edge runs; in a Store thread."""
+        return status.branch_states(now, branch_ids, self.push_errors, self.outboxes,
+                                    self.presence.listening)
+
     def admit(self, node_id, pem, retired, branch_id, restaurant_id):
         """Accept node_id's sync requests, and its tokens for its own branch (and that
         branch's restaurant) only; forget the boxes it replaced."""
@@ -302,6 +316,17 @@ class CloudSync:
             self.node.keyring.distrust(old)
         self.public_keys[node_id] = pem
         self.node.keyring.trust_pem(node_id, pem, branch_id, restaurant_id)
+
+
+def edge_branch_sync(node):
+    """Head office's ``branch_sync`` service at an edge: its own branch's sync state,
+    as the edge sees it; in a Store thread."""
+    def states(now, branch_ids):
+        if node.branch_id not in branch_ids:
+            return {}
+        cloud_url = node.settings.values.get("cloud_url", "")
+        return {node.branch_id: status.edge_branch_state(now, cloud_url, node.node_id)}
+    return states
 
 
 def cloud_routes():

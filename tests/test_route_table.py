@@ -255,6 +255,13 @@ ROUTES = {
     ("POST", "/partner/devices/register"): Route(invalid={"token": ""}, rider=True),
     ("POST", "/partner/devices/unregister"): Route(invalid={"device_id": 5}, rider=True),
     ("POST", "/partner/broadcasting/auth"): Route(invalid={"socket_id": "x"}, rider=True),
+    # Head office: every branch of the restaurant (tests/test_head_office.py)
+    ("GET", "/head-office/orders"): Route(),
+    ("GET", "/head-office/kots"): Route(),
+    ("GET", "/head-office/reservations"): Route(),
+    ("GET", "/head-office/payments"): Route(),
+    ("GET", "/head-office/sales"): Route(),
+    ("GET", "/head-office/branches"): Route(),
 }
 
 # (check, node, method, path) -> what the route answers instead, for a strict xfail.

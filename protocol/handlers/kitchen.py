@@ -2,23 +2,19 @@
 kitchen places and cancel reasons (POS). Sending an order to the kitchen is
 ``POST /pos/orders/{id}/kot`` in the orders handlers."""
 
-import datetime
-from typing import Annotated, Literal, Optional
+from typing import Literal, Optional
 
 import pydantic
 
 from .. import kitchen, shapes, tickets
-from ..validation import Body, Id, one_of
+from ..validation import Body, Id, LocalDate, one_of
 from .base import APIHandler, path_id
 
 
 class KotFilters(Body):
     status: Optional[Literal[tuple(tickets.KOT_STATUSES)]] = None
     kitchen_place_id: Optional[Id] = None
-    date: Optional[Annotated[datetime.date, pydantic.Field(
-        ge=datetime.date(1970, 1, 1), le=datetime.date(9999, 12, 30)),
-        pydantic.WithJsonSchema({"type": "string", "format": "date",
-                                 "pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"})]] = None
+    date: Optional[LocalDate] = None
     limit: int = pydantic.Field(50, ge=1, le=100)
     offset: int = pydantic.Field(0, ge=0, le=1_000_000)
 

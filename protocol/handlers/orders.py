@@ -189,6 +189,15 @@ class OrdersQuery(Body):
     per_page: int = pydantic.Field(PAGE_SIZE, ge=1, le=1_000_000)
     limit: Optional[int] = pydantic.Field(None, ge=1, le=1_000_000)   # per_page's alias
 
+    def filters(self):
+        """The filters as protocol.orders.orders_page takes them: a date_to at midnight
+        (a bare date) includes that whole day."""
+        filters = self.model_dump()
+        date_to = filters["date_to"]
+        if date_to is not None and date_to.time() == datetime.time(0):
+            filters["date_to"] = date_to + datetime.timedelta(days=1)   # the whole day
+        return filters
+
 
 class OrdersHandler(APIHandler):
     responses = {"get": shapes.OrderPage, "post": {201: shapes.OrderCreated}}
@@ -203,11 +212,8 @@ class OrdersHandler(APIHandler):
         """Orders of the branch, newest first, 20 a page (Laravel paginator); filters
         status, date_from, date_to (ISO dates), search (number, customer), page;
         per_page (or its alias limit) up to 100."""
-        filters = self.query().model_dump()
-        date_to = filters["date_to"]
-        if date_to is not None and date_to.time() == datetime.time(0):
-            filters["date_to"] = date_to + datetime.timedelta(days=1)   # the whole day
-        self.write_json(await self.actor_run(orders.list_orders, filters, self.page_path()))
+        self.write_json(await self.actor_run(orders.list_orders, self.query().filters(),
+                                             self.page_path()))
 
     async def post(self):
         """Create an order (the contract's body). The server prices it from the catalog;
