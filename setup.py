@@ -31,7 +31,7 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "branchline-edge=edge.server:main",
+            "branchline-edge=edge.launch:main",
             "branchline-cloud=cloud.server:main",
             "branchline-demo=cloud.demo:main",
             "branchline=edge.discover:main",

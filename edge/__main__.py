@@ -1,3 +1,3 @@
-from edge.server import main
+from edge.launch import main
 
 main()
