@@ -34,10 +34,13 @@ def make_cloud_app(node):
                     branch_sync=sync.branch_states)
 
 
-async def serve(settings, sockets=None):
+async def serve(settings, sockets=None, worker=0):
+    """One cloud process; of several (``--workers``), only worker 0 pushes to phones:
+    a second sender would send what the first is sending. A worker killed is started
+    again under its number, so the sender comes back with it."""
     node = open_cloud(settings)
-    await process.serve(node, make_cloud_app(node), log, "cloud", start=push_sender.start,
-                        sockets=sockets)
+    await process.serve(node, make_cloud_app(node), log, "cloud",
+                        start=push_sender.start if worker == 0 else None, sockets=sockets)
 
 
 def main(argv=None):

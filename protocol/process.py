@@ -104,17 +104,17 @@ def main(role, argv, description, serve_settings, *, commands):
         sys.exit("branchline-%s: several workers need a shared database: set database_url "
                  "(PostgreSQL)" % role)
     sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
-    sys.exit(run_workers(workers, lambda: asyncio.run(serve_settings(settings,
-                                                                     sockets=sockets))))
+    sys.exit(run_workers(workers, lambda n: asyncio.run(serve_settings(
+        settings, sockets=sockets, worker=n))))
 
 
 _PR_SET_PDEATHSIG = 1
 
 
 def run_workers(count, work, log=logging.getLogger("branchline.workers")):
-    """Fork ``count`` processes running ``work()`` and wait for them (in os.wait:
-    no polling). One killed by a signal we did not send (kill -9, a crash) is
-    replaced; on SIGINT/SIGTERM every worker is told to stop, and once all have,
+    """Fork ``count`` processes running ``work(n)`` (n: the worker's number, from 0)
+    and wait for them (in os.wait: no polling). One killed by a signal we did not
+    send (kill -9, a crash) is replaced under its number; on SIGINT/SIGTERM every worker is told to stop, and once all have,
     this returns their exit status (a worker that exits by itself stops them all:
     it cannot start). A worker stops if this process dies."""
     children, stopping = {}, []
@@ -132,7 +132,7 @@ def run_workers(count, work, log=logging.getLogger("branchline.workers")):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
             code = 1
             try:
-                work()
+                work(n)
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1

@@ -16,6 +16,7 @@ from protocol import models
 from protocol.database import open_postgres
 from protocol.store import Store
 from sync.startup import SCHEMA
+from pushservice import WebPushService
 from test_sync_chaos import API, Cluster, Till
 
 
@@ -159,3 +160,32 @@ async def test_a_logout_at_one_process_is_refused_at_the_other(
     while not await refused():
         assert time.monotonic() < deadline, "the other process still takes the token"
         await asyncio.sleep(0.05)
+
+
+async def test_of_two_cloud_processes_one_pushes_each_notification_once(
+        tmp_path, seeded, postgres_cloud_database):
+    web = await WebPushService().start()
+    cluster = Cluster(tmp_path, seeded, postgres_cloud_database, cloud_args=(
+        "--workers", "2", "--push-http-endpoints", "loopback"))
+    try:
+        await cluster.start()
+        owner = cluster.owner
+        code, answer = await cluster.http.call(
+            cluster.cloud.port, "POST", API + "/pos/notifications/register-token",
+            {"token": web.subscriber("owner-laptop").subscription(), "platform": "web",
+             "device_id": "owner-laptop"}, token=owner)
+        assert code == 200, answer
+        for n in range(8):            # made at the edge, queued at the cloud as they arrive
+            code, answer = await cluster.http.call(
+                cluster.cloud.port, "POST", API + "/pos/notifications/test",
+                {"title": "Check %d" % n, "body": "from head office"}, token=owner)
+            assert code in (200, 202), answer
+        deadline = time.monotonic() + 20
+        while len(web.received) < 8 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2)        # a second sender would have sent its copies by now
+        titles = sorted(p["title"] for p in web.payloads("owner-laptop"))
+        assert titles == ["Check %d" % n for n in range(8)], titles
+    finally:
+        await cluster.close()
+        web.close()
