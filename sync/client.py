@@ -108,6 +108,7 @@ class EdgeSync:
         self.push_backoff, self.pull_backoff = backoff(), backoff()
         self.local_change = Signal()       # a local commit: maybe something to push
         self.cloud_back = Signal()         # the cloud answered again: retry now
+        self.cloud_answers = 0             # pulls answered so far (a ring a loop missed)
         self._never = Signal()
         node.store.commit_listeners.append(self.local_change.ring)
         self.location = None               # where the edge is on its LAN, to send
@@ -149,10 +150,14 @@ class EdgeSync:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.transport.close()
 
-    async def _pause(self, seconds, wake=None):
-        """Wait ``seconds`` by the node's clock; True when ``wake`` rang first."""
+    async def _pause(self, seconds, wake=None, answers=None):
+        """Wait ``seconds`` by the node's clock; True when ``wake`` rang first, or when
+        the cloud has answered a pull since ``cloud_answers`` was ``answers`` (it may
+        have rung while the caller was not yet waiting)."""
         deadline = self.clock.monotonic() + seconds
         while True:
+            if answers is not None and self.cloud_answers != answers:
+                return True
             left = deadline - self.clock.monotonic()
             if left <= 0:
                 return False
@@ -232,11 +237,12 @@ class EdgeSync:
                                 len(batch["changes"]), batch["upto"], reason)
                     await store.run(outbox.park_batch, batch, reason, self.clock.now())
                 elif code != 200:
+                    answers = self.cloud_answers
                     delay = self.push_backoff.failure()
                     log.info("push [%s] failed (%s); retry in %.1f s", self.base,
                              code or answer, delay)
                     await self._failed(state.PUSH_ERROR, _failure(code, answer))
-                    await self._pause(delay, self.cloud_back)
+                    await self._pause(delay, self.cloud_back, answers)
         finally:
             for task in (ahead, woken):
                 if task is not None:
@@ -254,6 +260,7 @@ class EdgeSync:
                 % (cursor, wait, depth, newest), timeout=wait + 15)
             wait = self.pull_wait if code == 200 else 0.0
             if code == 200:
+                self.cloud_answers += 1
                 if self.pull_backoff.failing or self.push_backoff.failing:
                     self.cloud_back.ring()
                 self.push_backoff.success()
@@ -287,6 +294,7 @@ class EdgeSync:
                 await woken
                 continue
             woken.cancel()
+            answers = self.cloud_answers
             code, answer = await self._request("POST", "/sync/location", report)
             if code == 200 or refused_for_good(code):
                 if code != 200:
@@ -295,7 +303,7 @@ class EdgeSync:
                 sent = report
                 backoff.success()
             else:
-                await self._pause(backoff.failure(), self.cloud_back)
+                await self._pause(backoff.failure(), self.cloud_back, answers)
 
 
 def _take_feed(batch, branch_id, now):

@@ -170,7 +170,7 @@ async def advance_until(clock, check, step=0.1, limit=10.0):
     while not check():
         assert clock.monotonic() - start < limit, "not within %.1f s" % limit
         clock.advance(step)
-        await quiet(0.01)
+        await quiet(0.05)
     return clock.monotonic() - start
 
 
@@ -285,7 +285,7 @@ async def test_after_an_outage_sync_resumes_as_soon_as_the_cloud_answers(loops):
     await backing_off(edge, "last_pull_error")
     took = await advance_until(clock, lambda: len(cloud.applied) == 3)
     # ...and the push goes at once: well before its own backoff (2.2 s) would end. (The
-    # fake clock moves 0.1 s per 10 ms of real time, so a loaded machine's slower loops
+    # fake clock moves 0.1 s per 50 ms of real time, so a loaded machine's slower loops
     # show here as a few tenths, never as the whole backoff.)
     assert took < 2.0
     assert sorted(a[1:] for a in cloud.applied) == [("tables", t) for t in tables[:3]]
