@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from test_sync_chaos import ENV, ROOT, Cluster, Till
+from test_sync_chaos import API, ENV, PASSWORD, ROOT, Cluster, Http, NodeProcess, Till, free_port
 
 
 def edge_command(*args):
@@ -99,3 +99,54 @@ async def test_an_edge_backed_up_while_it_takes_orders_restores_whole(cluster, t
     await cluster.settle()
     await cluster.check(till.orders)
 
+
+
+async def cloud_on(database_url, data_dir, http):
+    cloud = NodeProcess("cloud", data_dir, free_port(), "--database-url", database_url)
+    cloud.start()
+    await cloud.ready(http)
+    return cloud
+
+
+async def test_the_cloud_dumped_with_pg_dump_and_restored_shows_the_same_orders(
+        postgres, postgres_cloud_database, seeded, tmp_path):
+    demo = seeded[1]
+    items = demo["items"]["Downtown"]
+    http = Http()
+    os.makedirs(tmp_path / "cloud")
+    cloud = await cloud_on(postgres_cloud_database, str(tmp_path / "cloud" / "data"), http)
+    try:
+        waiter = (await http.write(cloud.port, "POST", "/auth/login", {
+            "email": "waiter@demo.test", "password": PASSWORD}, token=None, key=None,
+            expect=200))["data"]["access_token"]
+        for n in range(3):
+            await http.write(cloud.port, "POST", "/pos/orders", {
+                "order_type": "pickup", "items": [{"id": items["Espresso"], "quantity": n + 1}]},
+                token=waiter, key="order-%d" % n, expect=201)
+        code, before = await http.call(cloud.port, "GET", API + "/pos/orders", token=waiter)
+        assert code == 200
+        await cloud.stop()
+
+        dump = str(tmp_path / "cloud.dump")
+        subprocess.run(["pg_dump", "--format=custom", "--file", dump, postgres_cloud_database],
+                       check=True, capture_output=True, timeout=120)
+        fresh = postgres.create()
+        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", fresh, dump],
+                       check=True, capture_output=True, timeout=120)
+
+        # The cloud's keys are part of its backup: its tokens and the edges' trust
+        # rest on them.
+        shutil.copytree(tmp_path / "cloud" / "data" / "keys",
+                        tmp_path / "restored" / "data" / "keys")
+        cloud = await cloud_on(fresh, str(tmp_path / "restored" / "data"), http)
+        code, after = await http.call(cloud.port, "GET", API + "/pos/orders", token=waiter)
+        assert code == 200 and after["data"] == before["data"]      # (the port differs)
+        assert len(after["data"]) == 3
+        order = await http.write(cloud.port, "POST", "/pos/orders", {
+            "order_type": "pickup", "items": [{"id": items["Espresso"], "quantity": 1}]},
+            token=waiter, key="order-after", expect=201)
+        assert order["order"]["order_number"] == max(
+            o["order_number"] for o in after["data"]) + 1
+    finally:
+        await cloud.stop()
+        http.close()
