@@ -1,4 +1,5 @@
-"""The edge's commands besides serving: ``enroll`` and ``sync status``."""
+"""The edge's commands besides serving: ``enroll``, ``sync status``, ``backup`` and
+``restore`` (edge/backup.py)."""
 
 import argparse
 import json
@@ -18,6 +19,8 @@ from protocol.clock import Clock
 from protocol.node import data_paths
 from sync import auth, enrollment, inbox, state, status
 from sync.startup import open_store
+
+from . import backup as box
 
 
 class CommandError(Exception):
@@ -133,6 +136,28 @@ def sync_status(args):
     print(json.dumps(report, indent=2))
 
 
+def backup(args):
+    data_dir = os.path.abspath(args.data_dir)
+    to = args.to or "edge-backup-%s.tar.gz" % time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    try:
+        size = box.backup(data_dir, to)
+    except box.BackupError as exc:
+        raise CommandError(str(exc))
+    print("backed up %s to %s (%d bytes; it holds the box's private key)" % (
+        data_dir, os.path.abspath(to), size))
+
+
+def restore(args):
+    data_dir = os.path.abspath(args.data_dir)
+    try:
+        aside = box.restore(data_dir, args.source)
+    except box.BackupError as exc:
+        raise CommandError(str(exc))
+    if aside:
+        print("kept the files it replaced in %s" % aside)
+    print("restored %s into %s: start the edge again" % (args.source, data_dir))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="branchline-edge")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +176,17 @@ def main(argv):
     s = sub.add_parser("status", help="outbox depth, last push and pull, dead letters")
     s.add_argument("--data-dir", default=config.DEFAULTS["edge"]["data_dir"])
     s.set_defaults(run=sync_status)
+    p = commands.add_parser("backup", help="copy this box (database, enrollment, keys) into "
+                                           "one archive while the edge runs")
+    p.add_argument("--data-dir", default=config.DEFAULTS["edge"]["data_dir"])
+    p.add_argument("--to", default="", help="the archive to write (default: "
+                                            "edge-backup-<time>.tar.gz here)")
+    p.set_defaults(run=backup)
+    p = commands.add_parser("restore", help="put a box back from a backup (the edge "
+                                            "stopped)")
+    p.add_argument("--data-dir", default=config.DEFAULTS["edge"]["data_dir"])
+    p.add_argument("--from", dest="source", required=True, help="the archive to restore")
+    p.set_defaults(run=restore)
     args = parser.parse_args(argv)
     try:
         args.run(args)

@@ -24,6 +24,7 @@ log = logging.getLogger("branchline.edge")
 DESCRIPTION = ("Run a Branchline edge: the POS API for one branch on the shop's LAN. "
                "Other commands: 'branchline-edge enroll --help' (enroll this box with "
                "the cloud), 'branchline-edge sync status' (sync health), 'branchline-edge "
+               "backup' and 'restore' (a copy of the box), 'branchline-edge "
                "discover' (the edges on this LAN).")
 
 
@@ -104,7 +105,7 @@ async def serve(settings):
 
 def main(argv=None):
     process.main("edge", argv, DESCRIPTION, serve, commands={
-        "enroll": cli.main, "sync": cli.main, "discover": discover.edge_main})
+        "enroll": cli.main, "sync": cli.main, "backup": cli.main, "restore": cli.main, "discover": discover.edge_main})
 
 
 if __name__ == "__main__":
