@@ -50,6 +50,10 @@ OPTIONS = [
            "or postgresql://user@host/db", ("cloud",)),
     Option("workers", int, 1, "cloud processes serving the port together, any of them "
            "taking any request (more than 1 needs database_url: PostgreSQL)", ("cloud",)),
+    Option("behind_proxy", boolean, False, "trust X-Real-IP / X-Forwarded-For and "
+           "X-Forwarded-Proto from a reverse proxy in front (deploy/nginx): the login "
+           "throttle counts the real client; only when clients cannot reach this port "
+           "directly (they could claim any address)", ("cloud",)),
     Option("token_ttl_hours", int, 24, "hours a login token stays valid"),
     Option("login_attempts_per_minute", int, 5, "login attempts per email and client per minute"),
     Option("max_body_kb", int, 1024, "largest request body accepted, in KiB"),

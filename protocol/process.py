@@ -45,9 +45,13 @@ def http_server(app, settings, *, ssl=None):
     """An HTTPServer for app (HTTPS with the SSLContext ``ssl``); the caller listens.
     Bodies above the API's limit are refused by the handlers with a JSON 413, URLs over
     8 KiB with a 414; a head of a request over MAX_HEADER_BYTES, or a signed body far
-    over the limit, by Tornado itself."""
+    over the limit, by Tornado itself. Behind a proxy (the ``behind_proxy`` setting)
+    the client's address and scheme are taken from the headers the proxy sets
+    (X-Real-IP, X-Forwarded-For, X-Forwarded-Proto); otherwise those headers are
+    ignored, so a client talking to the port directly cannot choose its address."""
     return tornado.httpserver.HTTPServer(app, max_body_size=settings.max_body_kb * 1024 * 4,
-                                         max_header_size=MAX_HEADER_BYTES, ssl_options=ssl)
+                                         max_header_size=MAX_HEADER_BYTES, ssl_options=ssl,
+                                         xheaders=bool(settings.values.get("behind_proxy")))
 
 
 async def serve(node, app, log, label, *, start=None, ssl=None, sockets=None):

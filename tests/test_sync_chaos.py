@@ -185,9 +185,10 @@ class Cluster:
         self.proxy = None
         self.owner = None
 
-    async def start(self, *, proxy_seed=None):
+    async def start(self, *, proxy_seed=None, front=None):
         """Cloud up, edge enrolled and serving; with ``proxy_seed`` the edge syncs
-        through a FaultProxy (faults on)."""
+        through a FaultProxy (faults on), with ``front`` (an async function of the
+        cloud's port answering a URL) through what it starts there (nginx)."""
         cloud_dir = str(self.dir / "cloud" / "data")
         os.makedirs(cloud_dir)
         on_database = ("--database-url", self.database_url) if self.database_url else ()
@@ -210,6 +211,8 @@ class Cluster:
         if proxy_seed is not None:
             self.proxy = await FaultProxy(self.cloud.port, seed=proxy_seed).start()
             extra = ("--cloud-url", self.proxy.url)
+        elif front is not None:
+            extra = ("--cloud-url", await front(self.cloud.port))
         self.edge = NodeProcess("edge", edge_dir, free_port(), *extra)
         self.edge.start()
         await self.edge.ready(self.http)
