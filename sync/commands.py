@@ -92,7 +92,7 @@ class Authority:
         store, now = self.node.store, self.node.clock.now()
         edge, branch = await store.run(_edge_of, auth.branch_id)
         listening = self.presence.listening(edge.node_id) or (
-            not self.presence.hung_up(edge.node_id) and
+            not self.presence.hung_up(edge.node_id, edge.last_pull_at) and
             presence.pulled_lately(edge, now, is_postgres(store.db)))
         command_id = await store.run(_queue, auth.branch_id, auth.user_id, kind, payload, key,
                                      status, now, listening)

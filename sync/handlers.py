@@ -185,7 +185,8 @@ class PullHandler(SyncHandler):
         try:
             await self._answer(query.after, min(LONG_POLL_MAX, query.wait))
         finally:
-            self.sync.presence.closed(self.edge_node_id, answered=not self._gone.done())
+            self.sync.presence.closed(self.edge_node_id, answered=not self._gone.done(),
+                                      at=self.node.clock.now())
 
     async def _answer(self, after, wait):
         loop = asyncio.get_running_loop()

@@ -30,15 +30,15 @@ class Presence:
         self._monotonic = monotonic
         self._open = {}          # edge node id -> pulls open now
         self._closed_at = {}     # edge node id -> when its last pull ended
-        self._gone = set()       # edge node ids that hung up here, not pulled here since
+        self._gone = {}          # edge node id -> when (node clock) it hung up a pull here
 
     def opened(self, node_id):
         self._open[node_id] = self._open.get(node_id, 0) + 1
-        self._gone.discard(node_id)
+        self._gone.pop(node_id, None)
 
-    def closed(self, node_id, answered):
+    def closed(self, node_id, answered, at=None):
         """A pull of node_id ended: ``answered`` (it will ask again at once) or
-        hung up by the edge (it has gone)."""
+        hung up by the edge at ``at`` (by the node's clock: it has gone)."""
         left = self._open.get(node_id, 0) - 1
         if left > 0:
             self._open[node_id] = left
@@ -48,11 +48,15 @@ class Presence:
             self._closed_at[node_id] = self._monotonic()
         else:
             self._closed_at.pop(node_id, None)
-            self._gone.add(node_id)
+            self._gone[node_id] = at
 
-    def hung_up(self, node_id):
-        """Whether node_id's last pull here ended with the edge hanging up."""
-        return node_id in self._gone
+    def hung_up(self, node_id, last_pull_at=None):
+        """Whether node_id's last pull here ended with the edge hanging up, and it has
+        begun no pull since at any process (``last_pull_at``, the shared record)."""
+        if node_id not in self._gone:
+            return False
+        gone_at = self._gone[node_id]
+        return last_pull_at is None or gone_at is None or last_pull_at <= gone_at
 
     def pulling(self, node_id):
         """Whether node_id has a pull open here now."""

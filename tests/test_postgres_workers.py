@@ -189,3 +189,4 @@ async def test_of_two_cloud_processes_one_pushes_each_notification_once(
     finally:
         await cluster.close()
         web.close()
+

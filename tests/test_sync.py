@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import datetime
 import json
 import time
 
@@ -13,6 +14,7 @@ from protocol.clock import Clock
 from protocol.errors import APIError
 from sync import apply, auth, enrollment, ingest, rows, state
 from sync.models import ChangeLog, DeadLetter, SyncNode
+from sync.presence import Presence
 from test_realtime import socket_for
 
 D = "Downtown"
@@ -495,3 +497,14 @@ async def test_rows_read_in_bulk_are_encoded_as_the_models_encode_them(enrolled,
                 checked += 1
         return checked
     assert edge.node.store.call(compare) > 100
+
+
+def test_an_edge_that_hung_up_here_and_pulled_at_another_process_is_listening():
+    presence, t0 = Presence(), Clock().now()
+    presence.opened(2)
+    presence.closed(2, answered=False, at=t0)             # the edge went away, here
+    assert presence.hung_up(2, last_pull_at=t0 - datetime.timedelta(seconds=1))
+    # ...and came back with a pull that another cloud process took.
+    assert not presence.hung_up(2, last_pull_at=t0 + datetime.timedelta(seconds=1))
+    presence.opened(2)                                    # or one taken here
+    assert not presence.hung_up(2) and presence.listening(2)
