@@ -47,9 +47,9 @@ def _edge_of(branch_id):
 
 
 def _queue(branch_id, user_id, kind, args, key, status, now, new=True):
-    """The command's id: the one queued before under the same Idempotency-Key
-    (which must then be the same request, as protocol.idempotency requires of local
-    writes), else a new one (None when ``new`` is false)."""
+    """(the command's id, its result or None): the one queued before under the same
+    Idempotency-Key (which must then be the same request, as protocol.idempotency
+    requires of local writes), else a new one (id None when ``new`` is false)."""
     request_key = "%d:%s" % (user_id, key) if key else None
     payload = wire.dumps(args)
     if request_key:
@@ -60,13 +60,13 @@ def _queue(branch_id, user_id, kind, args, key, status, now, new=True):
                 raise ValidationFailed.field(
                     "Idempotency-Key", "This Idempotency-Key was already used for a "
                     "different request.")
-            return found.id
+            return found.id, _result_of(found.id)
     if not new:
-        return None
+        return None, None
     return Command.create(id=ids.new_id(), branch_id=branch_id, user_id=user_id, kind=kind,
                           payload=payload, success_status=status,
                           request_key=request_key, expires_at=now + COMMAND_TTL,
-                          created_at=now).id
+                          created_at=now).id, None
 
 
 def _result_of(command_id):
@@ -83,44 +83,45 @@ class Authority:
     def sends(self, fn):
         return writes.is_command(fn)
 
-    async def runs_elsewhere(self, branch_id):
-        return await self.node.store.run(_edge_of, branch_id) is not None
+    async def edge_for(self, branch_id):
+        """(edge node, branch) when an active edge runs branch_id, else None (the
+        write is made here); ``send`` takes the pair."""
+        return await self.node.store.run(_edge_of, branch_id)
 
-    async def send(self, auth, kind, payload, key, status):
+    async def send(self, auth, runs_it, kind, payload, key, status):
         """(status, body) of the command once the edge has run it, or 202 when it
-        is still queued after WAIT_SECONDS."""
+        is still queued after WAIT_SECONDS. ``runs_it``: what ``edge_for`` answered."""
         store, now = self.node.store, self.node.clock.now()
-        edge, branch = await store.run(_edge_of, auth.branch_id)
+        edge, branch = runs_it
         listening = self.presence.listening(edge.node_id) or (
             not self.presence.hung_up(edge.node_id, edge.last_pull_at) and
             presence.pulled_lately(edge, now, is_postgres(store.db)))
-        command_id = await store.run(_queue, auth.branch_id, auth.user_id, kind, payload, key,
-                                     status, now, listening)
-        result = command_id and await store.run(_result_of, command_id)
-        if result:
-            return result                   # a retry of a request already carried out
-        if not listening:
-            raise ServiceUnavailable(
-                "%s's branch server cannot be reached right now, so it cannot take this%s. "
-                "Please try again shortly." % (branch.name, "" if command_id else
-                                               "; nothing was done"),
-                retry_after=RETRY_AFTER)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_SECONDS
-        while True:
-            # Armed before the read: a result committed while it runs still wakes us.
-            rung = asyncio.ensure_future(self.committed.wait(max(0.0, deadline - loop.time())))
-            try:
-                result = await store.run(_result_of, command_id)
-                if result is not None:
-                    return result
-                if deadline <= loop.time():
+        # Armed before each read: a result committed while it runs still wakes us.
+        rung = asyncio.ensure_future(self.committed.wait(WAIT_SECONDS))
+        try:
+            command_id, result = await store.run(_queue, auth.branch_id, auth.user_id, kind,
+                                                 payload, key, status, now, listening)
+            if result is not None:
+                return result               # a retry of a request already carried out
+            if not listening:
+                raise ServiceUnavailable(
+                    "%s's branch server cannot be reached right now, so it cannot take "
+                    "this%s. Please try again shortly." % (
+                        branch.name, "" if command_id else "; nothing was done"),
+                    retry_after=RETRY_AFTER)
+            while result is None:
+                if not await rung:
                     return 202, {"success": True, "queued": True, "command_id": command_id,
                                  "message": "Sent to %s; it will be confirmed shortly."
                                             % branch.name}
-                await rung
-            finally:
-                rung.cancel()
+                rung = asyncio.ensure_future(self.committed.wait(
+                    max(0.0, deadline - loop.time())))
+                result = await store.run(_result_of, command_id)
+            return result
+        finally:
+            rung.cancel()
 
 
 def run_pending(branch_id, now):

@@ -197,13 +197,14 @@ class APIHandler(tornado.web.RequestHandler):
         fingerprint = idempotency.request_hash(self.request.method, self.request.path,
                                                self.request.body)
         authority = self.node.authority
-        if (authority is not None and authority.sends(fn)
-                and await authority.runs_elsewhere(self.auth.branch_id)):
+        runs_it = (authority.sends(fn) and await authority.edge_for(self.auth.branch_id)
+                   if authority is not None else None)
+        if runs_it:
             await self.run(self.load_actor)     # still active, still here
             request = key and {"method": self.request.method, "path": self.request.path,
                                "fingerprint": fingerprint, "key": key}
-            code, body = await authority.send(
-                self.auth, commands.kind_of(fn), commands.payload(args, request), key, status)
+            code, body = await authority.send(self.auth, runs_it, commands.kind_of(fn),
+                                              commands.payload(args, request), key, status)
             self.write_json(body, code)
             return
         if key is None:
