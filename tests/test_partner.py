@@ -5,10 +5,12 @@ of it, push tokens, and the rider's run at the cloud while the branch's edge car
 out the commands."""
 
 import datetime
+import json
 
 from conftest import trust
 from protocol import events, models
 from protocol.tokens import InvalidToken
+from pushservice import Subscriber
 from sync.models import SyncNode
 from test_realtime import Socket, socket_for
 from test_sync import _edge_status, enrolled, eventually  # noqa: F401 (a fixture)
@@ -225,14 +227,27 @@ async def test_push_tokens_of_a_riders_devices(edge, demo):
                              {"token": "fcm-2", "platform": "android", "device_id": "phone-1"},
                              token=rider)
     assert again.status == 200, again
-    await edge.fetch("POST", "/partner/devices/register", {"token": "web-1", "platform": "web",
-                                                          "device_id": "tablet"}, token=rider)
-    assert tokens() == [("fcm-2", "phone-1", "android", None), ("web-1", "tablet", "web", None)]
+    # A web token is checked as at POST /pos/notifications/register-token: a browser's
+    # PushSubscription, kept as the JSON the push sender reads.
+    bad = await edge.fetch("POST", "/partner/devices/register",
+                           {"token": "web-1", "platform": "web", "device_id": "tablet"},
+                           token=rider)
+    assert bad.status == 422 and "token" in bad.body["errors"], bad
+    browser = Subscriber("https://push.example.test/wpush/rider").subscription()
+    web = await edge.fetch("POST", "/partner/devices/register",
+                           {"token": browser, "platform": "web", "device_id": "tablet"},
+                           token=rider)
+    assert web.status == 200, web
+    kept = tokens()
+    assert [t for t in kept if t[2] == "android"] == [
+        ("fcm-2", "phone-1", "android", None)]
+    [(stored, device, _, _)] = [t for t in kept if t[2] == "web"]
+    assert device == "tablet" and json.loads(stored)["endpoint"] == browser["endpoint"]
     gone = await edge.fetch("POST", "/partner/devices/unregister", {"device_id": "phone-1"},
                             token=rider)
-    assert gone.status == 200 and tokens() == [("web-1", "tablet", "web", None)]
-    bad = await edge.fetch("POST", "/partner/devices/unregister", {}, token=rider)
-    assert bad.status == 422, bad
+    assert gone.status == 200 and tokens() == [(stored, "tablet", "web", None)]
+    empty = await edge.fetch("POST", "/partner/devices/unregister", {}, token=rider)
+    assert empty.status == 422, empty
     assert (await edge.fetch("POST", "/partner/fcm-token", {}, token=rider)).status == 422
 
 

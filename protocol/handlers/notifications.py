@@ -59,6 +59,14 @@ class ReadHandler(APIHandler):
         await self.write_once(notifications.mark_read, int(notification_id), self.now())
 
 
+def checked(registration, settings):
+    """A device registration (RegisterTokenBody) with its token checked and in the
+    form it is kept (protocol/push_tokens.py): every route that registers a device."""
+    platform, token = push_tokens.normalise(registration.platform, registration.token,
+                                            settings.push_http_endpoints)
+    return registration.model_copy(update={"platform": platform, "token": token})
+
+
 class RegisterTokenHandler(APIHandler):
     responses = {"post": floor_shapes.Saved}
     once = ("post",)
@@ -71,10 +79,7 @@ class RegisterTokenHandler(APIHandler):
         to that user. A web token is the browser's PushSubscription (JSON text or object:
         endpoint, keys.p256dh, keys.auth; https unless the node allows http); android and
         ios take an FCM registration token. Answers {saved: true}."""
-        body = self.body()
-        platform, token = push_tokens.normalise(body.platform, body.token,
-                                                self.node.settings.push_http_endpoints)
-        body = body.model_copy(update={"platform": platform, "token": token})
+        body = checked(self.body(), self.node.settings)
         await self.write_once(notifications.register_token, body, self.now())
 
 

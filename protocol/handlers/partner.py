@@ -23,7 +23,7 @@ from ..tokens import InvalidToken
 from ..validation import NOT_BLANK, Body
 from .base import APIHandler, path_id
 from .delivery import Latitude, Longitude
-from .notifications import RegisterTokenBody
+from .notifications import RegisterTokenBody, checked
 
 CODE_HEADER = "X-PARTNER-CODE"
 TOO_MANY = "Too many attempts with this code. Please try again in {seconds} seconds."
@@ -265,8 +265,8 @@ class FcmTokenHandler(PartnerHandler):
         """Register the push token (fcm_token) of your device, with platform and
         device_id when known."""
         body = self.body()
-        device = RegisterTokenBody(token=body.fcm_token, platform=body.platform,
-                                   device_id=body.device_id)
+        device = checked(RegisterTokenBody(token=body.fcm_token, platform=body.platform,
+                                           device_id=body.device_id), self.node.settings)
         await self.write_once(partner.register_device, device, self.now())
 
 
@@ -279,7 +279,7 @@ class DeviceRegisterHandler(PartnerHandler):
     async def post(self):
         """Register your device for push: token, platform (ios, android, web),
         device_id."""
-        body = self.body()
+        body = checked(self.body(), self.node.settings)
         await self.write_once(partner.register_device, body, self.now())
 
 
