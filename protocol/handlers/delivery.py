@@ -13,7 +13,7 @@ from ..delivery_shapes import (Assigned, DeliveryMoved, DeliveryOrders, OnePlatf
                                OneSettings, PlatformSaved, Quoted, RiderCreated, RiderSaved,
                                RiderStatusSaved, SettingsSaved, Tiers)
 from ..shapes import Done
-from ..validation import NOT_BLANK, Body, Id, Money, amount
+from ..validation import NOT_BLANK, Body, Id, LocalDate, Money, amount
 from .base import APIHandler, path_id
 from .catalog import DeliveryPlatformsHandler
 from .staff import DeliveryExecutivesHandler
@@ -253,7 +253,7 @@ class DeliveryOrdersQuery(Body):
     status: Optional[str] = pydantic.Field(None, max_length=50)
     delivery_executive_id: Optional[Id] = None
     delivery_app_id: Optional[Id] = None
-    date: Optional[datetime.date] = None
+    date: Optional[LocalDate] = None
     limit: int = pydantic.Field(50, ge=1, le=100)
     offset: int = pydantic.Field(0, ge=0, le=1_000_000)
 

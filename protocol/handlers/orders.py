@@ -194,7 +194,8 @@ class OrdersQuery(Body):
         (a bare date) includes that whole day."""
         filters = self.model_dump()
         date_to = filters["date_to"]
-        if date_to is not None and date_to.time() == datetime.time(0):
+        if (date_to is not None and date_to.time() == datetime.time(0)
+                and date_to.date() < datetime.date.max):
             filters["date_to"] = date_to + datetime.timedelta(days=1)   # the whole day
         return filters
 

@@ -6,7 +6,7 @@ from typing import Optional
 import pydantic
 
 from .. import floor_shapes, reservations
-from ..validation import Body, Email, Id, Retryable, one_of
+from ..validation import Body, Email, Id, LocalDate, Retryable, one_of
 from .base import APIHandler, path_id
 from .customers import FormBody, PhoneText
 
@@ -47,7 +47,7 @@ class TodayHandler(APIHandler):
 
 class ReservationsQuery(Body):
     status: Optional[one_of(reservations.STATUSES)] = pydantic.Field(None, max_length=50)
-    date: Optional[datetime.date] = None       # the branch's local day
+    date: Optional[LocalDate] = None       # the branch's local day
     page: int = pydantic.Field(1, ge=1, le=1_000_000)
 
 
