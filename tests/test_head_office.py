@@ -13,7 +13,7 @@ from protocol.routes import PREFIX
 from sync import apply
 from sync.models import SyncNode
 from test_fuzzing import Tally, fuzz
-from test_sync import enrolled, eventually  # noqa: F401 - the enrolled fixture
+from test_sync import enrolled, eventually, listening  # noqa: F401 - the enrolled fixture
 
 D, A = "Downtown", "Airport"
 ROUTES = ("/head-office/orders", "/head-office/kots", "/head-office/reservations",
@@ -187,7 +187,7 @@ async def test_head_office_sees_an_edge_go_offline(enrolled, demo):  # noqa: F81
         return sync if check(sync) else None
     await eventually(lambda: downtown(lambda s: s["listening"]), timeout=5.0)
     # closed while a pull is open, the edge hangs up on it (as test_sync does)
-    await eventually(lambda: cloud.node.authority.presence.pulling(edge.node.node_id), 5.0)
+    await listening(cloud, edge)
     await edge.close()
     sync = await eventually(lambda: downtown(lambda s: s["listening"] is False), timeout=10.0)
     assert sync["online"] is True          # heard from within the minute

@@ -34,6 +34,11 @@ async def eventually(check, timeout=5.0, interval=0.05):
         await asyncio.sleep(interval)
 
 
+async def listening(cloud, edge):
+    """Wait until the edge keeps a pull open at the cloud (it takes commands now)."""
+    await eventually(lambda: cloud.node.authority.presence.pulling(edge.node.node_id), 5.0)
+
+
 def new_code(cloud, branch_id, **kwargs):
     return cloud.node.store.call(enrollment.create_code, branch_id, Clock().now(), **kwargs)
 
@@ -302,7 +307,7 @@ async def test_head_office_cancels_through_the_edge(enrolled, demo):
 
 async def test_the_cloud_refuses_orders_for_an_unreachable_edge(enrolled, demo):
     cloud, edge = enrolled
-    await eventually(lambda: cloud.node.authority.presence.pulling(edge.node.node_id), 5.0)
+    await listening(cloud, edge)
     await edge.close()
     staff = await cloud.login("manager@demo.test")
     resp = await cloud.fetch("POST", "/customer/orders", {
