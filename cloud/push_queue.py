@@ -15,7 +15,7 @@ edge). Every function runs in the cloud's Store thread.
 import datetime
 import random
 
-from protocol import migrations, models, push
+from protocol import migrations, models, push, push_tokens
 from protocol.database import database, is_sqlite
 
 NOTICE_TRIGGER = "bl_push_notice"
@@ -115,7 +115,8 @@ def plan(notices, connected, now):
                 continue            # planned before (a crash between plan and its end)
             fields = {"notification_id": notification.id, "device_token_id": t.id,
                       "user_id": notification.user_id, "branch_id": notification.branch_id,
-                      "platform": t.platform or _platform_of(t.token)}
+                      "platform": t.platform or (
+                          "web" if push_tokens.looks_like_subscription(t.token) else "android")}
             if expires <= now:
                 status, outcome = "expired", push.EXPIRED
                 detail = ("reached the cloud %d s after it was raised; its time to live is "
@@ -134,11 +135,6 @@ def plan(notices, connected, now):
     _insert(rows)
     _insert(lines)
     return queued
-
-
-def _platform_of(token):
-    """A token registered without a platform: a subscription is web, else an FCM token."""
-    return "web" if token.lstrip().startswith("{") else "android"
 
 
 def _insert(rows, chunk=100):
@@ -238,8 +234,3 @@ def backoff(attempts):
     return min(BACKOFF_MAX, BACKOFF_MIN * 2 ** (attempts - 1)) * random.uniform(0.8, 1.4)
 
 
-def log_of(notification_id):
-    """Every log line of a notification, oldest first (tests, the CLI)."""
-    log = models.PushLog
-    return [push.log_line(line) for line in log.select().where(
-        log.notification_id == notification_id).order_by(log.created_at, log.id)]

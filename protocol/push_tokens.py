@@ -82,13 +82,14 @@ def web_subscription(token, http_policy):
                       separators=(",", ":"))
 
 
-def _looks_like_subscription(token):
+def looks_like_subscription(token):
+    """Whether a token (as sent, or as kept) is a browser's PushSubscription."""
     return isinstance(token, dict) or (isinstance(token, str) and token.lstrip()[:1] == "{")
 
 
 def normalise(platform, token, http_policy):
     """(platform, token as stored) for a registration, or a 422 on the token field."""
-    if platform is None and _looks_like_subscription(token):
+    if platform is None and looks_like_subscription(token):
         platform = "web"
     if platform == "web":
         return platform, web_subscription(token, http_policy)
