@@ -36,7 +36,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from . import models, permissions
 from .database import database
-from .errors import Conflict, Unprocessable, ValidationFailed
+from .errors import Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 
 UNITS = ("km", "miles")
@@ -184,9 +184,7 @@ def save_settings(actor, body, now, at_cloud):
     fee_tiers, when sent, replace the branch's tiers), then check the whole: 422 with
     field errors when it makes no sense. Head office's data: 409 at an edge."""
     permissions.require(actor, "delivery.settings")
-    if not at_cloud:
-        raise Conflict("Delivery settings are head office's: change them at the cloud, "
-                       "which sends them to this branch's server.")
+    models.head_office_only(at_cloud, "Delivery settings")
     with database.atomic():
         setting = Setting.get_or_none(Setting.branch == actor.branch_id)
         created = setting is None

@@ -22,7 +22,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTim
 from . import hlc, ids, wire
 from .clock import node_now
 from .database import database
-from .errors import NotFound
+from .errors import Conflict, NotFound
 from .money import FixedPointField, MoneyField, PercentField
 
 
@@ -111,6 +111,14 @@ def in_branch(model, branch_id, row_id, what, *, message=None):
     if row is None:
         raise NotFound(message or "%s not found." % what)
     return row
+
+
+def head_office_only(at_cloud, what):
+    """409 unless written at the cloud: ``what`` (plural) is head office's data, which
+    the cloud sends to the branch's server (platforms, riders, delivery settings)."""
+    if not at_cloud:
+        raise Conflict("%s are head office's: change them at the cloud, which sends them "
+                       "to this branch's server." % what)
 
 
 def FK(model, **kwargs):

@@ -23,7 +23,6 @@ import secrets
 
 from . import models, passwords, permissions, rider_states
 from .database import database
-from .errors import Conflict
 from .rider_accounts import HINT_LENGTH
 from .staff import EXECUTIVE_STATUSES
 
@@ -31,12 +30,6 @@ Platform, Executive = models.DeliveryPlatform, models.DeliveryExecutive
 # A rider's login code: unambiguous characters (no 0/O, 1/I/L), 10 of them (~49 bits).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
-
-
-def _cloud_only(at_cloud, what):
-    if not at_cloud:
-        raise Conflict("%s are head office's: change them at the cloud, which sends them "
-                       "to this branch's server." % what)
 
 
 # --- platforms ---------------------------------------------------------------------------------
@@ -80,7 +73,7 @@ def _apply_platform(platform, body):
 def create_platform(actor, body, now, at_cloud):
     """POST /pos/delivery-platforms: a platform of the branch (201)."""
     permissions.require(actor, "delivery.staff")
-    _cloud_only(at_cloud, "Delivery platforms")
+    models.head_office_only(at_cloud, "Delivery platforms")
     platform = Platform(branch=actor.branch_id, name=body.name, created_at=now, updated_at=now)
     _apply_platform(platform, body)
     platform.save(force_insert=True)
@@ -94,7 +87,7 @@ def update_platform(actor, platform_id, body, now, at_cloud):
     permissions.require(actor, "delivery.staff")
     with database.atomic():
         platform = _platform(actor, platform_id)
-        _cloud_only(at_cloud, "Delivery platforms")
+        models.head_office_only(at_cloud, "Delivery platforms")
         _apply_platform(platform, body)
         platform.updated_at = now
         platform.save()
@@ -107,7 +100,7 @@ def delete_platform(actor, platform_id, now, at_cloud):
     permissions.require(actor, "delivery.staff")
     with database.atomic():
         platform = _platform(actor, platform_id)
-        _cloud_only(at_cloud, "Delivery platforms")
+        models.head_office_only(at_cloud, "Delivery platforms")
         if models.Order.select().where(models.Order.delivery_app == platform.id).exists():
             platform.is_active = False
             platform.updated_at = now
@@ -149,7 +142,7 @@ def create_executive(actor, body, now, at_cloud):
     """POST /pos/delivery-executives: a rider of the branch (201), with a login code
     answered this once."""
     permissions.require(actor, "delivery.staff")
-    _cloud_only(at_cloud, "Delivery executives")
+    models.head_office_only(at_cloud, "Delivery executives")
     code = new_login_code()
     executive = Executive(branch=actor.branch_id, name=body.name, status="available",
                           login_code_hash=passwords.hash_password(code),
@@ -166,7 +159,7 @@ def update_executive(actor, executive_id, body, now, at_cloud):
     permissions.require(actor, "delivery.staff")
     with database.atomic():
         executive = _executive(actor, executive_id)
-        _cloud_only(at_cloud, "Delivery executives")
+        models.head_office_only(at_cloud, "Delivery executives")
         _apply_executive(executive, body)
         executive.updated_at = now
         executive.save()
@@ -196,7 +189,7 @@ def delete_executive(actor, executive_id, now, at_cloud):
     permissions.require(actor, "delivery.staff")
     with database.atomic():
         executive = _executive(actor, executive_id)
-        _cloud_only(at_cloud, "Delivery executives")
+        models.head_office_only(at_cloud, "Delivery executives")
         if models.Order.select().where(
                 models.Order.delivery_executive == executive.id).exists():
             executive.status = "inactive"
