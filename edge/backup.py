@@ -22,6 +22,7 @@ import sqlite3
 import tarfile
 import tempfile
 import time
+import zlib
 
 DATABASE = "edge.db"
 ENROLLMENT = "enrollment.json"
@@ -51,12 +52,18 @@ def _snapshot(database, target):
 
 
 def backup(data_dir, to):
-    """Write the archive of the box in ``data_dir`` to ``to`` (atomically); answers
-    the number of bytes written."""
+    """Write the archive of the box in ``data_dir`` to ``to`` (atomically; a folder:
+    a file named for the time in it); answers (the archive's path, its bytes)."""
     database = os.path.join(data_dir, DATABASE)
     if not os.path.exists(database):
         raise BackupError("%s holds no edge database" % data_dir)
     to = os.path.abspath(to)
+    if os.path.isdir(to):
+        to = os.path.join(to, "edge-backup-%s.tar.gz" % time.strftime("%Y%m%d-%H%M%S",
+                                                                      time.gmtime()))
+    if not os.path.isdir(os.path.dirname(to)):
+        raise BackupError("there is no folder %s to write the backup in"
+                          % os.path.dirname(to))
     with tempfile.TemporaryDirectory(dir=os.path.dirname(to), prefix=".backup-") as work:
         copied = os.path.join(work, DATABASE)
         _snapshot(database, copied)
@@ -73,7 +80,7 @@ def backup(data_dir, to):
             os.fsync(fh.fileno())
         os.replace(partial, to)
     _fsync_dir(os.path.dirname(to))
-    return os.path.getsize(to)
+    return to, os.path.getsize(to)
 
 
 def _fsync_dir(path):
@@ -96,12 +103,17 @@ def in_use(database):
         return False
     except sqlite3.OperationalError:
         return True
+    except sqlite3.DatabaseError:
+        return False            # not a database any more (what a restore is for): replaced
     finally:
         probe.close()
 
 
 def _check(archive):
-    names = archive.getnames()
+    try:
+        names = archive.getnames()
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise BackupError("%s is damaged or cut short: %s" % (archive.name, exc))
     if DATABASE not in names:
         raise BackupError("not a backup of an edge: no %s in it" % DATABASE)
     for member in archive.getmembers():

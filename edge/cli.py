@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import sys
 import time
 import urllib.error
@@ -140,18 +141,18 @@ def backup(args):
     data_dir = os.path.abspath(args.data_dir)
     to = args.to or "edge-backup-%s.tar.gz" % time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     try:
-        size = box.backup(data_dir, to)
-    except box.BackupError as exc:
+        written, size = box.backup(data_dir, to)
+    except (box.BackupError, OSError, sqlite3.Error) as exc:
         raise CommandError(str(exc))
     print("backed up %s to %s (%d bytes; it holds the box's private key)" % (
-        data_dir, os.path.abspath(to), size))
+        data_dir, written, size))
 
 
 def restore(args):
     data_dir = os.path.abspath(args.data_dir)
     try:
         aside = box.restore(data_dir, args.source)
-    except box.BackupError as exc:
+    except (box.BackupError, OSError, sqlite3.Error) as exc:
         raise CommandError(str(exc))
     if aside:
         print("kept the files it replaced in %s" % aside)
