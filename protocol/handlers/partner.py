@@ -85,11 +85,12 @@ class PartnerHandler(APIHandler):
             raise Unauthenticated()
         self.check_served(auth.branch_id)
         self.auth = auth
-        rider = await self.run(self.load_actor)        # still a rider here, and active
-        auth.restaurant_id = rider.restaurant_id
+        # still a rider here, and active: found once, for the whole request
+        self.rider = await self.run(rider_actor, auth.executive_id, auth.branch_id)
+        auth.restaurant_id = self.rider.restaurant_id
 
     def load_actor(self):
-        return rider_actor(self.auth.executive_id, self.auth.branch_id)
+        return self.rider
 
     def idempotency_key(self):
         return None          # the rider's writes repeat safely (a retry is answered as done)
