@@ -15,6 +15,8 @@ edge). Every function runs in the cloud's Store thread.
 import datetime
 import random
 
+import peewee
+
 from protocol import migrations, models, push, push_tokens
 from protocol.database import database, is_sqlite
 
@@ -66,22 +68,16 @@ def publish_key(public_key, now):
 
 
 def pending_notices(limit=PLAN_BATCH):
-    """Notices to plan: [{notification_id, user_id, type, created_at, devices: [(token id,
-    platform, device_id)]}]; a notice whose notification is gone is dropped."""
-    notice, n, token = models.PushNotice, models.Notification, models.DeviceToken
-    found = []
-    for row in notice.select().order_by(notice.created_at).limit(limit):
-        notification = n.get_or_none(n.id == row.notification_id)
-        if notification is None:
-            notice.delete().where(notice.notification_id == row.notification_id).execute()
-            continue
-        devices = [(t.id, t.platform, t.device_id) for t in token.select(
-            token.id, token.platform, token.device_id).where(
-                token.user == notification.user_id).order_by(token.id)]
-        found.append({"notification_id": notification.id, "user_id": notification.user_id,
-                      "type": notification.type, "created_at": notification.created_at,
-                      "devices": devices})
-    return found
+    """Notices to plan, oldest first: [{notification_id, user_id}] (``plan`` reads the
+    rest); a notice whose notification is gone is dropped."""
+    notice, n = models.PushNotice, models.Notification
+    rows = list(notice.select(notice.notification_id, n.user_id.alias("user_id"))
+                .join(n, peewee.JOIN.LEFT_OUTER, on=(n.id == notice.notification_id))
+                .order_by(notice.created_at).limit(limit).dicts())
+    gone = [r["notification_id"] for r in rows if r["user_id"] is None]
+    if gone:
+        notice.delete().where(notice.notification_id.in_(gone)).execute()
+    return [r for r in rows if r["user_id"] is not None]
 
 
 def _line(delivery, outcome, detail="", status_code=None, now=None):
