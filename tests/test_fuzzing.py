@@ -82,6 +82,10 @@ DOCUMENT_GAPS = {
     ("PUT", PREFIX + "/customer-addresses/{address_id}"): "Decimal lat/lng: strings",
     ("POST", PREFIX + "/pos/notifications/register-token"):
         "a web token's PushSubscription (P-256 key, https) is checked beyond its schema",
+    ("POST", PREFIX + "/partner/fcm-token"):
+        "a web token's PushSubscription is checked beyond its schema (as register-token)",
+    ("POST", PREFIX + "/partner/devices/register"):
+        "a web token's PushSubscription is checked beyond its schema (as register-token)",
 }
 NOT_CHECKED = {key: {positive_data_acceptance}
                for key in {**REFERENCES_ROWS, **DEPENDS_ON_SETTINGS, **DOCUMENT_GAPS}}
