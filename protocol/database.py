@@ -163,6 +163,8 @@ def lock_key(text):
 
 COMMITS_CHANNEL = "branchline_commits"
 REVOCATIONS_CHANNEL = "branchline_revocations"    # a trigger on revoked_tokens (0014)
+EDGES_CHANNEL = "branchline_edges"        # a trigger on sync_nodes: enrolled, retired (0015)
+NOTICE_CHANNELS = (REVOCATIONS_CHANNEL, EDGES_CHANNEL)
 
 
 def announce_commit(db, sender):
@@ -174,16 +176,21 @@ def announce_commit(db, sender):
 class CommitListener:
     """A thread waiting on its own connection (LISTEN) for commits announced by
     other processes (``announce_commit``): ``on_commit()`` runs once per burst of
-    them, and once after a lost connection is back (one may have been missed);
-    and for tokens revoked by any process: ``on_revoked(jtis)``. It sleeps in
-    select(), so an idle cloud uses no CPU."""
+    them; and for the notices of NOTICE_CHANNELS (a token revoked, an edge
+    enrolled or retired, by any process): ``on_notice(channel, payloads)``.
+    Whatever was announced while the connection was lost is never delivered: once
+    it is back (and on the first connection), ``on_connect()`` re-reads what the
+    notices would have said (it runs after LISTEN, so nothing slips between),
+    then ``on_commit()`` runs; should ``on_connect`` fail, the connection is made
+    again. It sleeps in select(), so an idle cloud uses no CPU."""
 
     RETRY_MIN, RETRY_MAX = 0.5, 30.0
 
-    def __init__(self, db, sender, on_commit, on_revoked):
+    def __init__(self, db, sender, on_commit, on_notice, on_connect):
         self.params = dict(db.connect_params, dbname=db.database)
         self.sender = sender
-        self.on_commit, self.on_revoked = on_commit, on_revoked
+        self.on_commit, self.on_notice, self.on_connect = on_commit, on_notice, on_connect
+        self.backend_pid = None       # the server process of its connection (tests cut it)
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="commit-listener", daemon=True)
         self._thread.start()
@@ -193,7 +200,9 @@ class CommitListener:
         conn = psycopg2.connect(**self.params)
         conn.autocommit = True
         with conn.cursor() as cursor:
-            cursor.execute("LISTEN %s; LISTEN %s" % (COMMITS_CHANNEL, REVOCATIONS_CHANNEL))
+            cursor.execute("; ".join("LISTEN %s" % channel
+                                     for channel in (COMMITS_CHANNEL, *NOTICE_CHANNELS)))
+        self.backend_pid = conn.get_backend_pid()
         return conn
 
     def _run(self):
@@ -202,18 +211,21 @@ class CommitListener:
             try:
                 if conn is None:
                     conn = self._connect()
+                    self.on_connect()
                     retry = self.RETRY_MIN
                     self.on_commit()
                 ready, _, _ = select.select([conn, self._stop_r], [], [])
                 if self._stop_r in ready:
                     break
                 conn.poll()
-                revoked = {n.payload for n in conn.notifies if n.channel == REVOCATIONS_CHANNEL}
+                notices = {channel: {n.payload for n in conn.notifies if n.channel == channel}
+                           for channel in NOTICE_CHANNELS}
                 theirs = [n for n in conn.notifies
                           if n.channel == COMMITS_CHANNEL and n.payload != self.sender]
                 conn.notifies.clear()
-                if revoked:
-                    self.on_revoked(revoked)
+                for channel, payloads in notices.items():
+                    if payloads:
+                        self.on_notice(channel, payloads)
                 if theirs:
                     self.on_commit()
             except Exception as exc:    # noqa: BLE001 - the server went away: try again

@@ -104,6 +104,9 @@ def build_node(settings, *, store, hub):
     clock = store.clock
     paths = data_paths(settings)
     keyring = KeyRing.from_dir(paths["keys"], settings.node_id)
+    # Registered first: revocations the listener misses while reconnecting are read
+    # again, and one made before its first LISTEN is in what is read here.
+    store.connect_listeners.append(lambda: store.revoke(store.call(_load_revoked, clock.now())))
     store.revoked.update(store.call(_load_revoked, clock.now()))
     node = Node(
         role=settings.role, settings=settings, store=store, keyring=keyring,

@@ -4,6 +4,7 @@ them, an edge enrolled (or replaced) through one known to every other, and
 revocations a process's listener missed while it was reconnecting caught up."""
 
 import asyncio
+import threading
 import time
 
 
@@ -25,3 +26,40 @@ async def test_rider_code_failures_count_across_processes(start_node, postgres_c
     # Another code is still tried.
     other = await two.fetch("POST", "/partner/auth/login", {"unique_code": "OTHER12345"})
     assert other.status == 401, other
+
+
+async def until(check, seconds=3.0, message="not in time"):
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, message
+        await asyncio.sleep(0.05)
+
+
+async def test_a_logout_while_a_process_listener_reconnects_is_caught_up(
+        start_node, tmp_path, postgres, postgres_cloud_database):
+    shared = str(tmp_path / "cloud")        # one data directory: one signing key
+    one, two = [await start_node("cloud", name=name, data_dir=shared,
+                                 database_url=postgres_cloud_database)
+                for name in ("cloud-one", "cloud-two")]
+    token = await one.login("waiter@demo.test")
+    assert (await two.fetch("GET", "/auth/me", token=token)).status == 200
+    # Two's listener loses its connection, and gets it back only after the logout
+    # at one was committed (and announced to nobody listening for two).
+    listener = two.node.store._commits
+    away, back = threading.Event(), threading.Event()
+    connect = listener._connect
+
+    def reconnect_later():
+        away.set()
+        back.wait(10)
+        return connect()
+    listener._connect = reconnect_later
+    with postgres.admin.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", (listener.backend_pid,))
+    assert await asyncio.to_thread(away.wait, 5), "the listener did not notice the cut"
+    assert (await one.fetch("POST", "/auth/logout", token=token)).status == 200
+    back.set()
+
+    async def refused():
+        return (await two.fetch("GET", "/auth/me", token=token)).status == 401
+    await until(refused, message="the other process still takes the token")
