@@ -18,7 +18,7 @@ from .config import Settings
 from .database import is_postgres
 from .ratelimit import RateLimiter, SharedRateLimiter
 from .store import Store
-from .tokens import KeyRing
+from .tokens import KeyRing, UnknownSigner
 
 log = logging.getLogger("branchline.node")
 
@@ -43,6 +43,21 @@ class Node:
     # them): SHA-256 of the certificate ("AB:CD:...") and of its key (base64); "" on HTTP.
     tls_fingerprint: str = ""
     tls_spki: str = ""
+    # The cloud: re-read the edges enrolled (async, no argument), for a token signed
+    # by a key this process has not heard of (sync/handlers.py CloudSync.refresh).
+    find_signers: Optional[Callable] = None
+
+    async def verify_token(self, token):
+        """The token's claims (KeyRing.verify at the node's time), or InvalidToken. One
+        signed by an edge enrolled through another process of this cloud is accepted
+        at once: its key is looked up on the miss."""
+        try:
+            return self.keyring.verify(token, self.clock.time())
+        except UnknownSigner as exc:
+            if self.find_signers is None or not exc.kid.isdigit():
+                raise
+            await self.find_signers()
+            return self.keyring.verify(token, self.clock.time())
 
     @property
     def clock(self):

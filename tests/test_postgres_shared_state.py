@@ -7,6 +7,9 @@ import asyncio
 import threading
 import time
 
+from sync import auth
+from test_sync import enroll_box, new_code
+
 
 
 async def test_rider_code_failures_count_across_processes(start_node, postgres_cloud_database):
@@ -63,3 +66,33 @@ async def test_a_logout_while_a_process_listener_reconnects_is_caught_up(
     async def refused():
         return (await two.fetch("GET", "/auth/me", token=token)).status == 401
     await until(refused, message="the other process still takes the token")
+
+
+def signed_pull(edge):
+    path = "/sync/pull?after=0"
+    return dict(method="GET", path=path, prefix=False, headers=auth.sign(
+        edge.node.keyring.private_key, edge.node.node_id, "GET", path, b"", now=time.time()))
+
+
+async def test_an_edge_enrolled_or_replaced_at_one_process_is_known_to_the_other(
+        start_node, tmp_path, demo, postgres_cloud_database):
+    one, two = [await start_node("cloud", name=name, database_url=postgres_cloud_database)
+                for name in ("cloud-one", "cloud-two")]
+    downtown = demo["branches"]["Downtown"]
+    await enroll_box(one, tmp_path, "box", new_code(one, downtown))
+    box = await start_node("edge", name="box")
+    # The new box's token and its sync requests work at once at the process that
+    # did not enroll it.
+    token = await box.login("waiter@demo.test")
+    me = await two.fetch("GET", "/auth/me", token=token)
+    assert me.status == 200, me
+    pulled = await two.fetch(**signed_pull(box))
+    assert pulled.status == 200, pulled
+    # A replacement enrolled at one: the old box is refused by both, at once.
+    await enroll_box(one, tmp_path, "new-box", new_code(one, downtown))
+    for server in (one, two):
+        async def refused():
+            me = await server.fetch("GET", "/auth/me", token=token)
+            pull = await server.fetch(**signed_pull(box))
+            return me.status == 401 and pull.status == 401
+        await until(refused, message="the replaced box is still taken")

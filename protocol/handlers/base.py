@@ -99,7 +99,7 @@ class APIHandler(tornado.web.RequestHandler):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated()
         try:
-            claims = self.node.keyring.verify(token.strip(), self.node.clock.time())
+            claims = await self.node.verify_token(token.strip())
         except InvalidToken:
             raise Unauthenticated()
         if claims["jti"] in self.node.revoked or claims.get("kind") is not None:

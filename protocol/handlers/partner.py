@@ -74,7 +74,7 @@ class PartnerHandler(APIHandler):
         code = self.request.headers.get(CODE_HEADER, "")
         if scheme.lower() == "bearer" and token.strip():
             try:
-                claims = self.node.keyring.verify(token.strip(), self.node.clock.time())
+                claims = await self.node.verify_token(token.strip())
             except InvalidToken:
                 raise Unauthenticated()
             if claims.get("kind") != "rider" or claims["jti"] in self.node.revoked:
