@@ -9,7 +9,10 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a committed payment survives
 a power cut), foreign keys on. PostgreSQL (the cloud, when ``database_url`` is
 set) is a pool of connections (playhouse.pool): a Store's worker takes one for
 each batch of jobs and gives it back after, so a connection the server dropped
-is replaced by the next batch. Its sessions run in UTC, and text compares by
+is replaced by the next batch. While the server cannot be reached (``outage``)
+requests are answered 503 with Retry-After, and the pool's idle connections are
+dropped with the one found dead (they died with it): once the server is back,
+the next batch connects afresh, with no restart. Its sessions run in UTC, and text compares by
 code point as in SQLite when the database was created with ``LC_COLLATE 'C'``
 (the README shows how; ``collation_warning`` says when it was not). Several cloud processes may share one PostgreSQL database: ``for_update``
 and ``lock_key`` serialise what two of them must not do at once, and a
@@ -96,6 +99,20 @@ def open_database(url, sqlite_path):
     """The cloud's database: PostgreSQL at ``url``, or SQLite at ``sqlite_path``
     when ``url`` is empty."""
     return open_postgres(url) if url else open_sqlite(sqlite_path)
+
+
+def outage(exc):
+    """Whether ``exc`` says the PostgreSQL server cannot be reached just now (the
+    connection refused, lost or closed, the server shutting down or starting up:
+    SQLSTATE classes 08 and 57P), not that a statement failed. A handler answers it
+    with 503 and Retry-After; the pool replaces the connections that died."""
+    cause = exc
+    if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
+        cause = exc.__cause__ or exc.__context__      # peewee re-raises the driver's
+    if not hasattr(cause, "pgcode") or not hasattr(cause, "cursor"):
+        return False                      # not psycopg2's: SQLite, or ours
+    code = cause.pgcode
+    return code is None or code.startswith(("08", "57P"))
 
 
 def collation_warning(db):

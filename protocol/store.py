@@ -122,6 +122,9 @@ class Store:
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
+        if any(database.outage(job.future.exception()) for job in jobs
+               if job.future.done() and job.future.exception() is not None):
+            self.db.close_idle()     # dead as well, most likely: the next batch connects anew
 
     def _run_alone(self, job):
         try:
