@@ -150,3 +150,35 @@ async def test_the_cloud_dumped_with_pg_dump_and_restored_shows_the_same_orders(
     finally:
         await cloud.stop()
         http.close()
+
+
+async def test_a_box_restored_from_a_backup_older_than_the_cloud_loses_nothing_new(
+        cluster, tmp_path):
+    waiter = await cluster.start()
+    till = Till(cluster, waiter, seed=5)
+    for _ in range(3):
+        await till.order()
+    archive = str(tmp_path / "box.tar.gz")
+    done = edge_command("backup", "--data-dir", cluster.edge.data_dir, "--to", archive)
+    assert done.returncode == 0, done.stderr
+    # The box goes on after its backup, and the cloud receives it all: its mark for
+    # the box is then ahead of the backup's outbox.
+    after_backup = [(await till.order())["id"] for _ in range(4)]
+    await cluster.eventually(cluster.pushed, 20, "the orders after the backup at the cloud")
+    await cluster.edge.stop()
+    shutil.rmtree(cluster.edge.data_dir)
+    done = edge_command("restore", "--data-dir", cluster.edge.data_dir, "--from", archive)
+    assert done.returncode == 0, done.stderr
+    cluster.edge.start()
+    await cluster.edge.ready(cluster.http)
+    till.token = await cluster.login(cluster.edge, "waiter@demo.test")
+    after_restore = [(await till.order())["id"] for _ in range(3)]
+    assert not set(after_restore) & set(after_backup)      # new ids, not the lost box's
+    await cluster.eventually(cluster.pushed, 20, "the restored box's outbox at the cloud")
+    await cluster.edge.stop()
+    await cluster.cloud.stop()
+    cloud = cluster.database(cluster.cloud)
+    try:
+        cluster._check_orders(cloud, till.orders)   # every order, each as it was answered
+    finally:
+        cloud.close()

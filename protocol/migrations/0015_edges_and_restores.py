@@ -2,7 +2,10 @@
 replaced) or removed through another: a trigger on sync_nodes announces it on
 ``branchline_edges`` (PostgreSQL only; protocol/database.py CommitListener, sync/
 handlers.py CloudSync). Only a change of who may sync announces: the positions
-sync_nodes keeps change with every push and pull and announce nothing."""
+sync_nodes keeps change with every push and pull and announce nothing.
+
+``reserved_ids``: an id a node must never mint up to (a box restored from a backup
+leaves room for the ids the lost box may have used after it: sync/restored.py)."""
 from peewee import *
 
 ANNOUNCE_EDGE = """CREATE OR REPLACE FUNCTION bl_announce_edge() RETURNS trigger
@@ -27,3 +30,13 @@ def up(migrator, db):
                        "FOR EACH ROW WHEN (OLD.retired IS DISTINCT FROM NEW.retired OR "
                        "OLD.public_key IS DISTINCT FROM NEW.public_key) "
                        "EXECUTE FUNCTION bl_announce_edge()")
+
+    class ReservedId(Model):
+        id = BigIntegerField(primary_key=True)
+        reason = CharField(default="")
+        created_at = DateTimeField()
+
+        class Meta:
+            database = db
+            table_name = 'reserved_ids'
+    db.create_tables([ReservedId])
