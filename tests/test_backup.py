@@ -16,6 +16,10 @@ import sys
 
 import pytest
 
+from protocol import models
+from protocol.database import open_postgres
+from protocol.store import Store
+from sync.startup import SCHEMA
 from test_sync_chaos import API, ENV, PASSWORD, ROOT, Cluster, Http, NodeProcess, Till, free_port
 
 
@@ -182,3 +186,32 @@ async def test_a_box_restored_from_a_backup_older_than_the_cloud_loses_nothing_n
         cluster._check_orders(cloud, till.orders)   # every order, each as it was answered
     finally:
         cloud.close()
+
+
+def mint(url, prefix, count=3):
+    """Ids of ``count`` rows a cloud process on ``url`` makes (it starts, then stops)."""
+    store = Store(open_postgres(url), node_id=1).open(SCHEMA)
+    try:
+        return store.call(lambda: [models.Language.create(code="%s-%d" % (prefix, n),
+                                                          name="L").id
+                                   for n in range(count)])
+    finally:
+        store.close()
+
+
+def test_a_cloud_restored_from_an_older_dump_hands_out_no_id_it_used_after_it(
+        postgres, postgres_cloud_database, tmp_path):
+    mint(postgres_cloud_database, "before")
+    dump = str(tmp_path / "cloud.dump")
+    subprocess.run(["pg_dump", "--format=custom", "--file", dump, postgres_cloud_database],
+                   check=True, capture_output=True, timeout=120)
+    after_dump = mint(postgres_cloud_database, "after")    # edges may have pulled these
+    fresh = postgres.create()
+    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", fresh, dump],
+                   check=True, capture_output=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "cloud", "restored", "--database-url", fresh,
+                           "--data-dir", str(tmp_path / "cloud")], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    restored = mint(fresh, "restored")
+    assert not set(restored) & set(after_dump)
