@@ -47,6 +47,16 @@ async def test_a_database_outage_is_a_503_and_passes_by_itself(
     answers = [await cloud.fetch("GET", "/pos/orders", token=token) for _ in range(3)]
     assert all(a.status == 200 or unavailable(a) for a in answers), answers
     assert answers[-1].status == 200, answers
+    # Cut again and again while requests are in flight: 200 or 503, nothing else.
+    async def cuts():
+        for _ in range(5):
+            await asyncio.sleep(0.05)
+            await asyncio.to_thread(cut)
+    busy = await asyncio.gather(cuts(), *[cloud.fetch("POST", "/pos/orders", order, token=token)
+                                          for _ in range(20)],
+                                *[cloud.fetch("GET", "/pos/orders", token=token)
+                                  for _ in range(20)])
+    assert all(a.status in (200, 201) or unavailable(a) for a in busy[1:]), busy[1:]
     # The server down (refusing connections): reads, writes and logins are 503s.
     refuse(True)
     for answer in [await cloud.fetch("GET", "/pos/orders", token=token),
