@@ -36,6 +36,7 @@ log = logging.getLogger("branchline.sync")
 
 PULL_WAIT = 20.0
 CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real seconds
+HELD_PAUSE = 300.0    # seconds between two looks while the outbox is held (outbox.CLOUD_AHEAD)
 RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
 
 
@@ -222,8 +223,15 @@ class EdgeSync:
                     mark = isinstance(answer, dict) and answer.get("high_water_mark")
                     if mark == batch["upto"]:          # taken whole: the read-ahead follows
                         continue
-                    await storing
+                    acked = await storing
                     storing = None
+                    if acked is None:    # the cloud is ahead of this database: held
+                        log.error("push [%s] %s", self.base, outbox.CLOUD_AHEAD % (
+                            mark, await store.run(outbox.last_issued)))
+                        ahead.cancel()
+                        ahead = None
+                        await self._pause(HELD_PAUSE)
+                        continue
                 ahead.cancel()
                 ahead = None
                 if code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:

@@ -138,7 +138,7 @@ async def test_a_cloud_process_recovers_when_its_connections_are_cut(
                        "WHERE datname = %s AND pid <> pg_backend_pid()",
                        (postgres.name_of(postgres_cloud_database),))
     answers = [(await one.fetch("GET", "/pos/orders", token=token)).status for _ in range(3)]
-    assert answers[-1] == 200 and answers.count(500) <= 1, answers
+    assert answers[-1] == 200 and set(answers) <= {200, 503}, answers
     # The other process hears of this one's commits again (its listener reconnected).
     await asyncio.sleep(1.5)
     rung.clear()
