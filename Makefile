@@ -5,6 +5,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 ARGS ?=
+# The suite runs in two processes (pytest-xdist), a test file each at a time: most
+# tests wait on servers and timers, so two share this 2-core machine well.
+TEST_WORKERS ?= 2
 
 NODE_CLIENTS = tests/node/node_modules
 
@@ -24,4 +27,4 @@ $(NODE_CLIENTS): tests/node/package.json tests/node/package-lock.json
 	touch $@
 
 test: install $(NODE_CLIENTS)
-	$(VENV)/bin/python -m pytest tests $(ARGS)
+	$(VENV)/bin/python -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(ARGS)

@@ -26,8 +26,8 @@ setup(
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],
-        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "schemathesis>=4.0",
-                 "http-ece>=1.2"],
+        "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "pytest-xdist>=3.6",
+                 "schemathesis>=4.0", "http-ece>=1.2"],
     },
     entry_points={
         "console_scripts": [
