@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import time
+import tracemalloc
 
 import pytest
 import tornado.websocket
@@ -359,6 +360,19 @@ async def test_replay_history_is_bounded_in_bytes_and_an_older_client_resyncs(ed
     assert resync["data"] == {"last_seq": seqs[0], "seq": seqs[-1]}
     recent.close()
     old.close()
+
+
+def test_a_frame_kept_for_replay_holds_only_its_own_bytes():
+    """orjson's bytes come in a buffer of at least 4 KiB: kept as they come, a shift's
+    frames would hold megabytes for a few hundred KB of text."""
+    tracemalloc.start()
+    try:
+        frames = [hub_module.frame("order.updated", "private-orders", {"id": n}, seq=n)
+                  for n in range(200)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 200 * 512, "%d bytes for %d" % (held, sum(map(len, frames)))
 
 
 async def test_a_client_that_stops_reading_is_cut_off_and_others_get_everything(edge):
