@@ -12,7 +12,6 @@ the memory is returned by the work that freed it.
 """
 
 import ctypes
-import ctypes.util
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -22,9 +21,7 @@ THRESHOLD_BYTES = 128 * 1024     # glibc's own starting value for both
 def return_freed_memory():
     """Fix malloc's thresholds (glibc; elsewhere it answers False and does nothing).
     For the whole process, its threads' heaps included: call it once, at start-up."""
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    mallopt = getattr(libc, "mallopt", None)
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)    # the C library in use
     if mallopt is None:
         return False
     return (mallopt(M_TRIM_THRESHOLD, THRESHOLD_BYTES) == 1
