@@ -3,13 +3,22 @@
 An edge runs on SQLite only, so its process never loads the PostgreSQL driver:
 peewee imports psycopg2 whenever it is installed (the ``postgres`` extra, for the
 cloud), which costs an edge about 10 MB of memory it keeps for ever. Marking the
-module absent before anything imports peewee keeps it out.
+module absent before anything imports peewee keeps it out. So with curses, which
+tornado.log loads (0.5 MB with its C library) only to colour a terminal's log lines
+through its own formatter, one an edge does not use (protocol/process.py). An edge
+box is small and runs for months: malloc gives back what a shift freed
+(protocol/heap.py).
 """
 
 import sys
 
-sys.modules.setdefault("psycopg2", None)
+for _absent in ("psycopg2", "curses"):
+    sys.modules.setdefault(_absent, None)
 
-from edge.server import main  # noqa: E402 - after the mark above
+from protocol import heap  # noqa: E402 - after the marks above
+
+heap.return_freed_memory()
+
+from edge.server import main  # noqa: E402
 
 __all__ = ["main"]

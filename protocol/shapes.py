@@ -24,8 +24,10 @@ KotItemStatus = Literal[tuple(tickets.KOT_ITEM_STATUSES)]
 
 
 class Shape(pydantic.BaseModel):
-    """A JSON object of an answer: the keys named, and any others."""
-    model_config = pydantic.ConfigDict(extra="allow")
+    """A JSON object of an answer: the keys named, and any others. Only the document
+    reads a shape, so its validator is built when the document is (``defer_build``):
+    built at import, the shapes cost every node about 3 MB it never used."""
+    model_config = pydantic.ConfigDict(extra="allow", defer_build=True)
 
 
 class Done(Shape):

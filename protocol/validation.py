@@ -25,9 +25,11 @@ NO_NUL = "^[^\\u0000]*$"
 class Body(pydantic.BaseModel):
     """Base of every request body: unknown fields are ignored, known ones checked. The
     document says what an unknown field may hold and still be read past: a plain value
-    (every number in a body is bounded where JSON is read, protocol/wire.py)."""
+    (every number in a body is bounded where JSON is read, protocol/wire.py). A body's
+    validator is built when a request first needs it (``defer_build``): a node serves
+    a few of the API's bodies, and building them all at import cost it megabytes."""
     model_config = pydantic.ConfigDict(
-        extra="ignore", str_strip_whitespace=True,
+        extra="ignore", str_strip_whitespace=True, defer_build=True,
         json_schema_extra={"propertyNames": {"pattern": NO_NUL}, "additionalProperties": {
             "type": ["string", "boolean", "null", "integer"], "pattern": NO_NUL,
             "minimum": -10 ** 18, "maximum": 10 ** 18}})

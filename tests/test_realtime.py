@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import time
+import tracemalloc
 
 import pytest
 import tornado.websocket
@@ -24,6 +25,7 @@ from edge import cli
 from protocol import events, notifications
 from protocol.clock import Clock
 from protocol.realtime import auth as channel_auth
+from protocol.realtime import hub as hub_module
 from sync import enrollment
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
@@ -338,6 +340,39 @@ async def test_a_silent_client_is_pinged_then_dropped(start_node):
     sock = await socket_for(edge)
     assert (await sock.next(timeout=5))["event"] == "pusher:ping"
     assert await sock.closed(timeout=10) == 4201
+
+
+async def test_replay_history_is_bounded_in_bytes_and_an_older_client_resyncs(edge):
+    """Kept for replay: every channel's last events, but no more than HISTORY_BYTES in all
+    (a shift's orders would otherwise stay in the edge's memory). A client that saw an
+    event still kept gets the rest; one that saw only older ones is told to resync."""
+    hub = edge.node.hub
+    payload = "x" * 8000
+    seqs = [hub.publish("news", "big", json.dumps({"p": payload})) for _ in range(300)]
+    assert hub.history_bytes <= hub_module.HISTORY_BYTES < 300 * 8000
+    recent = await socket_for(edge)
+    recent.send("pusher:subscribe", {"channel": "news", "last_seq": seqs[-3]})
+    await recent.expect("pusher_internal:subscription_succeeded")
+    assert [(await recent.expect("big"))["data"]["seq"] for _ in seqs[-2:]] == seqs[-2:]
+    old = await socket_for(edge)
+    old.send("pusher:subscribe", {"channel": "news", "last_seq": seqs[0]})
+    resync = await old.expect("branchline:resync")
+    assert resync["data"] == {"last_seq": seqs[0], "seq": seqs[-1]}
+    recent.close()
+    old.close()
+
+
+def test_a_frame_kept_for_replay_holds_only_its_own_bytes():
+    """orjson's bytes come in a buffer of at least 4 KiB: kept as they come, a shift's
+    frames would hold megabytes for a few hundred KB of text."""
+    tracemalloc.start()
+    try:
+        frames = [hub_module.frame("order.updated", "private-orders", {"id": n}, seq=n)
+                  for n in range(200)]
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 200 * 512, "%d bytes for %d" % (held, sum(map(len, frames)))
 
 
 async def test_a_client_that_stops_reading_is_cut_off_and_others_get_everything(edge):

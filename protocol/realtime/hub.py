@@ -12,7 +12,10 @@ protocol 7 frames, encoded once per event and written to every subscriber withou
   silent for ``activity_timeout`` seconds is pinged and dropped (4201) if it stays silent.
 - Every published event gets a sequence number from one counter per hub (it starts at the
   hub's start time in microseconds, so numbers keep rising across restarts). The event's
-  data object carries it as ``seq``. Each channel keeps its last ``replay_history`` events;
+  data object carries it as ``seq``. Each channel keeps its last ``replay_history`` events,
+  and all channels together at most ``HISTORY_BYTES`` of them (the least recently
+  published channel's oldest go first: an order's event is a few KB, so 200 of each of
+  a thousand channels would be hundreds of MB, and the database holds it all anyway);
   a client that resubscribes with the last ``seq`` it saw gets the later ones in order, or
   ``branchline:resync`` when the history no longer reaches back (refetch, then go on).
   One number serves every channel of a connection: a connection receives events in the
@@ -36,6 +39,7 @@ log = logging.getLogger("branchline.realtime")
 
 SEND_BUFFER_BYTES = 256 * 1024      # per connection; beyond it the client is too slow
 HISTORY_CHANNELS = 1000             # channels whose history is kept (least recently used go)
+HISTORY_BYTES = 1024 * 1024         # encoded events kept for replay, all channels together
 PONG_TIMEOUT = 30                   # seconds a pinged client has to answer
 
 OVER_CAPACITY, TOO_SLOW = 4100, 4101            # 41xx: reconnect after a back-off
@@ -51,7 +55,9 @@ def frame(event, channel=None, data=None, **extra):
     if data is not None:
         message["data"] = data if isinstance(data, str) else wire.dumps(data)
     message.update(extra)
-    return orjson.dumps(message)
+    # orjson answers bytes in a buffer of at least 4 KiB, whatever their length; a frame
+    # kept for replay is copied to its own size (a shift's frames took 3 MB, not 0.2).
+    return bytes(memoryview(orjson.dumps(message)))
 
 
 PING = frame("pusher:ping", data={})
@@ -112,6 +118,7 @@ class Hub:
         self.connections = {}
         self.channels = {}
         self.histories = collections.OrderedDict()
+        self.history_bytes = 0         # the encoded size of every event kept in histories
         self.seq = int(self.clock.time() * 1_000_000)
         self.forgotten = self.seq      # newest seq of any history dropped whole (or the start)
         self._loop = self._loop_thread = self._sweeper = None
@@ -337,13 +344,27 @@ class Hub:
         if history is None:
             history = self.histories[channel] = _History(self.replay_history, self.forgotten)
             if len(self.histories) > HISTORY_CHANNELS:
-                _, dropped = self.histories.popitem(last=False)
-                self.forgotten = max(self.forgotten, dropped.events[-1][0])
+                self._drop_history(next(iter(self.histories)))
         else:
             self.histories.move_to_end(channel)
         if len(history.events) == history.events.maxlen:
             history.floor = history.events[0][0]
+            self.history_bytes -= len(history.events[0][1])
         history.events.append((seq, message))
+        self.history_bytes += len(message)
+        while self.history_bytes > HISTORY_BYTES:
+            oldest = next(iter(self.histories))
+            events = self.histories[oldest].events
+            if len(events) == 1:
+                self._drop_history(oldest)
+            else:
+                self.histories[oldest].floor, dropped = events.popleft()
+                self.history_bytes -= len(dropped)
+
+    def _drop_history(self, channel):
+        history = self.histories.pop(channel)
+        self.history_bytes -= sum(len(message) for _, message in history.events)
+        self.forgotten = max(self.forgotten, history.events[-1][0])
 
     def _replay(self, conn, channel, last_seq):
         history = self.histories.get(channel)
