@@ -146,7 +146,7 @@ class PresenceMembersHandler(APIHandler):
             self.write_json({"members": [], "count": 0})
             return
         await self.actor_run(auth.require_join, channel)
-        members = self.node.hub.members(channel)
+        members = await self.node.hub.members(channel)
         self.write_json({"members": members, "count": len(members)})
 
 
