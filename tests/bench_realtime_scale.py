@@ -1,0 +1,180 @@
+"""Benchmark: 10,000 WebSocket clients over two cloud processes sharing Redis, against
+one process alone, same run.
+
+    .venv/bin/python tests/bench_realtime_scale.py [--clients 10000] [--rate 5] [--steady 100]
+
+Starts clouds as separate processes (``python -m cloud``) over one fresh PostgreSQL
+database (the server at BRANCHLINE_TEST_POSTGRES, dropped after), one data directory
+(one app key) and, for the scaled run, the Redis at BRANCHLINE_REDIS_URL (keys under
+the run's own app id, deleted after):
+
+- baseline: one process, no Redis, every client on it;
+- scaled: two processes on two ports with ``--redis-url``, half the clients on each
+  (as a load balancer spreads them), broadcasts published on the first.
+
+This process is the load, with tests/bench_realtime.py's clients (raw asyncio, no
+library): ``--clients`` of them, all subscribed to the channel ``bench``; a publisher
+posts events through Pusher's signed HTTP API at ``--rate`` a second. Printed for each:
+delivery latency p50/p99/max from the publish request to each client's receipt
+(target: p99 under 100 ms), deliveries lost, and the servers' resident memory. Every
+process raises its open-files limit. This is a script, not a test: pytest does not
+collect it.
+"""
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_orders import ROOT, free_port, stop, wait_ready  # noqa: E402
+from bench_realtime import (RAISE_FD_LIMIT, Arrivals, Publisher, connect_all,  # noqa: E402
+                            event_body, pusher_signer, raise_fd_limit, rss_mb)
+
+import pgserver  # noqa: E402
+import redis  # noqa: E402
+
+REDIS_URL = os.environ.get("BRANCHLINE_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CLOUD_SERVER = RAISE_FD_LIMIT + """
+import sys
+from cloud.server import main
+main(sys.argv[1:])
+"""
+
+
+def start_cloud(data_dir, database_url, port, clients, redis_url=""):
+    args = [sys.executable, "-c", CLOUD_SERVER, "--data-dir", data_dir, "--host", "127.0.0.1",
+            "--port", str(port), "--database-url", database_url, "--log-level", "warning",
+            "--max-connections", str(clients + 100)]
+    if redis_url:
+        args += ["--redis-url", redis_url]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
+    wait_ready(port, proc)
+    return proc
+
+
+async def measure(name, procs, ports, creds, args):
+    """Clients spread evenly over ports, events published on the first port."""
+    arrivals = Arrivals()
+    path = "/app/%s?protocol=7" % creds["key"]
+    clients = []
+    for i, port in enumerate(ports):
+        share = args.clients // len(ports) + (1 if i < args.clients % len(ports) else 0)
+        clients += await connect_all(port, path, share, arrivals)
+    for client in clients:
+        client.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "bench"}}))
+    deadline = time.time() + 60
+    while arrivals.subscribed < args.clients and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    if arrivals.subscribed < args.clients:
+        raise SystemExit("%s: only %d subscribed" % (name, arrivals.subscribed))
+    await asyncio.sleep(0.5)
+    rss = [rss_mb(proc.pid) for proc in procs]
+    publisher = await Publisher(ports[0], "/apps/%s/events" % creds["app_id"], pusher_signer(
+        creds["app_id"], creds["key"], creds["secret"])).open()
+
+    async def settle(count, timeout=30):
+        deadline = time.time() + timeout
+        while len(arrivals.times) < count * args.clients and time.time() < deadline:
+            await asyncio.sleep(0.02)
+        return len(arrivals.times)
+
+    n = 0
+    for _ in range(10):                 # warm-up
+        await publisher.post(event_body(n))
+        n += 1
+    await settle(10)
+    arrivals.times.clear()
+    sent = {}
+    interval = 1.0 / args.rate
+    for _ in range(args.steady):
+        started = time.time()
+        sent[n] = started
+        await publisher.post(event_body(n))
+        n += 1
+        await asyncio.sleep(max(0, interval - (time.time() - started)))
+    delivered = await settle(args.steady)
+    latencies = sorted((t - sent[m]) * 1000 for m, t in arrivals.times if m in sent)
+    publisher.close()
+    for client in clients:
+        client.transport.close()
+    await asyncio.sleep(1)
+    return {"name": name, "p50": statistics.median(latencies),
+            "p99": latencies[int(len(latencies) * 0.99) - 1], "max": latencies[-1],
+            "lost": args.steady * args.clients - delivered, "rss": rss}
+
+
+def report(r, args):
+    print("%-34s latency p50 %6.1f ms p99 %6.1f ms max %6.1f ms | lost %d of %d | RSS %s MB"
+          % (r["name"], r["p50"], r["p99"], r["max"], r["lost"], args.steady * args.clients,
+             " + ".join("%.0f" % mb for mb in r["rss"])))
+
+
+def forget(app_id):
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter("branchline:%s:*" % app_id, count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def main():
+    gc.disable()       # the load's own pauses would show as server latency
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=10000)
+    parser.add_argument("--rate", type=float, default=5, help="broadcasts/s")
+    parser.add_argument("--steady", type=int, default=100, help="broadcasts measured")
+    args = parser.parse_args()
+    limit = raise_fd_limit()
+    if limit < args.clients + 100:
+        raise SystemExit("open-files limit %d is too low for %d clients" % (limit, args.clients))
+    try:
+        postgres = pgserver.PostgresServer()
+    except pgserver.Unavailable as exc:
+        raise SystemExit(str(exc))
+    tmp = tempfile.mkdtemp(prefix="branchline-bench-rts-")
+    procs, creds = [], None
+    try:
+        database_url = postgres.create()
+        data_dir = os.path.join(tmp, "cloud")
+        ports = [free_port(), free_port()]
+
+        procs.append(start_cloud(data_dir, database_url, ports[0], args.clients))
+        with open(os.path.join(data_dir, "keys", "pusher.json")) as fh:
+            creds = json.load(fh)
+        alone = asyncio.run(measure("1 process, no Redis (baseline)", procs, ports[:1],
+                                    creds, args))
+        stop(procs)
+        procs.clear()
+
+        for port in ports:
+            procs.append(start_cloud(data_dir, database_url, port, args.clients, REDIS_URL))
+        scaled = asyncio.run(measure("2 processes + Redis", procs, ports, creds, args))
+
+        print("realtime across cloud processes: %d clients subscribed to one channel, %d "
+              "broadcasts at %g/s published on the first process"
+              % (args.clients, args.steady, args.rate))
+        report(alone, args)
+        report(scaled, args)
+        print("2 processes + Redis: p99 %.1f ms (target < 100 ms; 1 process alone %.1f ms)"
+              % (scaled["p99"], alone["p99"]))
+    finally:
+        stop(procs)
+        if creds:
+            forget(creds["app_id"])
+        postgres.drop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
