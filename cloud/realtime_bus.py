@@ -126,7 +126,7 @@ redis.call('PUBLISH', P..'bus', envelope)
 return seq
 """
 
-# ARGV: prefix, channel, socket id, identity, joins (0/1), key, member, removed, added,
+# ARGV: prefix, channel, "socket-id token", identity, joins (0/1), key, member, removed, added,
 # wants members (0/1), wants history (0/1)
 SUBSCRIBE = _PRELUDE + r"""
 local ch, id = ARGV[2], ARGV[4]
@@ -214,10 +214,11 @@ class RedisBus:
         envelope = _dumps(["u", channel, message.decode(), exclude])
         self._queue.put_nowait(("send", envelope, (channel, message, exclude)))
 
-    def subscribe(self, channel, socket_id, first, wants_members, wants_history):
+    def subscribe(self, channel, socket_id, token, first, wants_members, wants_history):
         joins = ("1", str(first[0]), *_member_envelopes(channel, first)) if first else (
             "0", "", "", "", "")
-        self._queue.put_nowait(("subscribe", (channel, socket_id, self.identity, *joins,
+        self._queue.put_nowait(("subscribe", (channel, "%s %d" % (socket_id, token),
+                                              self.identity, *joins,
                                               "1" if wants_members else "0",
                                               "1" if wants_history else "0"), None))
 
@@ -385,5 +386,6 @@ class RedisBus:
                 seq, name, event, data, _ = orjson.loads(text)
                 events.append((seq, frame(event, name, with_seq(data, seq), seq=seq)))
             history = (int(floor) if floor else self.hub.seq, events)
-        self.hub.subscribed(channel, answer["s"], [orjson.loads(m) for m in members or ()]
-                            if members is not None else None, history)
+        socket_id, token = answer["s"].split()
+        self.hub.subscribed(channel, socket_id, int(token), [
+            orjson.loads(m) for m in members or ()] if members is not None else None, history)

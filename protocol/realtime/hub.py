@@ -32,6 +32,7 @@ down the hub goes on alone for its own subscribers (``bus_changed``).
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import secrets
@@ -113,11 +114,13 @@ class _Channel:
 
 
 class _Pending:
-    __slots__ = ("conn", "since", "last_seq", "kept")
+    __slots__ = ("conn", "since", "last_seq", "kept", "token")
+    tokens = itertools.count(1)
 
     def __init__(self, conn, since, last_seq):
         self.conn, self.since, self.last_seq = conn, since, last_seq
         self.kept = []               # (seq, message) delivered while it waits
+        self.token = next(self.tokens)      # which of a socket's subscriptions is answered
 
 
 class _History:
@@ -254,9 +257,9 @@ class Hub:
             entry[2] += 1
         conn.channels[channel] = key
         if self._shared() and (key is not None or last_seq is not None):
-            ch.pending[conn.socket_id] = _Pending(conn, self.seq, last_seq)
-            self.bus.subscribe(channel, conn.socket_id, first and first[:2], key is not None,
-                               last_seq is not None)
+            waiting = ch.pending[conn.socket_id] = _Pending(conn, self.seq, last_seq)
+            self.bus.subscribe(channel, conn.socket_id, waiting.token, first and first[:2],
+                               key is not None, last_seq is not None)
             return
         if first is not None:
             self._fan_out(ch, frame("pusher_internal:member_added", channel, {
@@ -270,14 +273,15 @@ class Hub:
         if last_seq is not None:
             self._replay(conn, channel, last_seq)
 
-    def subscribed(self, channel, socket_id, members, history):
-        """The bus's answer to a pending subscription: members ([user_id, user_info] of
-        every process) and history ((floor, [(seq, message)]), or None), read after
-        everything published before it reached this process."""
+    def subscribed(self, channel, socket_id, token, members, history):
+        """The bus's answer to a pending subscription (token: the one it was given):
+        members ([user_id, user_info] of every process) and history ((floor, [(seq,
+        message)]), or None), read after everything published before it reached here."""
         ch = self.channels.get(channel)
-        waiting = ch.pending.pop(socket_id, None) if ch is not None else None
-        if waiting is None:
+        waiting = ch.pending.get(socket_id) if ch is not None else None
+        if waiting is None or waiting.token != token:
             return           # unsubscribed or gone meanwhile
+        del ch.pending[socket_id]
         conn = waiting.conn
         ch.subscribers[socket_id] = conn
         answer = {"seq": self.seq}
@@ -456,12 +460,13 @@ class Hub:
             if up:
                 self._fan_out(ch, frame(RESYNC, name, {"last_seq": self.seq, "seq": self.seq}))
                 continue
+            kept = self.histories.get(name)
+            history = (kept.floor, list(kept.events)) if kept else (self.forgotten, [])
             for socket_id, waiting in list(ch.pending.items()):
-                history = self.histories.get(name)
-                floor = history.floor if history is not None else self.forgotten
-                self.subscribed(name, socket_id, list(ch.members.values()), None
-                                if waiting.last_seq is None else
-                                (floor, list(history.events) if history is not None else []))
+                presence = waiting.conn.channels.get(name) is not None
+                self.subscribed(name, socket_id, waiting.token,
+                                list(ch.members.values()) if presence else None,
+                                history if waiting.last_seq is not None else None)
 
     def _fan_out(self, ch, message, exclude=None):
         # A list of the connections, not of (id, connection) pairs: a thousand tuples per
