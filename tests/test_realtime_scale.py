@@ -247,6 +247,8 @@ async def test_without_redis_each_process_serves_its_own_then_they_meet_again(
                 break
             await asyncio.sleep(0.05)
         made = await order(a, demo, token)          # no 500: a serves its own alone
+        said = await a.fetch("GET", "/pusher/diagnostics", token=token)
+        assert said.body["data"]["realtime_bus"] == "down", said
         assert (await on_a.expect("order.created"))["data"]["order_id"] == made
         assert all(m["event"] != "order.created" for m in await received(on_b))
         await private.start()
@@ -255,6 +257,8 @@ async def test_without_redis_each_process_serves_its_own_then_they_meet_again(
                 break
             await asyncio.sleep(0.05)
         assert a.node.hub.bus.up and b.node.hub.bus.up, "the bus did not come back"
+        said = await b.fetch("GET", "/pusher/diagnostics", token=token)
+        assert said.body["data"]["realtime_bus"] == "up", said
         assert (await on_b.expect("branchline:resync"))["channel"] == channel
         made = await order(a, demo, token)
         assert (await on_b.expect("order.created"))["data"]["order_id"] == made
