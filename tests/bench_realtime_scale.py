@@ -16,7 +16,8 @@ This process is the load, with tests/bench_realtime.py's clients (raw asyncio, n
 library): ``--clients`` of them, all subscribed to the channel ``bench``; a publisher
 posts events through Pusher's signed HTTP API at ``--rate`` a second. Printed for each:
 delivery latency p50/p99/max from the publish request to each client's receipt
-(target: p99 under 100 ms), deliveries lost, and the servers' resident memory. Every
+(target: p99 under 100 ms; p99 of each process's clients too), the servers' CPU time
+per broadcast, deliveries lost, and the servers' resident memory. Every
 process raises its open-files limit. This is a script, not a test: pytest does not
 collect it.
 """
@@ -36,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_orders import ROOT, free_port, stop, wait_ready  # noqa: E402
 from bench_realtime import (RAISE_FD_LIMIT, Arrivals, Publisher, connect_all,  # noqa: E402
-                            event_body, pusher_signer, raise_fd_limit, rss_mb)
+                            cpu_seconds, event_body, pusher_signer, raise_fd_limit, rss_mb)
 
 import pgserver  # noqa: E402
 import redis  # noqa: E402
@@ -63,38 +64,43 @@ def start_cloud(data_dir, database_url, port, clients, redis_url=""):
 
 async def measure(name, procs, ports, creds, args):
     """Clients spread evenly over ports, events published on the first port."""
-    arrivals = Arrivals()
+    arrivals = [Arrivals() for _ in ports]          # per process
     path = "/app/%s?protocol=7" % creds["key"]
     clients = []
     for i, port in enumerate(ports):
         share = args.clients // len(ports) + (1 if i < args.clients % len(ports) else 0)
-        clients += await connect_all(port, path, share, arrivals)
+        clients += await connect_all(port, path, share, arrivals[i])
     for client in clients:
         client.send(json.dumps({"event": "pusher:subscribe", "data": {"channel": "bench"}}))
     deadline = time.time() + 60
-    while arrivals.subscribed < args.clients and time.time() < deadline:
+    while sum(a.subscribed for a in arrivals) < args.clients and time.time() < deadline:
         await asyncio.sleep(0.05)
-    if arrivals.subscribed < args.clients:
-        raise SystemExit("%s: only %d subscribed" % (name, arrivals.subscribed))
+    if sum(a.subscribed for a in arrivals) < args.clients:
+        raise SystemExit("%s: only %d subscribed" % (name, sum(a.subscribed for a in arrivals)))
     await asyncio.sleep(0.5)
     rss = [rss_mb(proc.pid) for proc in procs]
     publisher = await Publisher(ports[0], "/apps/%s/events" % creds["app_id"], pusher_signer(
         creds["app_id"], creds["key"], creds["secret"])).open()
 
+    def received():
+        return sum(len(a.times) for a in arrivals)
+
     async def settle(count, timeout=30):
         deadline = time.time() + timeout
-        while len(arrivals.times) < count * args.clients and time.time() < deadline:
+        while received() < count * args.clients and time.time() < deadline:
             await asyncio.sleep(0.02)
-        return len(arrivals.times)
+        return received()
 
     n = 0
     for _ in range(10):                 # warm-up
         await publisher.post(event_body(n))
         n += 1
     await settle(10)
-    arrivals.times.clear()
+    for a in arrivals:
+        a.times.clear()
     sent = {}
     interval = 1.0 / args.rate
+    cpu = [cpu_seconds(proc.pid) for proc in procs]
     for _ in range(args.steady):
         started = time.time()
         sent[n] = started
@@ -102,20 +108,29 @@ async def measure(name, procs, ports, creds, args):
         n += 1
         await asyncio.sleep(max(0, interval - (time.time() - started)))
     delivered = await settle(args.steady)
-    latencies = sorted((t - sent[m]) * 1000 for m, t in arrivals.times if m in sent)
+    cpu = [cpu_seconds(proc.pid) - c for proc, c in zip(procs, cpu)]
+    each = [sorted((t - sent[m]) * 1000 for m, t in a.times if m in sent) for a in arrivals]
+    latencies = sorted(x for e in each for x in e)
     publisher.close()
     for client in clients:
         client.transport.close()
     await asyncio.sleep(1)
-    return {"name": name, "p50": statistics.median(latencies),
-            "p99": latencies[int(len(latencies) * 0.99) - 1], "max": latencies[-1],
+    return {"name": name, "p50": statistics.median(latencies), "p99": p99(latencies),
+            "max": latencies[-1], "p99_each": [p99(e) for e in each],
+            "cpu_ms": [c * 1000 / args.steady for c in cpu],
             "lost": args.steady * args.clients - delivered, "rss": rss}
 
 
+def p99(values):
+    return values[int(len(values) * 0.99) - 1]
+
+
 def report(r, args):
-    print("%-34s latency p50 %6.1f ms p99 %6.1f ms max %6.1f ms | lost %d of %d | RSS %s MB"
-          % (r["name"], r["p50"], r["p99"], r["max"], r["lost"], args.steady * args.clients,
-             " + ".join("%.0f" % mb for mb in r["rss"])))
+    print("%-31s latency p50 %6.1f ms p99 %6.1f ms (each process: %s) max %6.1f ms | "
+          "server CPU per broadcast %s ms | lost %d of %d | RSS %s MB"
+          % (r["name"], r["p50"], r["p99"], " / ".join("%.1f" % v for v in r["p99_each"]),
+             r["max"], " + ".join("%.1f" % v for v in r["cpu_ms"]), r["lost"],
+             args.steady * args.clients, " + ".join("%.0f" % mb for mb in r["rss"])))
 
 
 def forget(app_id):
