@@ -172,18 +172,14 @@ def identity(port, worker):
     return "%s:%d:%d" % (socket.gethostname(), port, worker)
 
 
-def _dumps(value):
-    return wire.dumps(value)
-
-
 def _member_envelopes(channel, member):
     """(member text, removed envelope, added envelope) of member [user_id, user_info]."""
     user_id, info = member
     added = frame("pusher_internal:member_added", channel, {"user_id": user_id,
                                                            "user_info": info}).decode()
     removed = frame("pusher_internal:member_removed", channel, {"user_id": user_id}).decode()
-    return (_dumps([user_id, info]), _dumps(["u", channel, removed, None]),
-            _dumps(["u", channel, added, None]))
+    return (wire.dumps([user_id, info]), wire.dumps(["u", channel, removed, None]),
+            wire.dumps(["u", channel, added, None]))
 
 
 class RedisBus:
@@ -205,13 +201,13 @@ class RedisBus:
     # --- What the hub calls -------------------------------------------------------------
 
     def publish(self, channel, event, data, exclude):
-        text = data if isinstance(data, str) else _dumps(data)
-        tail = _dumps([channel, event, text, exclude])[1:]
+        text = data if isinstance(data, str) else wire.dumps(data)
+        tail = wire.dumps([channel, event, text, exclude])[1:]
         self._queue.put_nowait(("publish", (channel, tail, self.hub.replay_history,
                                             HISTORY_CHANNELS), (channel, event, text, exclude)))
 
     def relay(self, channel, message, exclude):
-        envelope = _dumps(["u", channel, message.decode(), exclude])
+        envelope = wire.dumps(["u", channel, message.decode(), exclude])
         self._queue.put_nowait(("send", envelope, (channel, message, exclude)))
 
     def subscribe(self, channel, socket_id, token, first, wants_members, wants_history):
@@ -226,7 +222,7 @@ class RedisBus:
         self._queue.put_nowait(("leave", (channel, self.identity, key), None))
 
     def grant(self, socket_id, channel, jti, device_id):
-        self._queue.put_nowait(("send", _dumps(["g", socket_id, channel, jti, device_id]),
+        self._queue.put_nowait(("send", wire.dumps(["g", socket_id, channel, jti, device_id]),
                                 None))
 
     async def members(self, channel):

@@ -19,7 +19,6 @@ import time
 
 import pytest
 import redis
-import tornado.websocket
 
 from protocol import events
 from protocol.realtime import auth as channel_auth
@@ -164,6 +163,34 @@ async def test_every_process_sees_events_in_one_order_and_replay_spans_them(pair
     assert after and after[0][1] > seqs[-1]
     for sock in witnesses + [back]:
         sock.close()
+
+
+async def test_when_the_shared_history_no_longer_reaches_back_the_client_resyncs(
+        start_node, tmp_path, postgres_cloud_database, redis_url):
+    shared = str(tmp_path / "cloud")
+    a, b = [await start_node("cloud", name=name, data_dir=shared, redis_url=redis_url,
+                             database_url=postgres_cloud_database, replay_history=2)
+            for name in ("cloud-a", "cloud-b")]
+    try:
+        client = await socket_for(a, "news")
+        a.node.hub.publish("news", "first", {})
+        last_seq = (await client.expect("first"))["data"]["seq"]
+        client.close()
+        for n in range(3):            # one more than the history keeps
+            a.node.hub.publish("news", "missed", {"n": n})
+        back = await Socket.open(b)
+        await back.connected()
+        back.send("pusher:subscribe", {"channel": "news", "last_seq": last_seq})
+        await back.expect("pusher_internal:subscription_succeeded")
+        resync = await back.expect("branchline:resync")
+        assert resync["data"] == {"last_seq": last_seq, "seq": b.node.hub.seq}
+        # Within reach: exactly the two it missed, in order.
+        back.send("pusher:subscribe", {"channel": "news", "last_seq": last_seq + 1})
+        await back.expect("pusher_internal:subscription_succeeded")
+        assert [m["data"]["n"] for m in await received(back)] == [1, 2]
+        back.close()
+    finally:
+        forget(redis_url, a.node.hub.credentials.app_id)
 
 
 async def test_the_publishing_api_and_a_grant_reach_the_other_process(pair, demo):
