@@ -276,6 +276,9 @@ class RedisBus:
                     continue
                 except (RedisError, OSError) as exc:
                     self._lost(exc)
+                except Exception:       # noqa: BLE001 - a bug must not stop publishing
+                    log.exception("realtime bus: sending failed")
+                    batch = [item for item in batch if item[0] == "done"]
             for kind, args, local in batch:     # alone: this process's subscribers only
                 if kind == "publish":
                     self.hub.deliver(self.hub.seq + 1, *local)
@@ -310,7 +313,10 @@ class RedisBus:
                 backoff.success()
                 async for message in self._pubsub.listen():
                     if message["type"] == "message":
-                        self._receive(message["channel"], message["data"])
+                        try:
+                            self._receive(message["data"])
+                        except Exception:     # noqa: BLE001 - one bad message, not all
+                            log.exception("realtime bus: cannot take %r", message["data"][:200])
                 raise ConnectionError("the subscription ended")
             except asyncio.CancelledError:
                 raise
@@ -357,7 +363,7 @@ class RedisBus:
             self._listener.cancel()
             self._listener = asyncio.create_task(self._listen(Backoff().failure()))
 
-    def _receive(self, channel, data):
+    def _receive(self, data):
         hub = self.hub
         if data[1:2].isdigit():
             seq, name, event, text, exclude = orjson.loads(data)
