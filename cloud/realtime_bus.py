@@ -229,7 +229,8 @@ class RedisBus:
         """[user_id, user_info] of channel's members on every process; None if Redis
         does not answer."""
         try:
-            found = await self._redis.hvals(self.prefix + "mi:" + channel)
+            found = await asyncio.wait_for(self._redis.hvals(self.prefix + "mi:" + channel),
+                                           CONNECT_TIMEOUT)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
