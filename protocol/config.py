@@ -58,9 +58,9 @@ OPTIONS = [
            "or postgresql://user@host/db", ("cloud",)),
     Option("workers", int, 1, "cloud processes serving the port together, any of them "
            "taking any request (more than 1 needs database_url: PostgreSQL)", ("cloud",)),
-    Option("redis_url", redis_address, "", "Redis that the cloud's processes share realtime events, "
-           "presence and replay through, e.g. redis://127.0.0.1:6379/0 (empty: each process "
-           "alone; needed for realtime across several workers or hosts)", ("cloud",)),
+    Option("redis_url", redis_address, "", "Redis that the cloud's processes share realtime "
+           "events, presence and replay through, e.g. redis://127.0.0.1:6379/0 (empty: each "
+           "process alone; needed for realtime across several workers or hosts)", ("cloud",)),
     Option("behind_proxy", boolean, False, "trust X-Real-IP / X-Forwarded-For and "
            "X-Forwarded-Proto from a reverse proxy in front (deploy/nginx): the login "
            "throttle counts the real client; only when clients cannot reach this port "
