@@ -17,7 +17,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 install: $(VENV)/bin/python
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,postgres]'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test,postgres,redis]'
 
 demo: install
 	$(VENV)/bin/branchline-demo $(ARGS)

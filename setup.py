@@ -26,6 +26,7 @@ setup(
     ],
     extras_require={
         "postgres": ["psycopg2-binary>=2.9.9"],
+        "redis": ["redis>=5.0"],      # realtime across the cloud's processes (redis_url)
         "test": ["pytest>=8", "pytest-asyncio>=0.24", "pytest-timeout>=2.3", "pytest-xdist>=3.6",
                  "schemathesis>=4.0", "http-ece>=1.2"],
     },

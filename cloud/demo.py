@@ -11,8 +11,8 @@ HTTPS and WSS with their own certificates, as a real box does. Ctrl-C or SIGTERM
 stops them all.
 
 With ``--database-url`` the cloud runs on that (empty) PostgreSQL database, and
-with ``--cloud-workers N`` as N processes behind its one port; the edges are
-unchanged.
+with ``--cloud-workers N`` as N processes behind its one port, sharing realtime
+events through the Redis at ``--redis-url`` when given; the edges are unchanged.
 """
 
 import argparse
@@ -85,6 +85,10 @@ def parser():
     p.add_argument("--cloud-workers", type=int, default=1, metavar="N",
                    help="cloud processes behind the cloud's port (more than 1 needs "
                         "--database-url; default %(default)s)")
+    p.add_argument("--redis-url", default="", metavar="URL",
+                   help="Redis the cloud's processes share realtime events through "
+                        "(redis://127.0.0.1:6379/0): a client on any process hears every "
+                        "event; without it, only those of its own process")
     p.add_argument("--tls", action="store_true",
                    help="the edges serve HTTPS and WSS with the certificate each makes on "
                         "first start (as a real box does; clients pin its fingerprint, shown "
@@ -209,6 +213,8 @@ def node_commands(args, data_dir, state):
         if role == "cloud" and args.database_url:
             argv += ["--database-url", args.database_url, "--workers",
                      str(args.cloud_workers)]
+        if role == "cloud" and args.redis_url:
+            argv += ["--redis-url", args.redis_url]
         tls = role == "edge" and args.tls
         if role == "edge":
             argv += ["--plain-http", "false" if tls else "true"]

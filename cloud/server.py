@@ -14,16 +14,23 @@ from protocol import process, realtime
 from protocol.app import make_app
 from sync import commands, handlers, startup
 
-from . import cli, push_queue, push_sender
+from . import cli, push_queue, push_sender, realtime_bus
 
 log = logging.getLogger("branchline.cloud")
 
 DESCRIPTION = "Run the Branchline cloud node: every branch, head office and sync."
 
 
-def open_cloud(settings, *, clock=None):
+def open_cloud(settings, *, clock=None, worker=0):
+    """The cloud node; with ``redis_url`` its hub shares realtime events with the other
+    processes through Redis (cloud/realtime_bus.py), keyed by the app id."""
     node = startup.open_node(settings, clock=clock)
     node.store.call_outside_transaction(push_queue.install_trigger, node.store.db)
+    if settings.redis_url:
+        hub = node.hub
+        hub.bus = realtime_bus.RedisBus(
+            hub, settings.redis_url, realtime_bus.identity(settings.port, worker),
+            "branchline:%s:" % hub.credentials.app_id)
     return node
 
 
@@ -38,7 +45,7 @@ async def serve(settings, sockets=None, worker=0):
     """One cloud process; of several (``--workers``), only worker 0 pushes to phones:
     a second sender would send what the first is sending. A worker killed is started
     again under its number, so the sender comes back with it."""
-    node = open_cloud(settings)
+    node = open_cloud(settings, worker=worker)
     await process.serve(node, make_cloud_app(node), log, "cloud",
                         start=push_sender.start if worker == 0 else None, sockets=sockets)
 

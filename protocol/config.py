@@ -24,6 +24,14 @@ def boolean(value):
     raise ValueError(value)
 
 
+def redis_address(value):
+    """A Redis URL (redis://, rediss:// or unix://), or empty for none."""
+    text = str(value).strip()
+    if text and not text.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(value)
+    return text
+
+
 @dataclasses.dataclass(frozen=True)
 class Option:
     name: str
@@ -50,6 +58,9 @@ OPTIONS = [
            "or postgresql://user@host/db", ("cloud",)),
     Option("workers", int, 1, "cloud processes serving the port together, any of them "
            "taking any request (more than 1 needs database_url: PostgreSQL)", ("cloud",)),
+    Option("redis_url", redis_address, "", "Redis that the cloud's processes share realtime "
+           "events, presence and replay through, e.g. redis://127.0.0.1:6379/0 (empty: each "
+           "process alone; needed for realtime across several workers or hosts)", ("cloud",)),
     Option("behind_proxy", boolean, False, "trust X-Real-IP / X-Forwarded-For and "
            "X-Forwarded-Proto from a reverse proxy in front (deploy/nginx): the login "
            "throttle counts the real client; only when clients cannot reach this port "
@@ -133,7 +144,7 @@ class ConfigError(Exception):
     pass
 
 
-METAVARS = {boolean: "BOOL"}
+METAVARS = {boolean: "BOOL", redis_address: "URL"}
 
 
 def options_for(role):

@@ -389,6 +389,8 @@ class RealtimeDiagnostics(Shape):
     user_id: int
     pusher_secret: Literal["***", "empty"]      # whether one is set, never its value
     connections: int
+    # Events shared with the cloud's other processes (Redis): none, up, or down (alone).
+    realtime_bus: Literal["none", "up", "down"]
     pusher_key: str
     ws_host: str
     ws_port: int

@@ -65,6 +65,7 @@ async def serve(node, app, log, label, *, start=None, ssl=None, sockets=None):
     ``summary``, a phrase for the log, or None), then wait for SIGINT/SIGTERM: stop
     accepting, stop the background work, close connections and the node."""
     settings = node.settings
+    await node.hub.start()
     server = http_server(app, settings, ssl=ssl)
     if sockets:
         server.add_sockets(sockets)
@@ -86,6 +87,7 @@ async def serve(node, app, log, label, *, start=None, ssl=None, sockets=None):
         if loops:
             await loops.stop()
         await server.close_all_connections()
+        await node.hub.stop()
         node.close()
         log.info("%s stopped", label)
 

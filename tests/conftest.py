@@ -72,6 +72,33 @@ def postgres():
     server.drop_all()
 
 
+REDIS_URL = os.environ.get("BRANCHLINE_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis server the scaled cloud's tests share (``BRANCHLINE_REDIS_URL``); skips
+    the test, with the reason, when none answers (fails it when
+    ``BRANCHLINE_REQUIRE_REDIS`` is set, as in CI). The clouds of a test keep their keys
+    under their own random app id, so runs never meet."""
+    try:
+        import redis
+    except ImportError as exc:
+        reason = "the redis package is not installed (pip install '.[redis]'): %s" % exc
+    else:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        try:
+            client.ping()
+            return REDIS_URL
+        except redis.RedisError as exc:
+            reason = "no Redis server at %s (set BRANCHLINE_REDIS_URL): %s" % (REDIS_URL, exc)
+        finally:
+            client.close()
+    if os.environ.get("BRANCHLINE_REQUIRE_REDIS"):
+        pytest.fail("BRANCHLINE_REQUIRE_REDIS is set but %s" % reason, pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def seeded_postgres(postgres, seeded):
     """The name of a PostgreSQL database holding the very rows of the seeded SQLite
@@ -167,6 +194,7 @@ class Server:
         await self.http_server.close_all_connections()
         self.client.close()
         self.client = None
+        await self.node.hub.stop()
         self.node.close()
 
 
@@ -216,6 +244,7 @@ async def start_node(tmp_path, seeded, cloud_database):
                 edge_lan = edge_server.open_lan(node)
         else:
             node = cloud_server.open_cloud(settings, clock=clock)
+            await node.hub.start()
             app = cloud_server.make_cloud_app(node)
         server = process.http_server(app, settings, ssl=edge_lan and edge_lan.ssl_context)
         server.add_sockets(sockets)

@@ -275,6 +275,7 @@ async def test_pusher_diagnostics_answer_without_a_secret(edge, waiter, demo):
     data = resp.body["data"]
     assert data["authenticated"] is True and data["user_id"] == demo["users"]["waiter@demo.test"]
     assert data["pusher_secret"] == "***" and data["pusher_key"]
+    assert data["realtime_bus"] == "none"          # an edge is one process
     assert edge.node.hub.credentials.secret not in resp.text
 
 

@@ -26,6 +26,10 @@ def test_bad_settings_are_refused_clearly(tmp_path):
         config.load("edge", {"config": str(path)}, environ={})
     with pytest.raises(config.ConfigError, match="port must be int"):
         config.load("edge", {}, environ={"BRANCHLINE_PORT": "eighty"})
+    with pytest.raises(config.ConfigError, match="redis_url must be redis_address"):
+        config.load("cloud", {}, environ={"BRANCHLINE_REDIS_URL": "127.0.0.1:6379"})
+    assert config.load("cloud", {}, environ={
+        "BRANCHLINE_REDIS_URL": "redis://127.0.0.1:6379/0"}).redis_url == "redis://127.0.0.1:6379/0"
 
 
 @pytest.mark.parametrize("role", ["edge", "cloud"])

@@ -1,9 +1,10 @@
-"""``branchline-demo --database-url ... --cloud-workers 2``: the demo's cloud on an
-empty PostgreSQL database, as two processes behind one port, the edges on
-SQLite as always; an order taken at an edge reaches the cloud, and the cloud's
-processes stay quiet at rest."""
+"""``branchline-demo --database-url ... --cloud-workers 2 --redis-url ...``: the demo's
+cloud on an empty PostgreSQL database, as two processes behind one port sharing
+realtime through Redis, the edges on SQLite as always; an order taken at an edge
+reaches the cloud, and the cloud's processes stay quiet at rest."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import time
 
 import pgserver
+from test_realtime_scale import forget
 from test_sync_chaos import API, ROOT, Http, free_port
 
 PASSWORD = "demo12345"
@@ -27,14 +29,16 @@ def children(pid):
         return [int(p) for p in fh.read().split()]
 
 
-async def test_the_demo_with_its_cloud_on_postgresql_in_two_processes(tmp_path, postgres):
+async def test_the_demo_with_its_cloud_on_postgresql_in_two_processes(tmp_path, postgres,
+                                                                      redis_url):
     url = postgres.create()
     ports = [free_port() for _ in range(3)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHLINE_")}
     demo = subprocess.Popen(
         [sys.executable, "-m", "cloud.demo", "--data-dir", str(tmp_path / "demo"),
          "--cloud-port", str(ports[0]), "--downtown-port", str(ports[1]),
-         "--airport-port", str(ports[2]), "--database-url", url, "--cloud-workers", "2"],
+         "--airport-port", str(ports[2]), "--database-url", url, "--cloud-workers", "2",
+         "--redis-url", redis_url],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     http = Http()
     try:
@@ -72,7 +76,9 @@ async def test_the_demo_with_its_cloud_on_postgresql_in_two_processes(tmp_path, 
                                 (order["id"],))[0][0] == round(order["total"] * 100)
         finally:
             rows.close()
-        # At rest: the cloud's workers sleep (no polling of the database).
+        code, said = await http.call(ports[0], "GET", API + "/pusher/diagnostics", token=owner)
+        assert said["data"]["realtime_bus"] == "up", said
+        # At rest: the cloud's workers sleep (no polling of the database nor of Redis).
         workers = children(cloud_process)
         before = [cpu_seconds(pid) for pid in workers]
         await asyncio.sleep(5)
@@ -82,4 +88,6 @@ async def test_the_demo_with_its_cloud_on_postgresql_in_two_processes(tmp_path, 
         http.close()
         demo.send_signal(signal.SIGINT)
         await asyncio.to_thread(demo.wait, 30)
+        with open(tmp_path / "demo" / "cloud" / "keys" / "pusher.json") as fh:
+            forget(redis_url, json.load(fh)["app_id"])
     assert demo.returncode == 0

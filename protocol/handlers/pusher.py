@@ -124,12 +124,15 @@ class DiagnosticsHandler(APIHandler):
     def get(self):
         """What a client needs to tell why realtime does not work, never a secret:
         {data: {timestamp, authenticated, user_id, pusher_broadcast, pusher_app_id,
-        pusher_key, pusher_secret: "***", connections, and where to connect}}."""
+        pusher_key, pusher_secret: "***", connections, realtime_bus: none / up / down
+        (events shared with the cloud's other processes through Redis, or this one
+        alone), and where to connect}}."""
         hub = self.node.hub
         data = {"timestamp": self.now(), "authenticated": True, "user_id": self.auth.user_id,
                 "node": self.node.role, "pusher_broadcast": True, "beams": False,
                 "pusher_secret": "***" if hub.credentials.secret else "empty",
-                "connections": len(hub.connections)}
+                "connections": len(hub.connections), "realtime_bus": (
+                    "none" if hub.bus is None else "up" if hub.bus.up else "down")}
         data.update(connection_settings(self))
         self.write_json({"data": data})
 
@@ -146,7 +149,7 @@ class PresenceMembersHandler(APIHandler):
             self.write_json({"members": [], "count": 0})
             return
         await self.actor_run(auth.require_join, channel)
-        members = self.node.hub.members(channel)
+        members = await self.node.hub.members(channel)
         self.write_json({"members": members, "count": len(members)})
 
 

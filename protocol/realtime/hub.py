@@ -20,10 +20,22 @@ protocol 7 frames, encoded once per event and written to every subscriber withou
   ``branchline:resync`` when the history no longer reaches back (refetch, then go on).
   One number serves every channel of a connection: a connection receives events in the
   order they were numbered, so having seen n it has seen all earlier ones of its channels.
+
+A cloud of several processes shares one realtime picture through a bus (``bus``: the
+cloud's composition root sets it, cloud/realtime_bus.py; an edge and a lone cloud have
+none and work alone as above). While the bus is up the hub hands it what crosses
+processes (``bus.publish``, ``relay``, ``subscribe``, ``leave``, ``grant``) and the bus
+hands back what every process must see (``deliver`` numbered events in one global
+order, ``deliver_unnumbered`` presence and client events, ``subscribed`` a subscription's
+members and history read at one instant, ``grant_local``). A subscription that needs the
+bus (presence, or replay) is pending until that answer comes: the live events meanwhile
+are kept for it, so what it gets is ordered, without gap or double. While the bus is
+down the hub goes on alone for its own subscribers (``bus_changed``).
 """
 
 import asyncio
 import collections
+import itertools
 import json
 import logging
 import secrets
@@ -64,6 +76,13 @@ PING = frame("pusher:ping", data={})
 PONG = frame("pusher:pong", data={})
 
 
+def _presence(members):
+    """A presence subscription's answer from [user_id, user_info, ...] entries."""
+    members = list(members)
+    return {"ids": [m[0] for m in members], "hash": {str(m[0]): m[1] for m in members},
+            "count": len(members)}
+
+
 def with_seq(data, seq):
     """data (a dict, or a JSON text from the publishing API) as the JSON text sent, with
     ``seq`` added to an object (a field of its own of that name wins); other data as is."""
@@ -92,11 +111,22 @@ class Connection:
 
 
 class _Channel:
-    __slots__ = ("subscribers", "members")
+    __slots__ = ("subscribers", "members", "pending")
 
     def __init__(self):
         self.subscribers = {}        # socket id -> connection
         self.members = {}            # member key -> [user_id, user_info, connections]
+        self.pending = {}            # socket id -> _Pending (waiting for the bus's answer)
+
+
+class _Pending:
+    __slots__ = ("conn", "since", "last_seq", "kept", "token")
+    tokens = itertools.count(1)
+
+    def __init__(self, conn, since, last_seq):
+        self.conn, self.since, self.last_seq = conn, since, last_seq
+        self.kept = []               # (seq, message) delivered while it waits
+        self.token = next(self.tokens)      # which of a socket's subscriptions is answered
 
 
 class _History:
@@ -121,6 +151,7 @@ class Hub:
         self.history_bytes = 0         # the encoded size of every event kept in histories
         self.seq = int(self.clock.time() * 1_000_000)
         self.forgotten = self.seq      # newest seq of any history dropped whole (or the start)
+        self.bus = None                # the processes' shared bus (cloud/realtime_bus.py)
         self._loop = self._loop_thread = self._sweeper = None
         self._bind_loop()
 
@@ -200,6 +231,19 @@ class Hub:
         for conn in tuple(self.connections.values()):
             self.disconnect(conn, SHUTTING_DOWN, "Server shutting down")
 
+    async def start(self):
+        """Before the node listens: connect the bus, if there is one."""
+        self._bind_loop()
+        if self.bus is not None:
+            await self.bus.start()
+
+    async def stop(self):
+        """Shutting down: ``close``, then the bus sends what it still holds (this
+        process's presence members leaving) and disconnects."""
+        self.close()
+        if self.bus is not None:
+            await self.bus.stop()
+
     # --- Subscriptions ------------------------------------------------------------------
 
     def subscribe(self, conn, channel, member=None, last_seq=None):
@@ -210,25 +254,60 @@ class Hub:
         ch = self.channels.get(channel)
         if ch is None:
             ch = self.channels[channel] = _Channel()
-        answer = {}
-        key = None
+        key = first = None
         if member is not None:
             key = str(member["user_id"])
             entry = ch.members.get(key)
             if entry is None:
                 entry = ch.members[key] = [member["user_id"], member.get("user_info"), 0]
-                self._fan_out(ch, frame("pusher_internal:member_added", channel, {
-                    "user_id": entry[0], "user_info": entry[1]}))
+                first = entry
             entry[2] += 1
-            answer["presence"] = {"ids": [e[0] for e in ch.members.values()],
-                                  "hash": {k: e[1] for k, e in ch.members.items()},
-                                  "count": len(ch.members)}
-        ch.subscribers[conn.socket_id] = conn
         conn.channels[channel] = key
+        if self._shared() and (key is not None or last_seq is not None):
+            waiting = ch.pending[conn.socket_id] = _Pending(conn, self.seq, last_seq)
+            self.bus.subscribe(channel, conn.socket_id, waiting.token, first and first[:2],
+                               key is not None, last_seq is not None)
+            return
+        if first is not None:
+            self._fan_out(ch, frame("pusher_internal:member_added", channel, {
+                "user_id": first[0], "user_info": first[1]}))
+        ch.subscribers[conn.socket_id] = conn
+        answer = {}
+        if key is not None:
+            answer["presence"] = _presence(ch.members.values())
         answer["seq"] = self.seq
         conn.send(frame("pusher_internal:subscription_succeeded", channel, answer))
         if last_seq is not None:
             self._replay(conn, channel, last_seq)
+
+    def subscribed(self, channel, socket_id, token, members, history):
+        """The bus's answer to a pending subscription (token: the one it was given):
+        members ([user_id, user_info] of every process) and history ((floor, [(seq,
+        message)]), or None), read after everything published before it reached here."""
+        ch = self.channels.get(channel)
+        waiting = ch.pending.get(socket_id) if ch is not None else None
+        if waiting is None or waiting.token != token:
+            return           # unsubscribed or gone meanwhile
+        del ch.pending[socket_id]
+        conn = waiting.conn
+        ch.subscribers[socket_id] = conn
+        answer = {"seq": self.seq}
+        if members is not None:
+            answer["presence"] = _presence(members)
+        conn.send(frame("pusher_internal:subscription_succeeded", channel, answer))
+        sent = waiting.last_seq
+        if history is not None:
+            floor, events = history
+            if not floor <= sent <= self.seq:
+                conn.send(frame(RESYNC, channel, {"last_seq": sent, "seq": self.seq}))
+                sent = None
+            else:
+                for seq, message in events:
+                    if sent < seq <= waiting.since:
+                        conn.send(message)
+        for seq, message in waiting.kept:
+            if sent is None or seq > sent:
+                conn.send(message)
 
     def unsubscribe(self, conn, channel):
         ch = self.channels.get(channel)
@@ -238,24 +317,40 @@ class Hub:
         if ch is None:
             return
         ch.subscribers.pop(conn.socket_id, None)
+        ch.pending.pop(conn.socket_id, None)
         entry = ch.members.get(key) if key is not None else None
         if entry is not None:
             entry[2] -= 1
             if entry[2] <= 0:
                 del ch.members[key]
-                self._fan_out(ch, frame("pusher_internal:member_removed", channel,
-                                        {"user_id": entry[0]}))
-        if not ch.subscribers:
+                if self._shared():
+                    self.bus.leave(channel, key)
+                else:
+                    self._fan_out(ch, frame("pusher_internal:member_removed", channel,
+                                            {"user_id": entry[0]}))
+        if not ch.subscribers and not ch.pending:
             del self.channels[channel]
 
-    def members(self, channel):
+    async def members(self, channel):
+        """[{id, info}] of channel's presence members (of every process: the bus's)."""
+        if self._shared():
+            found = await self.bus.members(channel)
+            if found is not None:
+                return [{"id": m[0], "info": m[1]} for m in found]
         ch = self.channels.get(channel)
         return [{"id": e[0], "info": e[1]} for e in ch.members.values()] if ch else []
 
     def grant(self, socket_id, channel, jti, device_id=None):
         """Channel auth signed channel for socket_id with the token jti: a revocation of
         that token ends the subscription (``revoke``). device_id: the device the client
-        says it is (its push token's), so push skips it while it is here."""
+        says it is (its push token's), so push skips it while it is here. A socket of
+        another process gets it through the bus."""
+        if socket_id not in self.connections and self._shared():
+            self.bus.grant(socket_id, channel, jti, device_id)
+        else:
+            self.grant_local(socket_id, channel, jti, device_id)
+
+    def grant_local(self, socket_id, channel, jti, device_id=None):
         conn = self.connections.get(socket_id)
         if conn is not None:
             conn.grants[channel] = jti
@@ -297,15 +392,32 @@ class Hub:
 
     def publish(self, channel, event, data, exclude=None):
         """Number event, keep it for replay and send it to channel's subscribers (but the
-        socket id ``exclude``: Pusher's way not to echo a change to its author)."""
-        self.seq += 1
-        seq = self.seq
+        socket id ``exclude``: Pusher's way not to echo a change to its author); with
+        the bus up, every process's subscribers, in the bus's order."""
+        if self._shared():
+            self.bus.publish(channel, event, data, exclude)
+        else:
+            self.deliver(self.seq + 1, channel, event, data, exclude)
+
+    def deliver(self, seq, channel, event, data, exclude=None):
+        """The event numbered seq (data: as ``with_seq`` takes it), to this process's
+        subscribers; kept for replay, and for the subscriptions still pending."""
+        self.seq = max(self.seq, seq)
         message = frame(event, channel, with_seq(data, seq), seq=seq)
         self._remember(channel, seq, message)
         ch = self.channels.get(channel)
         if ch is not None:
             self._fan_out(ch, message, exclude)
-        return seq
+            for waiting in ch.pending.values():
+                if waiting.conn.socket_id != exclude:
+                    waiting.kept.append((seq, message))
+
+    def deliver_unnumbered(self, channel, message, exclude=None):
+        """A presence or client event from the bus; a pending subscription does not get
+        it (its answer, read later, already reflects it)."""
+        ch = self.channels.get(channel)
+        if ch is not None:
+            self._fan_out(ch, message, exclude)
 
     def _call_on_loop(self, fn, *args):
         """From another thread: schedule fn(*args) on the hub's loop and answer True."""
@@ -327,10 +439,41 @@ class Hub:
             self.publish(event.channel, event.name, event.data)
 
     def relay(self, conn, channel, event, data, user_id=None):
-        """A client event: to the other subscribers of channel only, not kept."""
+        """A client event: to the other subscribers of channel only (on every process),
+        not kept."""
         extra = {"user_id": user_id} if user_id is not None else {}
         message = orjson.dumps({"event": event, "channel": channel, "data": data, **extra})
-        self._fan_out(self.channels[channel], message, conn.socket_id)
+        if self._shared():
+            self.bus.relay(channel, message, conn.socket_id)
+        else:
+            self.deliver_unnumbered(channel, message, conn.socket_id)
+
+    # --- The bus ----------------------------------------------------------------------
+
+    def _shared(self):
+        return self.bus is not None and self.bus.up
+
+    def local_members(self):
+        """[(channel, key, [user_id, user_info])] of the members connected here: what
+        this process holds in the bus's shared presence."""
+        return [(name, key, entry[:2]) for name, ch in self.channels.items()
+                for key, entry in ch.members.items()]
+
+    def bus_changed(self, up):
+        """The bus went down (pending subscriptions are answered from what this process
+        knows) or came back (every subscriber here may have missed other processes'
+        events: each channel is told to resync)."""
+        for name, ch in list(self.channels.items()):
+            if up:
+                self._fan_out(ch, frame(RESYNC, name, {"last_seq": self.seq, "seq": self.seq}))
+                continue
+            kept = self.histories.get(name)
+            history = (kept.floor, list(kept.events)) if kept else (self.forgotten, [])
+            for socket_id, waiting in list(ch.pending.items()):
+                presence = waiting.conn.channels.get(name) is not None
+                self.subscribed(name, socket_id, waiting.token,
+                                list(ch.members.values()) if presence else None,
+                                history if waiting.last_seq is not None else None)
 
     def _fan_out(self, ch, message, exclude=None):
         # A list of the connections, not of (id, connection) pairs: a thousand tuples per

@@ -14,9 +14,11 @@ const [, , name, raw] = process.argv;
 const params = JSON.parse(raw || '{}');
 const base = params.base;
 
-async function settingsFor(email) {
-  const { token, user } = await login(base, email);
-  return { token, user, settings: await broadcastSettings(base, token) };
+// A scaled cloud (tests/test_realtime_scale.py) passes base_b, a second process of it:
+// some clients connect there, and their events must still meet the others'.
+async function settingsFor(email, at = base) {
+  const { token, user } = await login(at, email);
+  return { token, user, settings: await broadcastSettings(at, token) };
 }
 
 function orderBody(itemId) {
@@ -54,7 +56,7 @@ const scenarios = {
   // Two waiters on the floor's presence channel: here / joining / whisper / leaving.
   async presence() {
     const a = await settingsFor('waiter@demo.test');
-    const b = await settingsFor('manager@demo.test');
+    const b = await settingsFor('manager@demo.test', params.base_b || base);
     const room = `floor.branch.${params.branch_id}`;
     const echoA = echo(a.settings, a.token);
     const channelA = echoA.join(room);
@@ -195,7 +197,7 @@ const scenarios = {
 
   // A kitchen screen (the chef) on the branch channel sees the waiter's new order.
   async kitchen() {
-    const chef = await settingsFor('chef@demo.test');
+    const chef = await settingsFor('chef@demo.test', params.base_b || base);
     const waiter = await login(base, 'waiter@demo.test');
     const client = echo(chef.settings, chef.token);
     const channel = client.private(`orders.branch.${params.branch_id}`);

@@ -1,0 +1,430 @@
+"""Realtime across a cloud of several processes sharing one Redis (cloud/realtime_bus.py).
+
+Two cloud nodes in this test process, on their own ports over one PostgreSQL database
+and one Redis (the Redis of conftest's ``redis_url``), stand for two processes: an
+order committed on one reaches pusher-js on the other, presence, whispers, replay,
+grants and the publishing API cross between them, and a Redis that goes away leaves
+each serving its own. One test runs ``branchline-cloud --workers 2`` for real and kills
+a worker with kill -9. Every cloud keeps its keys under its own random app id.
+"""
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+try:
+    import redis
+except ImportError:        # the redis_url fixture skips (or fails) with the reason
+    redis = None
+
+from protocol import events
+from protocol.realtime import auth as channel_auth
+from test_realtime import Socket, node_clients, pickup_item, scenario, socket_for  # noqa: F401
+from test_sync_chaos import API, Http, NodeProcess, free_port
+
+D = "Downtown"
+
+
+def forget(url, app_id):
+    """Delete a test cloud's keys from the shared Redis."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter("branchline:%s:*" % app_id, count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+async def pair(start_node, tmp_path, postgres_cloud_database, redis_url):
+    """Two cloud processes of one cloud: one data directory (keys), database and Redis."""
+    shared = str(tmp_path / "cloud")
+    nodes = [await start_node("cloud", name=name, data_dir=shared, redis_url=redis_url,
+                              database_url=postgres_cloud_database)
+             for name in ("cloud-a", "cloud-b")]
+    assert all(node.node.hub.bus.up for node in nodes)
+    yield nodes
+    forget(redis_url, nodes[0].node.hub.credentials.app_id)
+
+
+async def order(server, demo, token):
+    made = await server.fetch("POST", "/pos/orders", {
+        "order_type": "pickup", "items": [{"id": pickup_item(demo), "quantity": 1}]},
+        token=token)
+    assert made.status == 201, made
+    return made.body["order"]["id"]
+
+
+async def received(sock, quiet=0.4):
+    """Every message sock gets until it has been quiet for ``quiet`` seconds."""
+    got = []
+    while True:
+        try:
+            message = await sock.next(timeout=quiet)
+        except asyncio.TimeoutError:
+            return got
+        assert message is not None, "closed"
+        got.append(message)
+
+
+async def received_through(sock, seq, timeout=10):
+    """Every message sock gets until one numbered seq or later, and then until quiet."""
+    got = []
+    while not any(m.get("data", {}).get("seq", 0) >= seq for m in got
+                  if isinstance(m.get("data"), dict)):
+        message = await sock.next(timeout=timeout)
+        assert message is not None, "closed"
+        got.append(message)
+    return got + await received(sock, quiet=0.3)
+
+
+def numbered(messages):
+    return [(m["event"], m["data"]["seq"]) for m in messages if "seq" in m]
+
+
+def signed(hub, path, body):
+    """A request of Pusher's publishing API, signed with the app's secret."""
+    creds = hub.credentials
+    query = {"auth_key": creds.key, "auth_timestamp": str(int(time.time())),
+             "auth_version": "1.0", "body_md5": hashlib.md5(body).hexdigest()}
+    text = "&".join("%s=%s" % kv for kv in sorted(query.items()))
+    return "%s?%s&auth_signature=%s" % (path, text, channel_auth.signature(
+        creds.secret, "POST\n%s\n%s" % (path, text)))
+
+
+# --- Two processes in this one ------------------------------------------------------------
+
+async def test_an_order_made_on_one_process_reaches_pusher_js_on_the_other(
+        pair, node_clients, demo):
+    a, b = pair
+    result = await scenario("kitchen", a, base_b=b.url, branch_id=demo["branches"][D],
+                            item_id=pickup_item(demo))
+    assert result["event"]["order_id"] == result["created"]
+    assert b.node.hub.subscriber_count(events.branch_channel("kots", demo["branches"][D])) \
+        == 0 and a.node.hub.connections == {}       # the kitchen screen was on b alone
+
+
+async def test_presence_and_whispers_cross_processes(pair, node_clients, demo):
+    a, b = pair
+    result = await scenario("presence", a, base_b=b.url, branch_id=demo["branches"][D])
+    waiter, manager = demo["users"]["waiter@demo.test"], demo["users"]["manager@demo.test"]
+    assert result["here"] == [{"name": "Sofia Martinez"}]
+    # The manager, subscribing on b, is told of the waiter joined on a.
+    assert sorted(m["name"] for m in result["here_b"]) == ["Daniel Kim", "Sofia Martinez"]
+    assert result["joining"] == result["leaving"] == {"name": "Daniel Kim"}
+    assert result["whispered"] == {"table": 7}
+    assert result["members"]["count"] == 2        # asked at a: both processes' members
+    assert {m["id"] for m in result["members"]["members"]} == {waiter, manager}
+
+
+async def test_one_member_on_two_processes_leaves_when_the_last_connection_does(pair, demo):
+    a, b = pair
+    channel = "presence-floor.branch.%d" % demo["branches"][D]
+    watcher = await socket_for(a, channel, await a.login("manager@demo.test"))
+    waiter = await a.login("waiter@demo.test")
+    here = await socket_for(a, channel, waiter)
+    there = await Socket.open(b)
+    await there.connected()
+    answer = await there.subscribe(b, channel, waiter)
+    assert answer["data"]["presence"]["count"] == 2
+    assert (await watcher.expect("pusher_internal:member_added"))["data"]["user_id"] == \
+        demo["users"]["waiter@demo.test"]
+    here.close()
+    for _ in range(100):
+        if here.socket_id not in a.node.hub.connections:
+            break
+        await asyncio.sleep(0.02)
+    # a sends after the waiter's leave: a member_removed would come before it.
+    a.node.hub.publish(channel, "marker", {})
+    got = []
+    while not got or got[-1]["event"] != "marker":
+        got.append(await watcher.next())
+    assert [m["event"] for m in got] == ["marker"]      # still there, on b
+    there.close()
+    removed = await watcher.expect("pusher_internal:member_removed")
+    assert removed["data"]["user_id"] == demo["users"]["waiter@demo.test"]
+    watcher.close()
+
+
+async def test_every_process_sees_events_in_one_order_and_replay_spans_them(pair, demo):
+    a, b = pair
+    channel = events.branch_channel("orders", demo["branches"][D])
+    token = await a.login("waiter@demo.test")
+    witnesses = [await socket_for(server, channel, token) for server in (a, b)]
+    client = await socket_for(a, channel, token)
+    await order(a, demo, token)
+    seen = numbered(await received(client))
+    assert seen, "no event reached the client"
+    last_seq = seen[-1][1]
+    client.close()
+    await asyncio.gather(*[order(server, demo, token) for server in (a, b, a, b)])
+    # Back, on the other process, with the last seq it saw on the first.
+    back = await Socket.open(b)
+    await back.connected()
+    answer = await back.subscribe(b, channel, token, last_seq=last_seq)
+    heard = [numbered(await received(w)) for w in witnesses]
+    assert heard[0] == heard[1], "the processes delivered events in different orders"
+    replayed = numbered(await received_through(back, heard[1][-1][1]))
+    seqs = [seq for _, seq in heard[0]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    missed = [e for e in heard[0] if e[1] > last_seq]
+    assert len([e for e in missed if e[0] == "order.created"]) == 4
+    assert replayed == missed, ("not exactly what it missed", replayed, missed)
+    # The shared counter (every channel's events are numbered by it) as b had it.
+    assert seqs[-1] <= answer["data"]["seq"] == b.node.hub.seq == a.node.hub.seq
+    # Live again, without doubles.
+    await order(a, demo, token)
+    after = numbered(await received(witnesses[1]))
+    assert numbered(await received_through(back, after[-1][1])) == after
+    assert after and after[0][1] > seqs[-1]
+    for sock in witnesses + [back]:
+        sock.close()
+
+
+async def test_when_the_shared_history_no_longer_reaches_back_the_client_resyncs(
+        start_node, tmp_path, postgres_cloud_database, redis_url):
+    shared = str(tmp_path / "cloud")
+    a, b = [await start_node("cloud", name=name, data_dir=shared, redis_url=redis_url,
+                             database_url=postgres_cloud_database, replay_history=2)
+            for name in ("cloud-a", "cloud-b")]
+    try:
+        client = await socket_for(a, "news")
+        a.node.hub.publish("news", "first", {})
+        last_seq = (await client.expect("first"))["data"]["seq"]
+        client.close()
+        for n in range(3):            # one more than the history keeps
+            a.node.hub.publish("news", "missed", {"n": n})
+        back = await Socket.open(b)
+        await back.connected()
+        back.send("pusher:subscribe", {"channel": "news", "last_seq": last_seq})
+        await back.expect("pusher_internal:subscription_succeeded")
+        resync = await back.expect("branchline:resync")
+        assert resync["data"] == {"last_seq": last_seq, "seq": b.node.hub.seq}
+        # Within reach: exactly the two it missed, in order.
+        back.send("pusher:subscribe", {"channel": "news", "last_seq": last_seq + 1})
+        await back.expect("pusher_internal:subscription_succeeded")
+        assert [m["data"]["n"] for m in await received(back)] == [1, 2]
+        back.close()
+    finally:
+        forget(redis_url, a.node.hub.credentials.app_id)
+
+
+async def test_the_publishing_api_and_a_grant_reach_the_other_process(pair, demo):
+    a, b = pair
+    hub = a.node.hub
+    author, reader = [await socket_for(b, "news") for _ in range(2)]
+    body = json.dumps({"name": "menu-changed", "channel": "news", "data": '{"n": 1}',
+                       "socket_id": author.socket_id}).encode()
+    sent = await a.fetch("POST", signed(hub, "/apps/%s/events" % hub.credentials.app_id, body),
+                         raw=body, prefix=False)
+    assert sent.status == 200, sent
+    assert (await reader.expect("menu-changed"))["data"]["n"] == 1
+    assert [m for m in await received(author) if m["event"] == "menu-changed"] == []
+    # Authorised at a for a socket on b: a logout at a ends that subscription on b.
+    token = await a.login("waiter@demo.test")
+    channel = events.user_channel(demo["users"]["waiter@demo.test"])
+    resp = await a.fetch("POST", "/broadcasting/auth", {
+        "socket_id": reader.socket_id, "channel_name": channel}, token=token, prefix=False)
+    assert resp.status == 200, resp
+    await asyncio.sleep(0.2)         # the grant crosses while the client reads the answer
+    reader.send("pusher:subscribe", dict(resp.body, channel=channel))
+    await reader.expect("pusher_internal:subscription_succeeded")
+    assert (await a.fetch("POST", "/auth/logout", token=token)).status == 200
+    ended = await reader.expect("pusher:error", timeout=5)
+    assert ended["data"]["code"] == 4009
+    author.close()
+    reader.close()
+
+
+# --- Redis going away ---------------------------------------------------------------------
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port, that the test may stop."""
+
+    def __init__(self, tmp_path):
+        self.binary = shutil.which("redis-server")
+        self.port = free_port()
+        self.url = "redis://127.0.0.1:%d/0" % self.port
+        self.dir = str(tmp_path)
+        self.proc = None
+
+    async def start(self):
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        try:
+            for _ in range(100):
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    await asyncio.sleep(0.05)
+        finally:
+            client.close()
+        raise AssertionError("redis-server did not start")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+async def test_without_redis_each_process_serves_its_own_then_they_meet_again(
+        start_node, tmp_path, postgres_cloud_database, redis_url, demo):
+    private = PrivateRedis(tmp_path)
+    if private.binary is None:
+        pytest.skip("no redis-server binary to start a Redis of the test's own")
+    await private.start()
+    try:
+        shared = str(tmp_path / "cloud")
+        a, b = [await start_node("cloud", name=name, data_dir=shared, redis_url=private.url,
+                                 database_url=postgres_cloud_database)
+                for name in ("cloud-a", "cloud-b")]
+        channel = events.branch_channel("orders", demo["branches"][D])
+        token = await a.login("waiter@demo.test")
+        on_a, on_b = await socket_for(a, channel, token), await socket_for(b, channel, token)
+        private.stop()
+        for _ in range(100):
+            if not a.node.hub.bus.up and not b.node.hub.bus.up:
+                break
+            await asyncio.sleep(0.05)
+        made = await order(a, demo, token)          # no 500: a serves its own alone
+        said = await a.fetch("GET", "/pusher/diagnostics", token=token)
+        assert said.body["data"]["realtime_bus"] == "down", said
+        assert (await on_a.expect("order.created"))["data"]["order_id"] == made
+        assert all(m["event"] != "order.created" for m in await received(on_b))
+        await private.start()
+        for _ in range(200):
+            if a.node.hub.bus.up and b.node.hub.bus.up:
+                break
+            await asyncio.sleep(0.05)
+        assert a.node.hub.bus.up and b.node.hub.bus.up, "the bus did not come back"
+        said = await b.fetch("GET", "/pusher/diagnostics", token=token)
+        assert said.body["data"]["realtime_bus"] == "up", said
+        assert (await on_b.expect("branchline:resync"))["channel"] == channel
+        made = await order(a, demo, token)
+        assert (await on_b.expect("order.created"))["data"]["order_id"] == made
+        on_a.close()
+        on_b.close()
+    finally:
+        private.stop()
+
+
+# --- Two worker processes for real --------------------------------------------------------
+
+def worker_of(sock, port, pids):
+    """The worker process holding the server side of a client's WebSocket."""
+    local = sock.conn.stream.socket.getsockname()[1]
+    inode = None
+    with open("/proc/net/tcp") as fh:
+        for line in fh.readlines()[1:]:
+            fields = line.split()
+            if (int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)) == (
+                    port, local):
+                inode = fields[9]
+    for pid in pids:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def workers(proc):
+    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as fh:
+        return sorted(int(pid) for pid in fh.read().split())
+
+
+class Remote:
+    """A cloud process seen from outside, for test_realtime's Socket."""
+
+    def __init__(self, port, key):
+        self.port, self.key = port, key
+
+
+async def test_two_workers_share_events_and_a_killed_ones_members_leave(
+        tmp_path, postgres_cloud_database, redis_url, demo):
+    port = free_port()
+    cloud = NodeProcess("cloud", str(tmp_path / "cloud"), port, "--workers", "2",
+                        "--database-url", postgres_cloud_database, "--redis-url", redis_url)
+    http = Http()
+    cloud.start()
+    try:
+        await cloud.ready(http)
+        with open(tmp_path / "cloud" / "keys" / "pusher.json") as fh:
+            creds = json.load(fh)
+        remote = Remote(port, creds["key"])
+        pids = workers(cloud.proc)
+        assert len(pids) == 2
+        code, login = await http.call(port, "POST", API + "/auth/login", {
+            "email": "waiter@demo.test", "password": "demo12345"})
+        assert code == 200, login
+        token = login["data"]["access_token"]
+        channel = "presence-floor.branch.%d" % demo["branches"][D]
+
+        async def subscribed(sock, who):
+            code, signed_ = await http.call(port, "POST", "/broadcasting/auth", {
+                "socket_id": sock.socket_id, "channel_name": channel}, token=who)
+            assert code == 200, signed_
+            sock.send("pusher:subscribe", dict(signed_, channel=channel))
+            return await sock.expect("pusher_internal:subscription_succeeded")
+
+        # A socket on each worker (the kernel hands connections to either).
+        held = {}
+        for _ in range(40):
+            sock = await Socket.open(remote, key=remote.key)
+            await sock.connected()
+            pid = worker_of(sock, port, pids)
+            if pid in held:
+                sock.close()
+                continue
+            held[pid] = sock
+            if len(held) == 2:
+                break
+        assert len(held) == 2, "every connection went to one worker"
+        victim, survivor = pids
+        code, other = await http.call(port, "POST", API + "/auth/login", {
+            "email": "manager@demo.test", "password": "demo12345"})
+        await subscribed(held[survivor], other["data"]["access_token"])
+        answer = await subscribed(held[victim], token)
+        assert answer["data"]["presence"]["count"] == 2       # the survivor's member too
+        added = await held[survivor].expect("pusher_internal:member_added")
+        assert added["data"]["user_id"] == demo["users"]["waiter@demo.test"]
+        # The publishing API, on whichever worker takes it, reaches both.
+        body = json.dumps({"name": "menu-changed", "channel": channel,
+                           "data": {"n": 1}}).encode()
+        hub = type("H", (), {"credentials": channel_auth.Credentials(
+            creds["app_id"], creds["key"], creds["secret"])})
+        for sock in held.values():
+            resp = await http.client.fetch(
+                "http://127.0.0.1:%d%s" % (port, signed(hub, "/apps/%s/events"
+                                                        % creds["app_id"], body)),
+                method="POST", body=body, raise_error=False,
+                headers={"Content-Type": "application/json"})
+            assert resp.code == 200, resp.body
+        for sock in held.values():
+            assert [(await sock.expect("menu-changed"))["data"]["n"] for _ in range(2)] \
+                == [1, 1]
+        # kill -9 of the waiter's worker: started again, it lets the waiter leave.
+        os.kill(victim, signal.SIGKILL)
+        removed = await held[survivor].expect("pusher_internal:member_removed", timeout=20)
+        assert removed["data"]["user_id"] == demo["users"]["waiter@demo.test"]
+        assert victim not in workers(cloud.proc)
+        for sock in held.values():
+            sock.close()
+    finally:
+        http.close()
+        await cloud.stop()
+        with open(tmp_path / "cloud" / "keys" / "pusher.json") as fh:
+            forget(redis_url, json.load(fh)["app_id"])
