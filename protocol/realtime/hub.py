@@ -393,11 +393,12 @@ class Hub:
     def publish(self, channel, event, data, exclude=None):
         """Number event, keep it for replay and send it to channel's subscribers (but the
         socket id ``exclude``: Pusher's way not to echo a change to its author); with
-        the bus up, every process's subscribers, in the bus's order."""
+        the bus up, every process's subscribers, in the bus's order. Answers its seq,
+        or None with the bus up (Redis numbers it)."""
         if self._shared():
             self.bus.publish(channel, event, data, exclude)
-        else:
-            self.deliver(self.seq + 1, channel, event, data, exclude)
+            return None
+        return self.deliver(self.seq + 1, channel, event, data, exclude)
 
     def deliver(self, seq, channel, event, data, exclude=None):
         """The event numbered seq (data: as ``with_seq`` takes it), to this process's
@@ -411,6 +412,7 @@ class Hub:
             for waiting in ch.pending.values():
                 if waiting.conn.socket_id != exclude:
                     waiting.kept.append((seq, message))
+        return seq
 
     def deliver_unnumbered(self, channel, message, exclude=None):
         """A presence or client event from the bus; a pending subscription does not get
