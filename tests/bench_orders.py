@@ -2,10 +2,12 @@
 
     .venv/bin/python tests/bench_orders.py [--requests 3000] [--concurrency 50]
 
-Starts two servers as separate processes on free loopback ports: a bare Tornado
+Starts its servers as separate processes on free loopback ports: a bare Tornado
 handler that parses the same JSON body and answers a small JSON object (the
-baseline), and a real edge over a freshly seeded SQLite file (WAL,
-synchronous=FULL). One load process drives each in turn with the same
+baseline), and a real edge (SQLite, WAL, synchronous=FULL) enrolled with a cloud
+seeded with the demo restaurant, so the edge's sync loops push every order and its
+hub publishes each while it is measured (``--standalone``: an edge over a seeded
+file, alone, as earlier rounds measured). One load process drives each in turn with the same
 keep-alive HTTP/1.1 client: ``--concurrency`` connections sending
 ``POST /pos/orders`` (a pickup order of two items, priced by the server).
 Prints throughput and p50/p99 latency of both, and the ratio. Targets
@@ -79,6 +81,46 @@ def stop(procs):
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def open_store(role, data_dir, node_id, triggers=False):
+    from protocol import config
+    from protocol.database import open_sqlite
+    from protocol.node import data_paths
+    from protocol.store import Store
+    from sync import capture, startup
+    settings = config.load(role, {"data_dir": data_dir}, environ={})
+    path = data_paths(settings)["database"]
+    return path, Store(open_sqlite(path), node_id=node_id).open(
+        startup.SCHEMA, [capture.install_triggers] if triggers else [])
+
+
+def seed_cloud(data_dir, branch="Downtown"):
+    """(database path, demo summary, a one-time enrollment code for branch)."""
+    from cloud import demo_data
+    from protocol.clock import Clock
+    from sync import enrollment
+    path, store = open_store("cloud", data_dir, 1)
+    try:
+        summary = store.call(demo_data.seed)
+    finally:
+        store.close()
+    _, store = open_store("cloud", data_dir, 1, triggers=True)
+    try:
+        code = store.call(enrollment.create_code, summary["branches"][branch], Clock().now())
+    finally:
+        store.close()
+    return path, summary, code
+
+
+def enroll_edge(cloud_url, code, data_dir):
+    done = subprocess.run([sys.executable, "-m", "edge", "enroll", "--cloud-url", cloud_url,
+                           "--code", code, "--data-dir", data_dir, "--name", "bench-edge"],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit("enroll failed: %s" % (done.stderr or done.stdout))
+    with open(os.path.join(data_dir, "enrollment.json")) as fh:
+        return json.load(fh)
 
 
 def seed_edge(data_dir):
@@ -157,6 +199,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--standalone", action="store_true",
+                        help="an edge alone, not enrolled with a cloud (no sync while it measures)")
     parser.add_argument("--profile", metavar="FILE",
                         help="run the edge under cProfile and write its stats to FILE")
     args = parser.parse_args()
@@ -164,22 +208,34 @@ def main():
     tmp = tempfile.mkdtemp(prefix="branchline-bench-")
     procs = []
     try:
-        summary = seed_edge(tmp)
-        items = summary["items"]["Downtown"]
-        body = {"order_type": "pickup", "customer": {"name": "Bench", "phone": "5550100"},
-                "items": [{"id": items["Garlic Bread"], "quantity": 2},
-                          {"id": items["Espresso"], "quantity": 1, "note": "hot"}]}
-
         bare_port, edge_port = free_port(), free_port()
         bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(bare_port)])
         procs.append(bare)
         profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
-        edge = subprocess.Popen(
-            [sys.executable] + profile + ["-m", "edge", "--data-dir", tmp, "--host", "127.0.0.1",
-             "--port", str(edge_port), "--node-id", "2", "--log-level", "warning",
-             "--plain-http", "true",
-             "--branch-id", str(summary["branches"]["Downtown"])], cwd=ROOT,
-            stdout=subprocess.DEVNULL)
+        edge_args = ["--host", "127.0.0.1", "--port", str(edge_port), "--log-level", "warning",
+                     "--plain-http", "true"]
+        if args.standalone:
+            summary = seed_edge(tmp)
+            edge_dir = tmp
+            edge_args += ["--node-id", "2", "--branch-id", str(summary["branches"]["Downtown"])]
+        else:
+            # enrolled with a cloud, as a branch's box runs: its sync loops push every
+            # order to the cloud and its hub publishes each one while it measures
+            cloud_dir, edge_dir = os.path.join(tmp, "cloud"), os.path.join(tmp, "edge")
+            _, summary, code = seed_cloud(cloud_dir)
+            cloud_port = free_port()
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "cloud", "--data-dir", cloud_dir, "--host", "127.0.0.1",
+                 "--port", str(cloud_port), "--node-id", "1", "--log-level", "warning"],
+                cwd=ROOT, stdout=subprocess.DEVNULL))
+            wait_ready(cloud_port, procs[-1])
+            enroll_edge("http://127.0.0.1:%d" % cloud_port, code, edge_dir)
+        items = summary["items"]["Downtown"]
+        body = {"order_type": "pickup", "customer": {"name": "Bench", "phone": "5550100"},
+                "items": [{"id": items["Garlic Bread"], "quantity": 2},
+                          {"id": items["Espresso"], "quantity": 1, "note": "hot"}]}
+        edge = subprocess.Popen([sys.executable] + profile + ["-m", "edge", "--data-dir", edge_dir]
+                                + edge_args, cwd=ROOT, stdout=subprocess.DEVNULL)
         procs.append(edge)
         wait_ready(bare_port, bare)
         wait_ready(edge_port, edge)
@@ -191,8 +247,9 @@ def main():
         baseline = asyncio.run(drive(bare_port, token, body, args.requests, args.concurrency))
         result = asyncio.run(drive(edge_port, token, body, args.requests, args.concurrency))
 
-        print("order creation, %d concurrent clients, %d requests each run"
-              % (args.concurrency, args.requests))
+        print("order creation, %d concurrent clients, %d requests each run, the edge %s"
+              % (args.concurrency, args.requests,
+                 "alone" if args.standalone else "enrolled and syncing with a cloud"))
         report("bare tornado (baseline)", baseline)
         report("branchline edge", result)
         ratio = result["rps"] / baseline["rps"]

@@ -53,7 +53,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_orders import ROOT, free_port, login, stop, wait_ready  # noqa: E402
+from bench_orders import (ROOT, enroll_edge, free_port, login, open_store, seed_cloud,  # noqa: E402
+                          stop, wait_ready)
 
 NODE_DIR = os.path.join(ROOT, "tests", "bench_node")
 API = "/api/application-integration"
@@ -116,46 +117,6 @@ if profile:
 
 
 # --- Setting up: a seeded cloud, an enrolled edge, a backlog -------------------------
-
-def open_store(role, data_dir, node_id, triggers=False):
-    from protocol import config
-    from protocol.database import open_sqlite
-    from protocol.node import data_paths
-    from protocol.store import Store
-    from sync import capture, startup
-    settings = config.load(role, {"data_dir": data_dir}, environ={})
-    path = data_paths(settings)["database"]
-    return path, Store(open_sqlite(path), node_id=node_id).open(
-        startup.SCHEMA, [capture.install_triggers] if triggers else [])
-
-
-def seed_cloud(data_dir):
-    """(database path, demo summary, a one-time enrollment code for Downtown)."""
-    from cloud import demo_data
-    from protocol.clock import Clock
-    from sync import enrollment
-    path, store = open_store("cloud", data_dir, 1)
-    try:
-        summary = store.call(demo_data.seed)
-    finally:
-        store.close()
-    _, store = open_store("cloud", data_dir, 1, triggers=True)
-    try:
-        code = store.call(enrollment.create_code, summary["branches"][BRANCH], Clock().now())
-    finally:
-        store.close()
-    return path, summary, code
-
-
-def enroll_edge(cloud_url, code, data_dir):
-    done = subprocess.run([sys.executable, "-m", "edge", "enroll", "--cloud-url", cloud_url,
-                           "--code", code, "--data-dir", data_dir, "--name", "bench-edge"],
-                          cwd=ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit("enroll failed: %s" % (done.stderr or done.stdout))
-    with open(os.path.join(data_dir, "enrollment.json")) as fh:
-        return json.load(fh)
-
 
 def write_backlog(branch_id, item_ids, total):
     """Write rows at the edge as its own writes (capture triggers on) until it has
