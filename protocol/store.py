@@ -36,6 +36,11 @@ class _Job:
         self.result = self.events = self.error = None
 
 
+class Closed(RuntimeError):
+    """The store is closed: the node is shutting down (a request still running then is
+    answered 503, to be sent again to the node once it is back)."""
+
+
 class Store:
     """A node's database plus the worker threads that may touch it.
 
@@ -200,7 +205,7 @@ class Store:
 
     def _submit(self, fn, args, kwargs, transaction=True):
         if self._closed:
-            raise RuntimeError("store is closed")
+            raise Closed("store is closed")
         job = _Job(fn, args, kwargs, transaction)
         self._queue.put(job)
         return job.future

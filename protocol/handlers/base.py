@@ -19,7 +19,7 @@ import logging
 import tornado.httputil
 import tornado.web
 
-from .. import accounts, commands, database, idempotency, validation, wire
+from .. import accounts, commands, database, idempotency, store, validation, wire
 from ..errors import APIError, Forbidden, ServiceUnavailable, Unauthenticated, ValidationFailed
 from ..tokens import InvalidToken
 
@@ -249,7 +249,7 @@ class APIHandler(tornado.web.RequestHandler):
 
     def send_error(self, status_code=500, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if database.outage(exc):
+        if database.outage(exc) or isinstance(exc, store.Closed):
             exc = ServiceUnavailable(DATABASE_AWAY, retry_after=DATABASE_RETRY_AFTER)
             kwargs["exc_info"] = (ServiceUnavailable, exc, None)
         if isinstance(exc, APIError):
@@ -266,6 +266,8 @@ class APIHandler(tornado.web.RequestHandler):
     def log_exception(self, typ, value, tb):
         if isinstance(value, APIError):
             return
+        if isinstance(value, store.Closed):
+            return          # shutting down: the client sends it again once the node is back
         if database.outage(value):
             log.warning("%s: the database cannot be reached: %s", self._request_summary(),
                         str(value).strip().splitlines()[0] if str(value).strip() else typ.__name__)
