@@ -16,6 +16,7 @@ which sync/apply.py turns into a refusal.
 import datetime
 import functools
 import operator
+import types
 from decimal import Decimal
 
 import peewee
@@ -183,6 +184,35 @@ def read_rows(table, row_ids, *, for_edge=False):
         hidden = ownership.SECRET_COLUMNS.get(table, set()) if for_edge else set()
         reader = _READERS[(table, for_edge)] = _Reader(MODELS[table], hidden)
     return reader.rows(row_ids)
+
+
+def _python_value(field):
+    """A stored value as the field's Python value; a datetime as peewee stores it on
+    SQLite is read by ``fromisoformat`` (peewee tries strptime formats in turn)."""
+    if isinstance(field, peewee.DateTimeField):
+        def read(value):
+            if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+                return datetime.datetime.fromisoformat(value)
+            return field.python_value(value)
+        return read
+    return field.python_value
+
+
+def read_fields(table, columns, row_ids):
+    """{id: namespace of ``columns`` (column names: ``branch_id`` for a key) as their
+    Python values} of the stored rows, one query per 500 ids: what a reader of a few
+    columns of many rows needs, without building model instances."""
+    by_column = {f.column_name: f for f in MODELS[table]._meta.sorted_fields}
+    columns = ["id"] + [c for c in columns if c != "id"]
+    read = [_python_value(by_column[c]) for c in columns]
+    sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
+        ", ".join('"%s"' % c for c in columns), table)
+    found = {}
+    for chunk, marks in _in_chunks(row_ids):
+        for values in database.execute_sql(sql % marks, chunk):
+            found[values[0]] = types.SimpleNamespace(**{
+                c: None if v is None else r(v) for c, v, r in zip(columns, values, read)})
+    return found
 
 
 def upsert(table, data):
