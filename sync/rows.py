@@ -255,8 +255,21 @@ class _Writer:
         if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
             return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
         if isinstance(field, FixedPointField):
-            return lambda value: field.db_value(Decimal(str(value)))
+            return functools.partial(_Writer._fixed_point, field)
         return lambda value: _storable(field, field.db_value(_decode(field, value)))
+
+    @staticmethod
+    def _fixed_point(field, value):
+        """field.db_value(Decimal(str(value))) without a Decimal for an amount written
+        as plain ASCII digits with at most the field's places ("18.50"), as rows
+        are encoded."""
+        if type(value) is str:
+            whole, _, part = value.partition(".")
+            digits = whole[1:] if whole[:1] == "-" else whole
+            if (len(part) <= field.scale and value.isascii() and digits.isdigit()
+                    and (part.isdigit() or not part)):
+                return int(whole + part.ljust(field.scale, "0"))
+        return field.db_value(Decimal(str(value)))
 
     def values(self, row):
         values = list(self.get(row))
