@@ -255,21 +255,29 @@ class _Writer:
         if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
             return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
         if isinstance(field, FixedPointField):
-            return functools.partial(_Writer._fixed_point, field)
+            return functools.partial(_Writer._fixed_point, field, {})
         return lambda value: _storable(field, field.db_value(_decode(field, value)))
 
     @staticmethod
-    def _fixed_point(field, value):
+    def _fixed_point(field, seen, value):
         """field.db_value(Decimal(str(value))) without a Decimal for an amount written
         as plain ASCII digits with at most the field's places ("18.50"), as rows
-        are encoded."""
-        if type(value) is str:
-            whole, _, part = value.partition(".")
-            digits = whole[1:] if whole[:1] == "-" else whole
-            if (len(part) <= field.scale and value.isascii() and digits.isdigit()
-                    and (part.isdigit() or not part)):
-                return int(whole + part.ljust(field.scale, "0"))
-        return field.db_value(Decimal(str(value)))
+        are encoded; the amounts met most (prices, taxes, zero) are kept in ``seen``."""
+        if type(value) is not str:
+            return field.db_value(Decimal(str(value)))
+        stored = seen.get(value)
+        if stored is not None:
+            return stored
+        whole, _, part = value.partition(".")
+        digits = whole[1:] if whole[:1] == "-" else whole
+        if (len(part) <= field.scale and value.isascii() and digits.isdigit()
+                and (part.isdigit() or not part)):
+            stored = int(whole + part.ljust(field.scale, "0"))
+        else:
+            stored = field.db_value(Decimal(str(value)))
+        if len(seen) < 4096:
+            seen[value] = stored
+        return stored
 
     def values(self, row):
         values = list(self.get(row))
