@@ -124,7 +124,8 @@ def _plain_type(field):
 class _Reader:
     """How stored rows of one model become encoded rows (as ``encode_row`` makes
     them), worked out once per model: a plain int or text value that already has
-    its type is used as it is, a stored datetime is read by ``fromisoformat``, and
+    its type is used as it is, a datetime as peewee stores it gets the "T" of its
+    ISO form, an amount is formatted from its integer (the frequent ones kept), and
     every other value goes through the field's ``python_value`` and ``_jsonable``."""
 
     def __init__(self, model, hidden):
@@ -142,24 +143,33 @@ class _Reader:
             return functools.partial(_Reader._datetime, field)
         if type(field).python_value is FixedPointField.python_value and field.scale <= 6:
             # (a Decimal with more places than 6 may print as 1E-7: left to it)
-            return functools.partial(_Reader._fixed_point, field)
+            return functools.partial(_Reader._fixed_point, field, {})
         return lambda value: _jsonable(field.python_value(value))
 
     @staticmethod
     def _datetime(field, value):
         if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
-            return datetime.datetime.fromisoformat(value).isoformat()   # as stored by peewee
+            # as peewee stores a datetime (str()): its isoformat() but for the "T"
+            return value[:10] + "T" + value[11:]
         return _jsonable(field.python_value(value))
 
     @staticmethod
-    def _fixed_point(field, value):
-        """str(field.python_value(value)) for a stored whole number, without a Decimal."""
+    def _fixed_point(field, seen, value):
+        """str(field.python_value(value)) for a stored whole number, without a Decimal;
+        the amounts met most (prices, taxes, zero) are kept in ``seen``."""
         if type(value) is not int:
             return _jsonable(field.python_value(value))
+        text = seen.get(value)
+        if text is not None:
+            return text
         if not field.scale:
-            return str(value)
-        whole, part = divmod(abs(value), 10 ** field.scale)
-        return "%s%d.%0*d" % ("-" if value < 0 else "", whole, field.scale, part)
+            text = str(value)
+        else:
+            whole, part = divmod(abs(value), 10 ** field.scale)
+            text = "%s%d.%0*d" % ("-" if value < 0 else "", whole, field.scale, part)
+        if len(seen) < 4096:
+            seen[value] = text
+        return text
 
     def rows(self, row_ids):
         """{id: encoded row} for those of the rows that are stored."""
