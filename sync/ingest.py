@@ -13,8 +13,8 @@ edge, and the rest goes on. Any other error fails the whole batch: nothing of
 it is kept, the mark does not move, the edge is answered 500 and sends again.
 
 Speed without changing any of that: the upserts of one table in a batch are
-first tried together (one prepared statement, one scope query before and one
-after, in a savepoint: rows.apply_run); only when one of them would be refused
+first tried together (one statement for 500 rows, one scope query before and
+one after, in a savepoint: rows.apply_run); only when one of them would be refused
 or fails is the run rolled back and every change of it applied alone, which
 refuses exactly the ones at fault (sync/apply.py runs both).
 """

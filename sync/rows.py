@@ -22,7 +22,7 @@ from decimal import Decimal
 import peewee
 
 from protocol import models
-from protocol.database import database, execute_many
+from protocol.database import database, insert_values
 from protocol.money import FixedPointField
 
 from . import ownership
@@ -254,10 +254,9 @@ class _Writer:
         fields = model._meta.sorted_fields
         columns = [f.column_name for f in fields]
         self.get = operator.itemgetter(*columns)
-        self.sql = 'INSERT INTO "%s" (%s) VALUES (%s) ON CONFLICT ("id") DO UPDATE SET %s' % (
-            model._meta.table_name, _column_list(model),
-            ", ".join([database.param] * len(columns)),
-            ", ".join('"%s" = excluded."%s"' % (c, c) for c in columns if c != "id"))
+        self.head = 'INSERT INTO "%s" (%s)' % (model._meta.table_name, _column_list(model))
+        self.tail = 'ON CONFLICT ("id") DO UPDATE SET %s' % ", ".join(
+            '"%s" = excluded."%s"' % (c, c) for c in columns if c != "id")
         self.spec = [(n, _plain_type(f), self._converter(f)) for n, f in enumerate(fields)]
 
     @staticmethod
@@ -302,9 +301,9 @@ _WRITERS = {}
 
 
 def apply_run(run, allowed=lambda table, row_ids: True):
-    """Apply a run of upserts of one table (from ``runs``) together: one prepared
-    statement for all of them, in a savepoint, with ``allowed(table, ids)`` asked
-    of the rows as they were and as they are then. Answers False, having written
+    """Apply a run of upserts of one table (from ``runs``) together: one statement
+    for every 500 of them (database.insert_values), in a savepoint, with
+    ``allowed(table, ids)`` asked of the rows as they were and as they are then. Answers False, having written
     nothing, when the run cannot go together (deletes, a single change, an id
     twice, a row whose id is not the change's or that lacks a column, shared rows
     that merge field by field, not allowed, any error): the caller then applies
@@ -317,8 +316,7 @@ def apply_run(run, allowed=lambda table, row_ids: True):
     if (model is None or run[0].get("op") != "upsert" or len(run) < 2
             or len(set(row_ids)) != len(run) or "clocks" in model._meta.fields):
         return False
-    key = (table, database.param)       # its statement's parameters are the database's
-    writer = _WRITERS.get(key) or _WRITERS.setdefault(key, _Writer(model))
+    writer = _WRITERS.get(table) or _WRITERS.setdefault(table, _Writer(model))
     try:
         params = []
         for change in run:
@@ -329,7 +327,7 @@ def apply_run(run, allowed=lambda table, row_ids: True):
         with database.atomic():
             if not allowed(table, row_ids):
                 raise _NotTogether()
-            execute_many(writer.sql, params)
+            insert_values(writer.head, writer.tail, params)
             if not allowed(table, row_ids):
                 raise _NotTogether()
     except Exception:      # noqa: BLE001 - each change alone meets the same fault
