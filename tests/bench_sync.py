@@ -13,7 +13,11 @@ loopback port, then measures:
   an order at a time straight into the edge's database with its capture
   triggers on. Timed from
   the edge process's start until the cloud's high-water mark for the edge
-  reaches the last change's seq (read from the cloud's SQLite file, read-only).
+  reaches the last change's seq (read from the cloud's SQLite file, read-only);
+  also from when the edge answered HTTP and from the first batch at the cloud
+  (most of what comes before is Python importing the edge), with the CPU time
+  each process used meanwhile (/proc), which depends less than the rates on
+  what else the machine runs.
 - **Propagation** p50/p99, both running: ``--orders`` orders created one at a
   time over HTTP at the edge, each from its POST until its row is in the cloud's
   database; and ``--prices`` head-office price changes at the cloud (through the
