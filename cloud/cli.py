@@ -1,4 +1,4 @@
-"""The cloud's commands besides serving: ``enroll-code``, ``vapid-public-key``."""
+"""The cloud's commands besides serving: ``enroll-code``, ``vapid-public-key``, ``restored``."""
 
 import argparse
 import os
@@ -7,17 +7,14 @@ import sys
 from protocol import config, ids
 from protocol.clock import Clock
 from protocol.node import data_paths
-from sync import enrollment
+from sync import enrollment, restored
 from sync.startup import database_url, open_store
 
 from . import webpush
 
 
 def enroll_code(args):
-    settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir),
-                                     "database_url": args.database_url}, environ={})
-    store = open_store(data_paths(settings)["database"], ids.CLOUD_NODE_ID,
-                       database_url=database_url(settings))
+    store = _store(args)
     try:
         code = store.call(enrollment.create_code, args.branch_id, Clock().now(),
                           args.ttl_minutes)
@@ -29,6 +26,24 @@ def enroll_code(args):
     print("one-time code for branch %d, valid %d minutes; on the box run:\n"
           "  branchline-edge enroll --cloud-url <this cloud's URL> --code %s"
           % (args.branch_id, args.ttl_minutes, code), file=sys.stderr)
+
+
+def _store(args):
+    settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir),
+                                     "database_url": args.database_url}, environ={})
+    return open_store(data_paths(settings)["database"], ids.CLOUD_NODE_ID,
+                      database_url=database_url(settings))
+
+
+def leave_room(args):
+    """After restoring an older dump, before the cloud serves: hand out no id the
+    cloud may have used after the dump (sync/restored.py)."""
+    store = _store(args)
+    try:
+        _, last_id = store.call(restored.leave_room, Clock().now())
+    finally:
+        store.close()
+    print("ids up to %d reserved: start the cloud" % last_id)
 
 
 def vapid_public_key(args):
@@ -50,6 +65,14 @@ def main(argv):
                    help="the cloud's PostgreSQL database, if it runs on one "
                         "[env BRANCHLINE_DATABASE_URL]")
     p.set_defaults(run=enroll_code)
+    p = commands.add_parser("restored", help="after restoring an older dump of the database, "
+                                             "before serving: hand out no id used after it")
+    p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
+                   help="the cloud's data directory")
+    p.add_argument("--database-url", default=os.environ.get("BRANCHLINE_DATABASE_URL", ""),
+                   help="the cloud's PostgreSQL database, if it runs on one "
+                        "[env BRANCHLINE_DATABASE_URL]")
+    p.set_defaults(run=leave_room)
     p = commands.add_parser("vapid-public-key", help="print the VAPID public key browsers "
                                                      "subscribe to Web Push with")
     p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],

@@ -45,7 +45,8 @@ async def serve(settings, sockets=None, worker=0):
 
 def main(argv=None):
     process.main("cloud", argv, DESCRIPTION, serve, commands={"enroll-code": cli.main,
-                                                               "vapid-public-key": cli.main})
+                                                               "vapid-public-key": cli.main,
+                                                               "restored": cli.main})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ the private key: keep it where the key may be (mode 0600).
 ``restore`` refuses while anything holds the database open (an edge serving from
 it keeps a connection open, so an exclusive lock is refused), then replaces the
 database (its old ``-wal`` and ``-shm`` removed), ``enrollment.json`` and
-``keys/`` with the archive's, keeping what was there aside.
+``keys/`` with the archive's, keeping what was there aside. The command then
+leaves room past the backup's change numbers and ids (sync/restored.py): the box
+may have synced after its backup, and the cloud already holds those numbers.
 """
 
 import os

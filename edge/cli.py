@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from protocol import config, tokens, wire
 from protocol.clock import Clock
 from protocol.node import data_paths
-from sync import auth, enrollment, inbox, state, status
+from sync import auth, enrollment, inbox, restored, state, status
 from sync.startup import open_store
 
 from . import backup as box
@@ -149,14 +149,26 @@ def backup(args):
 
 
 def restore(args):
+    """Put the box back from its archive, then leave room past the backup's change
+    numbers and ids for what the lost box may have done after it (sync/restored.py)."""
     data_dir = os.path.abspath(args.data_dir)
     try:
         aside = box.restore(data_dir, args.source)
+        record = enrollment.read(data_dir)
+        if record is not None:
+            settings = config.load("edge", {"data_dir": data_dir}, environ={})
+            store = open_store(data_paths(settings)["database"], record["node_id"])
+            try:
+                store.call(restored.leave_room, Clock().now())
+            finally:
+                store.close()
     except (box.BackupError, OSError, sqlite3.Error) as exc:
         raise CommandError(str(exc))
     if aside:
         print("kept the files it replaced in %s" % aside)
-    print("restored %s into %s: start the edge again" % (args.source, data_dir))
+    print("restored %s into %s: start the edge again (what the box sent the cloud after "
+          "this backup stays at the cloud; the box numbers its changes and ids past it)"
+          % (args.source, data_dir))
 
 
 def main(argv):

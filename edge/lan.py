@@ -29,7 +29,7 @@ import socket
 import ifaddr
 import zeroconf
 from zeroconf import IPVersion, ServiceInfo
-from zeroconf.asyncio import AsyncZeroconf
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
 
 from protocol.node import data_paths
 from protocol.routes import PREFIX
@@ -43,6 +43,7 @@ HTTP_TYPE = "_http._tcp.local."
 STATUS_PATH = "/sync/status"
 TXT_MAX = 230                  # bytes of one TXT value (DESIGN.md, "Discovery")
 NAME_MAX = 56                  # bytes of the instance name: a DNS label (63) with "-NN"
+ASK_SECONDS = 1.5             # how long a new announcement listens for a box holding its name
 SETTLE_SECONDS = 1.0           # after an address change, before re-announcing
 POLL_SECONDS = 30.0            # without netlink: how often the interfaces are compared
 RENEW_CHECK_SECONDS = 12 * 3600
@@ -96,6 +97,7 @@ def host_label():
 def _value(text, limit=TXT_MAX):
     """A TXT value within TXT_MAX bytes (cut on a character boundary)."""
     return str(text).encode("utf-8")[:limit].decode("utf-8", "ignore")
+
 
 
 class Lan:
@@ -208,6 +210,7 @@ class Lan:
         try:
             self.zeroconf = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
             self.infos = self._infos()
+            await self._ask_who_holds_the_name()
             for info in self.infos:
                 await self.zeroconf.async_register_service(info, allow_name_change=True)
         except (OSError, ValueError, zeroconf.Error):
@@ -220,6 +223,28 @@ class Lan:
         log.info("announced [%s] as %r on %s", self.node.branch_name, self.name,
                  ", ".join(self.addresses))
         self._changed()
+
+    async def _ask_who_holds_the_name(self):
+        """zeroconf's probe finds a name taken only among the instances in its cache, and
+        a box that announced itself before this one started is in it only once asked:
+        browse the types first, until the holder of our names has answered for each
+        (within about a second) or ASK_SECONDS pass with nobody holding them."""
+        unheard = {info.name for info in self.infos}
+        held = asyncio.Event()
+
+        def heard(zeroconf, service_type, name, state_change):
+            unheard.discard(name)
+            if not unheard:
+                held.set()
+        browsers = [AsyncServiceBrowser(self.zeroconf.zeroconf, kind, handlers=[heard])
+                    for kind in sorted({info.type for info in self.infos})]
+        try:
+            await asyncio.wait_for(held.wait(), ASK_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            for browser in browsers:
+                await browser.async_cancel()
 
     async def _close_zeroconf(self):
         """Withdraw what is announced (goodbye packets) and close zeroconf."""

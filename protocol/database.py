@@ -9,7 +9,10 @@ SQLite runs in WAL mode with ``synchronous=FULL`` (a committed payment survives
 a power cut), foreign keys on. PostgreSQL (the cloud, when ``database_url`` is
 set) is a pool of connections (playhouse.pool): a Store's worker takes one for
 each batch of jobs and gives it back after, so a connection the server dropped
-is replaced by the next batch. Its sessions run in UTC, and text compares by
+is replaced by the next batch. While the server cannot be reached (``outage``)
+requests are answered 503 with Retry-After, and the pool's idle connections are
+dropped with the one found dead (they died with it): once the server is back,
+the next batch connects afresh, with no restart. Its sessions run in UTC, and text compares by
 code point as in SQLite when the database was created with ``LC_COLLATE 'C'``
 (the README shows how; ``collation_warning`` says when it was not). Several cloud processes may share one PostgreSQL database: ``for_update``
 and ``lock_key`` serialise what two of them must not do at once, and a
@@ -100,6 +103,20 @@ def open_database(url, sqlite_path):
     return open_postgres(url) if url else open_sqlite(sqlite_path)
 
 
+def outage(exc):
+    """Whether ``exc`` says the PostgreSQL server cannot be reached just now (the
+    connection refused, lost or closed, the server shutting down or starting up:
+    SQLSTATE classes 08 and 57P), not that a statement failed. A handler answers it
+    with 503 and Retry-After; the pool replaces the connections that died."""
+    cause = exc
+    if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
+        cause = exc.__cause__ or exc.__context__      # peewee re-raises the driver's
+    if not hasattr(cause, "pgcode") or not hasattr(cause, "cursor"):
+        return False                      # not psycopg2's: SQLite, or ours
+    code = cause.pgcode
+    return code is None or code.startswith(("08", "57P"))
+
+
 def collation_warning(db):
     """(Worker thread) Why text would not sort as on SQLite here, or None."""
     if not is_postgres(db):
@@ -179,6 +196,8 @@ def lock_key(text):
 
 COMMITS_CHANNEL = "branchline_commits"
 REVOCATIONS_CHANNEL = "branchline_revocations"    # a trigger on revoked_tokens (0014)
+EDGES_CHANNEL = "branchline_edges"        # a trigger on sync_nodes: enrolled, retired (0015)
+NOTICE_CHANNELS = (REVOCATIONS_CHANNEL, EDGES_CHANNEL)
 
 
 def announce_commit(db, sender):
@@ -190,16 +209,21 @@ def announce_commit(db, sender):
 class CommitListener:
     """A thread waiting on its own connection (LISTEN) for commits announced by
     other processes (``announce_commit``): ``on_commit()`` runs once per burst of
-    them, and once after a lost connection is back (one may have been missed);
-    and for tokens revoked by any process: ``on_revoked(jtis)``. It sleeps in
-    select(), so an idle cloud uses no CPU."""
+    them; and for the notices of NOTICE_CHANNELS (a token revoked, an edge
+    enrolled or retired, by any process): ``on_notice(channel, payloads)``.
+    Whatever was announced while the connection was lost is never delivered: once
+    it is back (and on the first connection), ``on_connect()`` re-reads what the
+    notices would have said (it runs after LISTEN, so nothing slips between),
+    then ``on_commit()`` runs; should ``on_connect`` fail, the connection is made
+    again. It sleeps in select(), so an idle cloud uses no CPU."""
 
     RETRY_MIN, RETRY_MAX = 0.5, 30.0
 
-    def __init__(self, db, sender, on_commit, on_revoked):
+    def __init__(self, db, sender, on_commit, on_notice, on_connect):
         self.params = dict(db.connect_params, dbname=db.database)
         self.sender = sender
-        self.on_commit, self.on_revoked = on_commit, on_revoked
+        self.on_commit, self.on_notice, self.on_connect = on_commit, on_notice, on_connect
+        self.backend_pid = None       # the server process of its connection (tests cut it)
         self._stop_r, self._stop_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="commit-listener", daemon=True)
         self._thread.start()
@@ -209,7 +233,9 @@ class CommitListener:
         conn = psycopg2.connect(**self.params)
         conn.autocommit = True
         with conn.cursor() as cursor:
-            cursor.execute("LISTEN %s; LISTEN %s" % (COMMITS_CHANNEL, REVOCATIONS_CHANNEL))
+            cursor.execute("; ".join("LISTEN %s" % channel
+                                     for channel in (COMMITS_CHANNEL, *NOTICE_CHANNELS)))
+        self.backend_pid = conn.get_backend_pid()
         return conn
 
     def _run(self):
@@ -218,18 +244,21 @@ class CommitListener:
             try:
                 if conn is None:
                     conn = self._connect()
+                    self.on_connect()
                     retry = self.RETRY_MIN
                     self.on_commit()
                 ready, _, _ = select.select([conn, self._stop_r], [], [])
                 if self._stop_r in ready:
                     break
                 conn.poll()
-                revoked = {n.payload for n in conn.notifies if n.channel == REVOCATIONS_CHANNEL}
+                notices = {channel: {n.payload for n in conn.notifies if n.channel == channel}
+                           for channel in NOTICE_CHANNELS}
                 theirs = [n for n in conn.notifies
                           if n.channel == COMMITS_CHANNEL and n.payload != self.sender]
                 conn.notifies.clear()
-                if revoked:
-                    self.on_revoked(revoked)
+                for channel, payloads in notices.items():
+                    if payloads:
+                        self.on_notice(channel, payloads)
                 if theirs:
                     self.on_commit()
             except Exception as exc:    # noqa: BLE001 - the server went away: try again

@@ -1071,6 +1071,20 @@ class RateHit(peewee.Model):
         indexes = ((("key", "at"), False),)
 
 
+class ReservedId(peewee.Model):
+    """Ids of this node are taken up to this one, though no other table may hold
+    them: the allocator resumes after it (protocol/store.py ``highest_id``). A box
+    restored from a backup reserves the ids the lost box may have used after the
+    backup (sync/restored.py). Never synced."""
+    id = peewee.BigIntegerField(primary_key=True)
+    reason = CharField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        table_name = "reserved_ids"
+
+
 ALL_MODELS = [
     Restaurant, Branch, Role, Permission, RolePermission, User, UserRole, UserBranch,
     RevokedToken, OrderType, Menu, ItemCategory, KotPlace, Tax, MenuItem, MenuItemTax,
@@ -1082,5 +1096,5 @@ ALL_MODELS = [
     OrderCharge, Kot, KotItem, SplitOrder, Payment, RiderState, CashRegister, Denomination,
     CashRegisterSession, CashRegisterTransaction, CashRegisterCount, Notification, DeviceToken,
     PushKey, PushLog, PushNotice, PushDelivery, PosMachine, IdempotencyRecord, EdgeLocation,
-    RateHit,
+    RateHit, ReservedId,
 ]

@@ -18,7 +18,7 @@ from .config import Settings
 from .database import is_postgres
 from .ratelimit import RateLimiter, SharedRateLimiter
 from .store import Store
-from .tokens import KeyRing
+from .tokens import KeyRing, UnknownSigner
 
 log = logging.getLogger("branchline.node")
 
@@ -43,6 +43,21 @@ class Node:
     # them): SHA-256 of the certificate ("AB:CD:...") and of its key (base64); "" on HTTP.
     tls_fingerprint: str = ""
     tls_spki: str = ""
+    # The cloud: re-read the edges enrolled (async, no argument), for a token signed
+    # by a key this process has not heard of (sync/handlers.py CloudSync.refresh).
+    find_signers: Optional[Callable] = None
+
+    async def verify_token(self, token):
+        """The token's claims (KeyRing.verify at the node's time), or InvalidToken. One
+        signed by an edge enrolled through another process of this cloud is accepted
+        at once: its key is looked up on the miss."""
+        try:
+            return self.keyring.verify(token, self.clock.time())
+        except UnknownSigner as exc:
+            if self.find_signers is None or not exc.kid.isdigit():
+                raise
+            await self.find_signers()
+            return self.keyring.verify(token, self.clock.time())
 
     @property
     def clock(self):
@@ -104,6 +119,9 @@ def build_node(settings, *, store, hub):
     clock = store.clock
     paths = data_paths(settings)
     keyring = KeyRing.from_dir(paths["keys"], settings.node_id)
+    # Registered first: revocations the listener misses while reconnecting are read
+    # again, and one made before its first LISTEN is in what is read here.
+    store.connect_listeners.append(lambda: store.revoke(store.call(_load_revoked, clock.now())))
     store.revoked.update(store.call(_load_revoked, clock.now()))
     node = Node(
         role=settings.role, settings=settings, store=store, keyring=keyring,

@@ -4,7 +4,11 @@ with what is their own.
 
 A cloud on PostgreSQL may run ``workers`` processes on one port: the first binds
 the socket and forks them (``run_workers``), each opening its own node over the
-shared database, and any of them takes any request.
+shared database, and any of them takes any request. What they must agree on is
+in the database, not in a process: limits (protocol/ratelimit.py), revocations
+and enrolled edges (announced by triggers, re-read when a listener reconnects:
+protocol/database.py CommitListener); while the database is out of reach each
+answers 503 and recovers by itself.
 """
 
 import argparse

@@ -3,8 +3,14 @@ code: failures per code and client).
 
 ``RateLimiter`` counts in the process; ``SharedRateLimiter`` counts in the
 database (``rate_hits``), so that the cloud's processes over one PostgreSQL
-database enforce one login limit between them. Both are asked
-``await attempt(key)``.
+database enforce one limit between them: an attacker spreading guesses over the
+processes gets no more than against one. Both are asked the same way, in a
+handler:
+
+- ``await attempt(key)``: count an attempt, or raise 429 once there are enough
+  (logins: every attempt counts);
+- ``await refuse_spent(key)`` before trying and ``await failed(key)`` after a
+  failure (rider codes: only failures count).
 """
 
 import collections
@@ -13,6 +19,11 @@ import datetime
 from . import models
 from .database import lock_key
 from .errors import TooManyRequests
+
+
+def _too_many(message, retry_after):
+    return TooManyRequests(message.format(seconds=max(1, int(retry_after + 0.999))),
+                           retry_after)
 
 
 class RateLimiter:
@@ -38,27 +49,30 @@ class RateLimiter:
         now = self.clock.monotonic()
         hits = self._recent(key, now)
         if len(hits) >= self.limit:
-            retry_after = hits[0] + self.window - now
-            raise TooManyRequests(message.format(seconds=max(1, int(retry_after + 0.999))),
-                                  retry_after)
+            raise _too_many(message, hits[0] + self.window - now)
         return hits
 
     def hit(self, key, message="Too Many Attempts."):
         """Count an attempt for key, or raise TooManyRequests with Retry-After."""
         self.check(key, message).append(self.clock.monotonic())
 
-    def failed(self, key):
-        """Count a failed attempt for key (``check`` refuses once there are enough)."""
-        self._recent(key, self.clock.monotonic()).append(self.clock.monotonic())
-
     async def attempt(self, key, message="Too Many Attempts."):
         """``hit``, asked as a SharedRateLimiter is."""
         self.hit(key, message)
 
+    async def refuse_spent(self, key, message="Too Many Attempts."):
+        """``check``, asked as a SharedRateLimiter is."""
+        self.check(key, message)
+
+    async def failed(self, key):
+        """Count a failed attempt for key (``refuse_spent`` refuses once there are
+        enough)."""
+        self._recent(key, self.clock.monotonic()).append(self.clock.monotonic())
+
 
 class SharedRateLimiter(RateLimiter):
     """The same limit, its attempts counted in the database by ``store``'s jobs
-    (``check``, ``hit`` and ``failed`` still count in the process)."""
+    (``check`` and ``hit``, which answer at once, still count in the process)."""
 
     def __init__(self, store, clock, limit, window_seconds=60):
         super().__init__(clock, limit, window_seconds)
@@ -66,20 +80,31 @@ class SharedRateLimiter(RateLimiter):
         self.span = datetime.timedelta(seconds=window_seconds)
 
     async def attempt(self, key, message="Too Many Attempts."):
-        """Count an attempt for key, or raise TooManyRequests with Retry-After."""
-        retry_after = await self.store.run(self._hit, repr(key)[:255], self.clock.now())
-        if retry_after is not None:
-            raise TooManyRequests(message.format(seconds=max(1, int(retry_after + 0.999))),
-                                  retry_after)
+        await self._ask(key, message, check=True, count=True)
 
-    def _hit(self, key, now):
-        """(Worker thread) Count an attempt for ``key``; seconds to wait when the
-        limit is reached (the attempt is then not counted), else None."""
+    async def refuse_spent(self, key, message="Too Many Attempts."):
+        await self._ask(key, message, check=True, count=False)
+
+    async def failed(self, key):
+        await self._ask(key, "", check=False, count=True)
+
+    async def _ask(self, key, message, *, check, count):
+        retry_after = await self.store.run(self._count, repr(key)[:255], self.clock.now(),
+                                           check, count)
+        if retry_after is not None:
+            raise _too_many(message, retry_after)
+
+    def _count(self, key, now, check, count):
+        """(Worker thread) Seconds to wait when ``check`` finds ``key``'s attempts
+        used up (nothing is counted then), else None, having counted one if ``count``."""
         hit = models.RateHit
         lock_key("rate:" + key)                  # two processes count one after the other
         hit.delete().where(hit.at <= now - self.span).execute()
-        recent = [r.at for r in hit.select(hit.at).where(hit.key == key).order_by(hit.at)]
-        if len(recent) >= self.limit:
-            return (recent[0] + self.span - now).total_seconds()
-        hit.create(key=key, at=now)
+        if check:
+            recent = [r.at for r in hit.select(hit.at).where(hit.key == key).order_by(
+                hit.at).limit(self.limit)]
+            if len(recent) >= self.limit:
+                return (recent[0] + self.span - now).total_seconds()
+        if count:
+            hit.create(key=key, at=now)
         return None

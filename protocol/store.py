@@ -58,6 +58,11 @@ class Store:
         self.hlc = hlc.HybridClock(node_id, self.clock)
         self.revoked = set()     # token ids revoked here or on any node we sync with
         self.revocation_listeners = []   # fn(jtis), from any thread: the hub ends subscriptions
+        # PostgreSQL: fn(payloads) per channel of what another process announced
+        # (database.NOTICE_CHANNELS), and fn() re-reading what such notices say once the
+        # listener is (re)connected (any missed while it was away); both in its thread.
+        self.notice_listeners = {database.REVOCATIONS_CHANNEL: [self.revoke]}
+        self.connect_listeners = []
         self.memo = {}           # hot lookups of this node (pricing.book, accounts.load_actor)
         self.publish = lambda events: None
         # Called (from the worker thread) after every commit that wrote a row: sync
@@ -117,6 +122,9 @@ class Store:
             for job in jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
+        if any(database.outage(job.future.exception()) for job in jobs
+               if job.future.done() and job.future.exception() is not None):
+            self.db.close_idle()     # dead as well, most likely: the next batch connects anew
 
     def _run_alone(self, job):
         try:
@@ -182,6 +190,14 @@ class Store:
         for listener in self.revocation_listeners:
             listener(jtis)
 
+    def _noticed(self, channel, payloads):
+        for listener in list(self.notice_listeners.get(channel, ())):
+            listener(payloads)
+
+    def _reconnected(self):
+        for listener in list(self.connect_listeners):
+            listener()
+
     def _submit(self, fn, args, kwargs, transaction=True):
         if self._closed:
             raise RuntimeError("store is closed")
@@ -225,7 +241,7 @@ class Store:
         self.call_outside_transaction(_open)
         if database.is_postgres(self.db):
             self._commits = database.CommitListener(self.db, self.sender, self._ring,
-                                                    self.revoke)
+                                                    self._noticed, self._reconnected)
         return self
 
     def resume_ids(self, schema):

@@ -28,6 +28,15 @@ class InvalidToken(Exception):
     pass
 
 
+class UnknownSigner(InvalidToken):
+    """Signed by a node whose key is not trusted here (yet: an edge enrolled
+    through another process of the cloud; Node.verify_token looks it up)."""
+
+    def __init__(self, kid):
+        super().__init__("unknown signer %s" % kid)
+        self.kid = kid
+
+
 def public_pem(private_key):
     return private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -158,7 +167,7 @@ class KeyRing:
             header = jwt.get_unverified_header(token)
             key = self.trusted.get(str(header.get("kid")))
             if key is None:
-                raise InvalidToken("unknown signer")
+                raise UnknownSigner(str(header.get("kid")))
             claims = jwt.decode(token, key, algorithms=[ALGORITHM],
                                 options={"require": ["sub", "exp", "jti", "rid", "bid"],
                                          "verify_exp": False, "verify_iat": False})

@@ -111,7 +111,10 @@ the last push that failed there (status.py).
    on a push or a command made in another; a token revoked anywhere (a logout,
    a revocation synced from an edge) is announced by a trigger and refused by
    every process at once; an edge enrolled through one process is admitted by
-   another on its first request (handlers.py ``refresh``).
+   another on its first request or token (handlers.py ``refresh``), and a box
+   retired (replaced) anywhere is refused by every process at once (a trigger
+   on sync_nodes announces it, migration 0015); what a process's listener
+   missed while reconnecting is read again once it is back.
 
 Not yet here: realtime events across processes (each process's WebSocket
 clients see only what it publishes).

@@ -38,6 +38,7 @@ log = logging.getLogger("branchline.sync")
 
 PULL_WAIT = 20.0
 CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real seconds
+HELD_PAUSE = 300.0    # seconds between two looks while the outbox is held (outbox.CLOUD_AHEAD)
 RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
 PIPELINE = 2              # batches in flight at once, while far behind
 DEEP = 100                # a batch of this many changes or more: the edge is far behind
@@ -204,10 +205,12 @@ class EdgeSync:
         answer is being stored (a read from the acknowledged position waits for it:
         it was sending the last batch twice). Any other answer drops
         what flies after it and the read-ahead: the cloud applies a batch only after
-        the one before it (it answers 409 otherwise), and one it applied anyway is
+        the one before it (it answers 409 otherwise; one that overtook the one before
+        on its way is just sent again, no rewind), and one it applied anyway is
         answered again from what it stored, refusals included, when sent again."""
         store = self.node.store
-        flying = collections.deque()       # (batch, its request), oldest first
+        # (batch, its request, whether it went before the answer to the one before)
+        flying = collections.deque()
         ahead = woken = storing = None
         try:
             while True:
@@ -226,21 +229,22 @@ class EdgeSync:
                         await woken
                         continue
                     woken.cancel()
-                    flying.append((batch, self._send(batch)))
+                    flying.append((batch, self._send(batch), False))
                     ahead = asyncio.ensure_future(store.run(outbox.next_batch, batch["upto"]))
                 if (ahead is not None and len(flying) < PIPELINE
                         and len(flying[-1][0]["changes"]) >= DEEP):
                     batch = await ahead
                     ahead = None
                     if batch is not None:
-                        flying.append((batch, self._send(batch)))
+                        flying.append((batch, self._send(batch), True))
                         ahead = asyncio.ensure_future(store.run(outbox.next_batch,
                                                                 batch["upto"]))
-                batch, request = flying.popleft()
+                batch, request, overtaking = flying.popleft()
                 code, answer = await request
                 if storing is not None:
                     await storing            # the answer before this one (its errors surface)
                     storing = None
+                acked = True
                 if code == 200:
                     self.push_backoff.success()
                     storing = asyncio.ensure_future(store.run(
@@ -250,15 +254,24 @@ class EdgeSync:
                     mark = isinstance(answer, dict) and answer.get("high_water_mark")
                     if mark == batch["upto"]:   # taken whole: what follows goes on
                         continue
-                    await storing
+                    acked = await storing
                     storing = None
-                for _, later in flying:
+                for _, later, _ in flying:
                     later.cancel()
                 flying.clear()
                 if ahead is not None:
                     ahead.cancel()
                     ahead = None
-                if code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:
+                if acked is None:    # the cloud is ahead of this database: held
+                    log.error("push [%s] %s", self.base, outbox.CLOUD_AHEAD % (
+                        mark, await store.run(outbox.last_issued)))
+                    await self._pause(HELD_PAUSE)
+                elif code == 409 and overtaking:
+                    # It reached the cloud before the one it followed (each goes on a
+                    # connection of its own), which was taken whole: sent again.
+                    log.info("push [%s] up to %s overtook the one before; sending again",
+                             self.base, batch["upto"])
+                elif code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:
                     log.warning("push [%s] gap: the cloud has up to %s", self.base,
                                 answer["high_water_mark"])
                     await store.run(outbox.rewind, answer["high_water_mark"])
@@ -276,7 +289,7 @@ class EdgeSync:
                     await self._failed(state.PUSH_ERROR, _failure(code, answer))
                     await self._pause(delay, self.cloud_back, answers)
         finally:
-            for task in [ahead, woken] + [request for _, request in flying]:
+            for task in [ahead, woken] + [request for _, request, _ in flying]:
                 if task is not None:
                     task.cancel()
             if storing is not None:

@@ -3,12 +3,13 @@ and the edge's status page. Mounted at the server root by cloud/ and edge/."""
 
 import asyncio
 import ipaddress
+import logging
 from typing import Annotated, Literal, Optional
 
 import pydantic
 from typing_extensions import NotRequired, TypedDict
 
-from protocol import permissions, validation
+from protocol import database, permissions, validation
 from protocol.errors import APIError, Forbidden
 from protocol.handlers.base import APIHandler
 from protocol.ratelimit import RateLimiter
@@ -16,6 +17,8 @@ from protocol.ratelimit import RateLimiter
 from . import auth, enrollment, feed, ingest, shapes, status
 from .presence import Presence
 from .signal import Signal
+
+log = logging.getLogger("branchline.sync")
 
 LONG_POLL_MAX = 25.0
 LOOK_AGAIN = 0.2     # seconds between looks while changes wait behind the watermark
@@ -288,7 +291,14 @@ class EdgeStatusHandler(APIHandler):
 
 
 class CloudSync:
-    """The cloud's sync state shared by its handlers."""
+    """The cloud's sync state shared by its handlers.
+
+    The edges it accepts (their keys, for sync requests and the tokens they sign)
+    are those enrolled and not retired in the database. Of several processes, the
+    one an edge enrolled through admits it at once; another looks it up on the
+    edge's first request or token (``refresh``), and hears of a box retired
+    (replaced) or enrolled anywhere by a notice (a trigger on sync_nodes,
+    migration 0015), re-read in full whenever its listener reconnects."""
 
     def __init__(self, node):
         self.node = node
@@ -299,20 +309,33 @@ class CloudSync:
         self.public_keys = {}
         self.push_errors = {}          # edge node id: its last push that failed here
         self.outboxes = {}             # edge node id: (depth, newest seq, when it said so)
-        for edge in node.store.call(enrollment.active_edges):
-            self.admit(edge["node_id"], edge["public_key"], [], edge["branch_id"],
-                       edge["restaurant_id"])
+        self._settle(node.store.call(enrollment.active_edges))
+        node.find_signers = self.refresh
+        if database.is_postgres(node.store.db):
+            loop = asyncio.get_running_loop()
+
+            def reread(payloads=None):      # the listener's thread
+                edges = node.store.call(enrollment.active_edges)
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self._settle, edges)
+            node.store.notice_listeners.setdefault(database.EDGES_CHANNEL, []).append(reread)
+            node.store.connect_listeners.append(reread)
 
     async def refresh(self):
         """Admit the edges enrolled through another process of this cloud since this
-        one started, and forget the boxes they replaced."""
-        edges = await self.node.store.run(enrollment.active_edges)
+        one last looked, and forget the boxes retired."""
+        self._settle(await self.node.store.run(enrollment.active_edges))
+
+    def _settle(self, edges):
         active = {edge["node_id"] for edge in edges}
         retired = [node_id for node_id in self.public_keys if node_id not in active]
+        for node_id in retired:
+            log.info("edge %d retired: its requests and tokens are refused", node_id)
         for edge in edges:
-            if edge["node_id"] not in self.public_keys:
-                self.admit(edge["node_id"], edge["public_key"], retired, edge["branch_id"],
+            if self.public_keys.get(edge["node_id"]) != edge["public_key"]:
+                self.admit(edge["node_id"], edge["public_key"], [], edge["branch_id"],
                            edge["restaurant_id"])
+        self.forget(retired)
 
     def branch_states(self, now, branch_ids):
         """Head office's ``branch_sync`` service (protocol/handlers/head_office.py):
@@ -323,11 +346,15 @@ class CloudSync:
     def admit(self, node_id, pem, retired, branch_id, restaurant_id):
         """Accept node_id's sync requests, and its tokens for its own branch (and that
         branch's restaurant) only; forget the boxes it replaced."""
-        for old in retired:
-            self.public_keys.pop(old, None)
-            self.node.keyring.distrust(old)
+        self.forget(retired)
         self.public_keys[node_id] = pem
         self.node.keyring.trust_pem(node_id, pem, branch_id, restaurant_id)
+
+    def forget(self, node_ids):
+        """Refuse the sync requests and tokens of the boxes ``node_ids`` from now on."""
+        for old in node_ids:
+            self.public_keys.pop(old, None)
+            self.node.keyring.distrust(old)
 
 
 def edge_branch_sync(node):

@@ -10,12 +10,20 @@ in the same transaction that parks the changes it refused for good, one by one
 import peewee
 
 from protocol import wire
+from protocol.database import database
 
 from . import apply, capture, state
 from .models import ChangeLog, DeadLetter
 
 BATCH_SIZE = 1000                 # change-log entries read for one batch, at most
 BATCH_BYTES = 512 * 1024          # and its JSON well under the cloud's body limit (1 MiB)
+CLOUD_AHEAD = (
+    "held: the cloud has this box's changes up to %d, beyond the newest this database "
+    "made (%d); it is an older copy of the box than what the cloud received (put back by "
+    "hand?). Nothing more is sent, so nothing new is lost. Restore boxes with "
+    "'branchline-edge restore' (it leaves room past what the cloud has); to go on with "
+    "this one, enroll it afresh ('branchline-edge enroll --force' with a new code: the "
+    "files set aside keep what it took since).")
 
 
 def next_batch(after=None, limit=None, max_bytes=BATCH_BYTES):
@@ -53,8 +61,25 @@ def next_batch(after=None, limit=None, max_bytes=BATCH_BYTES):
     return {"after": after, "upto": entries[-1][0], "changes": changes}
 
 
+def last_issued():
+    """The highest change number this database ever gave out (SQLite's AUTOINCREMENT
+    counter: entries pruned or not)."""
+    row = database.obj.execute_sql(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'").fetchone()
+    return row[0] if row else 0
+
+
 def record_answer(batch, answer, now):
-    """The cloud applied everything up to its high-water mark; park refusals."""
+    """The cloud applied everything up to its high-water mark; park refusals. None,
+    acknowledging nothing, when that mark is beyond every change number this
+    database gave out: it is an older copy of the box than what the cloud received
+    (its database put back by hand; ``branchline-edge restore`` leaves room:
+    sync/restored.py). Acknowledging would skip every change it makes until its
+    numbers pass the mark, so the outbox is held, and the status page says why."""
+    mark, issued = int(answer["high_water_mark"]), last_issued()
+    if mark > issued:
+        state.put_error(state.PUSH_ERROR, now, CLOUD_AHEAD % (mark, issued))
+        return None
     changes = {c["seq"]: c for c in batch["changes"]}
     before = state.get_int(state.ACKED)
     for rejection in answer.get("rejected", []):

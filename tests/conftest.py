@@ -90,7 +90,9 @@ def seeded_postgres(postgres, seeded):
 @pytest.fixture
 def postgres_cloud_database(postgres, seeded_postgres):
     """A fresh PostgreSQL copy of the demo restaurant for one test's cloud."""
-    return postgres.create(template=seeded_postgres)
+    url = postgres.create(template=seeded_postgres)
+    yield url
+    postgres.release(url)
 
 
 @pytest.fixture

@@ -3,11 +3,14 @@
 Its address comes from ``BRANCHLINE_TEST_POSTGRES`` (default
 postgresql://postgres@127.0.0.1:5432/postgres: trust auth, user postgres). A run
 makes its own databases, all named ``bl_test_<run>_<n>`` (``create``), and
-drops them at the end (``drop_all``), so runs on one server never meet. When no
+drops them: a test's own while the next test runs (``release``, on a thread of its own:
+a drop waits for the disk, and the next test need not), the rest at the end (``drop_all``),
+so runs on one server never meet. When no
 server answers, the tests that need one are skipped with the reason, unless
 ``BRANCHLINE_REQUIRE_POSTGRES`` is set (CI: .ci/run), where they fail instead.
 """
 
+import concurrent.futures
 import datetime
 import itertools
 import os
@@ -42,6 +45,8 @@ class PostgresServer:
         self.prefix = "bl_test_%s" % uuid.uuid4().hex[:10]
         self.names = itertools.count(1)
         self.created = []
+        self.finished = []
+        self.dropper = concurrent.futures.ThreadPoolExecutor(1, "pg-drop")
 
     def url_of(self, name):
         parts = urllib.parse.urlparse(self.url)
@@ -51,6 +56,9 @@ class PostgresServer:
         """A new empty database (text sorted by code point, as SQLite does), or a
         copy of ``template`` (a database of this run nobody is connected to);
         answers its URL."""
+        if self.finished:
+            self.dropper.submit(self._drop, self.finished)
+            self.finished = []
         name = "%s_%d" % (self.prefix, next(self.names))
         with self.admin.cursor() as cursor:
             if template:
@@ -65,10 +73,27 @@ class PostgresServer:
     def name_of(url):
         return urllib.parse.urlparse(url).path.strip("/")
 
+    def release(self, url):
+        """A database its test is done with: dropped in the background once the next
+        database is made (by then every fixture of that test, which may still hold a
+        connection to it, is torn down)."""
+        name = self.name_of(url)
+        self.created.remove(name)
+        self.finished.append(name)
+
+    def _drop(self, names):
+        conn = self.psycopg2.connect(self.url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                for name in names:
+                    cursor.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+        finally:
+            conn.close()
+
     def drop_all(self):
-        with self.admin.cursor() as cursor:
-            for name in reversed(self.created):
-                cursor.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+        self.dropper.shutdown(wait=True)
+        self._drop(self.finished + list(reversed(self.created)))
         self.created = []
         self.admin.close()
 

@@ -16,6 +16,11 @@ import sys
 
 import pytest
 
+from protocol import models
+from protocol.database import open_postgres
+from protocol.store import Store
+from sync.startup import SCHEMA
+from test_sync import eventually, enroll_box, new_code
 from test_sync_chaos import API, ENV, PASSWORD, ROOT, Cluster, Http, NodeProcess, Till, free_port
 
 
@@ -150,3 +155,76 @@ async def test_the_cloud_dumped_with_pg_dump_and_restored_shows_the_same_orders(
     finally:
         await cloud.stop()
         http.close()
+
+
+async def test_a_box_restored_from_a_backup_older_than_the_cloud_loses_nothing_new(
+        start_node, tmp_path, demo):
+    cloud = await start_node("cloud")
+    await enroll_box(cloud, tmp_path, "box", new_code(cloud, demo["branches"]["Downtown"]))
+    edge = await start_node("edge", name="box", sync=True)
+    waiter = await edge.login("waiter@demo.test")
+    espresso = {"order_type": "pickup", "items": [
+        {"id": demo["items"]["Downtown"]["Espresso"]}]}
+
+    async def order():
+        made = await edge.fetch("POST", "/pos/orders", espresso, token=waiter)
+        assert made.status == 201, made
+        return made.body["order"]["id"]
+
+    def at_cloud():
+        return cloud.node.store.call(lambda: {o.id for o in models.Order.select()})
+    before_backup = [await order() for _ in range(2)]
+    archive = str(tmp_path / "box.tar.gz")
+    data_dir = edge.node.settings.data_dir
+    done = await asyncio.to_thread(edge_command, "backup", "--data-dir", data_dir,
+                                   "--to", archive)
+    assert done.returncode == 0, done.stderr
+    # The box goes on after its backup, and the cloud receives it all: its mark for
+    # the box is then ahead of the backup's outbox.
+    after_backup = [await order() for _ in range(3)]
+    await eventually(lambda: set(after_backup) <= at_cloud())
+    await edge.close()
+    shutil.rmtree(data_dir)
+    done = await asyncio.to_thread(edge_command, "restore", "--data-dir", data_dir,
+                                   "--from", archive)
+    assert done.returncode == 0, done.stderr
+    edge = await start_node("edge", name="box", sync=True)
+    waiter = await edge.login("waiter@demo.test")
+    after_restore = [await order() for _ in range(3)]
+    assert not set(after_restore) & set(after_backup)      # new ids, not the lost box's
+    # Every order reaches the cloud, each once and as it was made.
+    everything = set(before_backup + after_backup + after_restore)
+    await eventually(lambda: at_cloud() >= everything)
+    assert at_cloud() == everything
+    restored = edge.node.store.call(lambda: {o.id: o.total for o in models.Order.select()})
+    made_there = cloud.node.store.call(lambda: {o.id: o.total for o in models.Order.select()})
+    assert {i: made_there[i] for i in restored} == restored
+
+
+def mint(url, prefix, count=3):
+    """Ids of ``count`` rows a cloud process on ``url`` makes (it starts, then stops)."""
+    store = Store(open_postgres(url), node_id=1).open(SCHEMA)
+    try:
+        return store.call(lambda: [models.Language.create(code="%s-%d" % (prefix, n),
+                                                          name="L").id
+                                   for n in range(count)])
+    finally:
+        store.close()
+
+
+def test_a_cloud_restored_from_an_older_dump_hands_out_no_id_it_used_after_it(
+        postgres, postgres_cloud_database, tmp_path):
+    mint(postgres_cloud_database, "before")
+    dump = str(tmp_path / "cloud.dump")
+    subprocess.run(["pg_dump", "--format=custom", "--file", dump, postgres_cloud_database],
+                   check=True, capture_output=True, timeout=120)
+    after_dump = mint(postgres_cloud_database, "after")    # edges may have pulled these
+    fresh = postgres.create()
+    subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", "--dbname", fresh, dump],
+                   check=True, capture_output=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "cloud", "restored", "--database-url", fresh,
+                           "--data-dir", str(tmp_path / "cloud")], cwd=ROOT, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    restored = mint(fresh, "restored")
+    assert not set(restored) & set(after_dump)

@@ -65,9 +65,14 @@ async def test_two_cloud_processes_with_one_killed_mid_stream(cluster):
 
     async def head_office_cancel(order_id, after):
         await asyncio.sleep(after)
-        code, answer = await cluster.http.call(
-            cluster.cloud.port, "POST", API + "/pos/orders/%d/status" % order_id,
-            {"status": "cancelled"}, token=cluster.owner, key="cancel-%d" % order_id)
+        for _ in range(10):
+            code, answer = await cluster.http.call(
+                cluster.cloud.port, "POST", API + "/pos/orders/%d/status" % order_id,
+                {"status": "cancelled"}, token=cluster.owner, key="cancel-%d" % order_id)
+            if code != 599:
+                break
+            # its process was the one killed: head office sends it again, same key
+            await asyncio.sleep(0.5)
         assert code in (200, 202), (code, answer)
         answered.append(code)
 
@@ -133,7 +138,7 @@ async def test_a_cloud_process_recovers_when_its_connections_are_cut(
                        "WHERE datname = %s AND pid <> pg_backend_pid()",
                        (postgres.name_of(postgres_cloud_database),))
     answers = [(await one.fetch("GET", "/pos/orders", token=token)).status for _ in range(3)]
-    assert answers[-1] == 200 and answers.count(500) <= 1, answers
+    assert answers[-1] == 200 and set(answers) <= {200, 503}, answers
     # The other process hears of this one's commits again (its listener reconnected).
     await asyncio.sleep(1.5)
     rung.clear()

@@ -4,6 +4,9 @@ import argparse
 import asyncio
 import datetime
 import json
+import os
+import shutil
+import sqlite3
 import time
 
 import pytest
@@ -513,3 +516,39 @@ def test_an_edge_that_hung_up_here_and_pulled_at_another_process_is_listening():
     assert not presence.hung_up(2, last_pull_at=t0 + datetime.timedelta(seconds=1))
     presence.opened(2)                                    # or one taken here
     assert not presence.hung_up(2) and presence.listening(2)
+
+
+async def test_a_box_put_back_by_hand_older_than_the_cloud_holds_its_outbox(
+        enrolled, start_node, tmp_path, demo):
+    cloud, edge = enrolled
+    waiter = await edge.login("waiter@demo.test")
+    order = {"order_type": "pickup", "items": [{"id": demo["items"][D]["Espresso"]}]}
+    database = edge.node.settings.data_dir + "/edge.db"
+    copy = str(tmp_path / "copy.db")
+    assert (await edge.fetch("POST", "/pos/orders", order, token=waiter)).status == 201
+    await eventually(lambda: count(cloud, models.Order) == 1, 5.0)
+    await asyncio.to_thread(lambda: sqlite3.connect(database).backup(sqlite3.connect(copy)))
+    for _ in range(3):              # sent after the copy: the cloud's mark moves on
+        assert (await edge.fetch("POST", "/pos/orders", order, token=waiter)).status == 201
+    await eventually(lambda: count(cloud, models.Order) == 4, 5.0)
+    at_cloud = cloud.node.store.call(lambda: list(models.Order.select().dicts()))
+    await edge.close()
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(database + suffix):
+            os.remove(database + suffix)
+    shutil.copyfile(copy, database)            # put back by hand, not by restore
+    edge = await start_node("edge", name="box", sync=True)
+    waiter = await edge.login("waiter@demo.test")
+    made = await edge.fetch("POST", "/pos/orders", order, token=waiter)
+    assert made.status == 201
+    status = await eventually(lambda: _held(edge), 5.0)
+    # Held, not acknowledged: the new order waits in the outbox, and says why; the
+    # cloud's orders (the lost box's among them, whose ids the copy reuses) are as
+    # they were.
+    assert status["outbox_depth"] >= 1 and "older copy" in status["last_push_error"]["error"]
+    assert cloud.node.store.call(lambda: list(models.Order.select().dicts())) == at_cloud
+
+
+async def _held(edge):
+    status = await _edge_status(edge)
+    return status if status["last_push_error"] else None

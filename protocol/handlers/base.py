@@ -9,7 +9,9 @@ whether it needs no token (``public = True``), and documents each method with it
 docstring; the OpenAPI document is generated from exactly these. Ids in paths are written ``path_id("order_id")``: at most 18 digits, so an
 id no database column can hold is a plain 404. Blocking work goes through
 ``await self.run(fn, ...)`` (the node's Store threads). Errors are raised, and
-rendered by ``write_error`` only.
+rendered by ``write_error`` only; the database out of reach (``database.outage``:
+the cloud's PostgreSQL down or its connections cut) is a 503 with Retry-After in
+the contract's shape, never a 500.
 """
 
 import logging
@@ -17,8 +19,8 @@ import logging
 import tornado.httputil
 import tornado.web
 
-from .. import accounts, commands, idempotency, validation, wire
-from ..errors import APIError, Forbidden, Unauthenticated, ValidationFailed
+from .. import accounts, commands, database, idempotency, validation, wire
+from ..errors import APIError, Forbidden, ServiceUnavailable, Unauthenticated, ValidationFailed
 from ..tokens import InvalidToken
 
 log = logging.getLogger("branchline.api")
@@ -30,6 +32,10 @@ def path_id(name):
     """A path segment that captures an id as the keyword argument ``name``."""
     return r"(?P<%s>%s)" % (name, ID)
 
+
+# The database (the cloud's PostgreSQL) cannot be reached: 503, and when to try again.
+DATABASE_AWAY = "The service is briefly unavailable; please try again in a few seconds."
+DATABASE_RETRY_AFTER = 2
 
 MAX_URI_BYTES = 8 * 1024       # a longer path and query string is a 414
 JSON_TYPES = ("application/json",)
@@ -99,7 +105,7 @@ class APIHandler(tornado.web.RequestHandler):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated()
         try:
-            claims = self.node.keyring.verify(token.strip(), self.node.clock.time())
+            claims = await self.node.verify_token(token.strip())
         except InvalidToken:
             raise Unauthenticated()
         if claims["jti"] in self.node.revoked or claims.get("kind") is not None:
@@ -243,6 +249,9 @@ class APIHandler(tornado.web.RequestHandler):
 
     def send_error(self, status_code=500, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        if database.outage(exc):
+            exc = ServiceUnavailable(DATABASE_AWAY, retry_after=DATABASE_RETRY_AFTER)
+            kwargs["exc_info"] = (ServiceUnavailable, exc, None)
         if isinstance(exc, APIError):
             status_code = exc.status
             kwargs["reason"] = None
@@ -256,6 +265,10 @@ class APIHandler(tornado.web.RequestHandler):
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, APIError):
+            return
+        if database.outage(value):
+            log.warning("%s: the database cannot be reached: %s", self._request_summary(),
+                        str(value).strip().splitlines()[0] if str(value).strip() else typ.__name__)
             return
         super().log_exception(typ, value, tb)
 

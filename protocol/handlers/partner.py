@@ -4,7 +4,8 @@ A rider signs in with their login code (POST /partner/auth/login) and gets a tok
 that expires, signed like a user's (protocol/tokens.py, ``kind: "rider"``), which
 only these routes accept. The module's apps send the code itself in ``X-PARTNER-CODE``
 with every request instead: accepted too. Both are rate limited: five failures a
-minute per code and client, then 429 with Retry-After.
+minute per code and client, then 429 with Retry-After (counted by all the cloud's
+processes together over PostgreSQL: protocol/ratelimit.py).
 """
 
 import datetime
@@ -55,10 +56,10 @@ class PartnerHandler(APIHandler):
         code = code.strip().upper()
         key = _code_key(code, self.request.remote_ip)
         limiter = self.node.login_limiter
-        limiter.check(key, TOO_MANY)
+        await limiter.refuse_spent(key, TOO_MANY)
         found = await self.run(rider_by_code, code, self.node.branch_id) if code else None
         if found is None:
-            limiter.failed(key)
+            await limiter.failed(key)
             raise APIError("Invalid partner unique code", status=401)
         return found
 
@@ -73,7 +74,7 @@ class PartnerHandler(APIHandler):
         code = self.request.headers.get(CODE_HEADER, "")
         if scheme.lower() == "bearer" and token.strip():
             try:
-                claims = self.node.keyring.verify(token.strip(), self.node.clock.time())
+                claims = await self.node.verify_token(token.strip())
             except InvalidToken:
                 raise Unauthenticated()
             if claims.get("kind") != "rider" or claims["jti"] in self.node.revoked:
