@@ -15,8 +15,11 @@ How a change travels from a tablet to head office
    edge's push loop wakes on every commit, reads its own change-log entries
    after the last acknowledged sequence number, and sends them as one batch:
    ``POST /sync/push {"after": A, "upto": U, "changes": [{seq, table, id, op,
-   row}]}``, each change carrying the row's current state. Only one batch is in
-   flight. The cloud applies the batch in one transaction together with the
+   row}]}``, each change carrying the row's current state. One batch is in
+   flight; while the edge is far behind (a catch-up), two, their answers taken
+   in order, and any answer but "taken whole" drops the one after it, which the
+   cloud cannot have applied unless it applied the one before (client.py). The
+   cloud applies the batch in one transaction together with the
    edge's high-water mark: ``after`` beyond the mark is a gap (409 with the mark;
    the edge rewinds), changes at or below the mark are skipped (a repeat does
    nothing twice and gets the same answer), the rest are upserted by id

@@ -1,8 +1,9 @@
 """The edge's two sync loops: push its changes up, pull the cloud's down.
 
-Push: one batch in flight; the next is read while it flies, and goes as soon
-as the cloud has taken the one before whole, while that answer is being stored
-(any other answer throws the read-ahead away). It wakes on every local commit,
+Push: one batch in flight, two while the edge is far behind (a catch-up); the
+next is read while one flies, and goes as soon as the cloud has taken the one
+before whole, while that answer is being stored, or, far behind, before that
+answer (any other answer throws away what follows it). It wakes on every local commit,
 backs off (sync/backoff.py) on network errors, 5xx, 408, 429 and 401, rewinds
 when the cloud reports a gap (409), parks a batch the cloud refused for good
 (any other 4xx: its changes become dead letters, sync/outbox.py) and goes on,
@@ -20,6 +21,7 @@ fake cloud in tests/test_sync_loops.py) carries the requests.
 """
 
 import asyncio
+import collections
 import functools
 import logging
 
@@ -38,6 +40,8 @@ PULL_WAIT = 20.0
 CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real seconds
 HELD_PAUSE = 300.0    # seconds between two looks while the outbox is held (outbox.CLOUD_AHEAD)
 RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
+PIPELINE = 2              # batches in flight at once, while far behind
+DEEP = 100                # a batch of this many changes or more: the edge is far behind
 
 
 def refused_for_good(code):
@@ -189,31 +193,58 @@ class EdgeSync:
         except ValueError:
             return None, "unreadable answer (%d)" % code
 
+    def _send(self, batch):
+        """The request pushing ``batch``, under way."""
+        return asyncio.ensure_future(self._request("POST", "/sync/push", batch))
+
     async def _push_loop(self):
-        """One batch in flight. While it flies, the next one is read; when the cloud
-        takes it whole, the next one goes at once while the answer is being stored
-        (the store runs jobs in order, so the answer is stored before anything that
-        reads the acknowledged position)."""
+        """While the edge is far behind (the batch in flight holds DEEP changes or
+        more), the next batch goes before its answer: PIPELINE in flight at most, their
+        answers taken in order. Otherwise one in flight, and the next one is read
+        while it flies. A batch taken whole lets the next follow at once while its
+        answer is being stored (a read from the acknowledged position waits for it:
+        it was sending the last batch twice). Any other answer drops
+        what flies after it and the read-ahead: the cloud applies a batch only after
+        the one before it (it answers 409 otherwise; one that overtook the one before
+        on its way is just sent again, no rewind), and one it applied anyway is
+        answered again from what it stored, refusals included, when sent again."""
         store = self.node.store
+        # (batch, its request, whether it went before the answer to the one before)
+        flying = collections.deque()
         ahead = woken = storing = None
         try:
             while True:
-                # Armed before reading, so a commit right after the read still wakes us;
-                # with nothing to send the loop sleeps until a commit writes something.
-                woken = asyncio.ensure_future(self.local_change.wait())
-                batch = await ahead if ahead is not None else None
-                ahead = None
-                if batch is None:
-                    batch = await store.run(outbox.next_batch)
-                if batch is None:
-                    await woken
-                    continue
-                woken.cancel()
-                ahead = asyncio.ensure_future(store.run(outbox.next_batch, batch["upto"]))
-                code, answer = await self._request("POST", "/sync/push", batch)
+                if not flying:
+                    # Armed before reading, so a commit right after the read still
+                    # wakes us; with nothing to send the loop sleeps until a commit.
+                    woken = asyncio.ensure_future(self.local_change.wait())
+                    batch = await ahead if ahead is not None else None
+                    ahead = None
+                    if batch is None:
+                        if storing is not None:    # the position it reads from is stored
+                            await storing
+                            storing = None
+                        batch = await store.run(outbox.next_batch)
+                    if batch is None:
+                        await woken
+                        continue
+                    woken.cancel()
+                    flying.append((batch, self._send(batch), False))
+                    ahead = asyncio.ensure_future(store.run(outbox.next_batch, batch["upto"]))
+                if (ahead is not None and len(flying) < PIPELINE
+                        and len(flying[-1][0]["changes"]) >= DEEP):
+                    batch = await ahead
+                    ahead = None
+                    if batch is not None:
+                        flying.append((batch, self._send(batch), True))
+                        ahead = asyncio.ensure_future(store.run(outbox.next_batch,
+                                                                batch["upto"]))
+                batch, request, overtaking = flying.popleft()
+                code, answer = await request
                 if storing is not None:
                     await storing            # the answer before this one (its errors surface)
                     storing = None
+                acked = True
                 if code == 200:
                     self.push_backoff.success()
                     storing = asyncio.ensure_future(store.run(
@@ -221,20 +252,26 @@ class EdgeSync:
                     log.debug("push [%s] %d changes, up to %s", self.base,
                               len(batch["changes"]), batch["upto"])
                     mark = isinstance(answer, dict) and answer.get("high_water_mark")
-                    if mark == batch["upto"]:          # taken whole: the read-ahead follows
+                    if mark == batch["upto"]:   # taken whole: what follows goes on
                         continue
                     acked = await storing
                     storing = None
-                    if acked is None:    # the cloud is ahead of this database: held
-                        log.error("push [%s] %s", self.base, outbox.CLOUD_AHEAD % (
-                            mark, await store.run(outbox.last_issued)))
-                        ahead.cancel()
-                        ahead = None
-                        await self._pause(HELD_PAUSE)
-                        continue
-                ahead.cancel()
-                ahead = None
-                if code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:
+                for _, later, _ in flying:
+                    later.cancel()
+                flying.clear()
+                if ahead is not None:
+                    ahead.cancel()
+                    ahead = None
+                if acked is None:    # the cloud is ahead of this database: held
+                    log.error("push [%s] %s", self.base, outbox.CLOUD_AHEAD % (
+                        mark, await store.run(outbox.last_issued)))
+                    await self._pause(HELD_PAUSE)
+                elif code == 409 and overtaking:
+                    # It reached the cloud before the one it followed (each goes on a
+                    # connection of its own), which was taken whole: sent again.
+                    log.info("push [%s] up to %s overtook the one before; sending again",
+                             self.base, batch["upto"])
+                elif code == 409 and isinstance(answer, dict) and "high_water_mark" in answer:
                     log.warning("push [%s] gap: the cloud has up to %s", self.base,
                                 answer["high_water_mark"])
                     await store.run(outbox.rewind, answer["high_water_mark"])
@@ -252,7 +289,7 @@ class EdgeSync:
                     await self._failed(state.PUSH_ERROR, _failure(code, answer))
                     await self._pause(delay, self.cloud_back, answers)
         finally:
-            for task in (ahead, woken):
+            for task in [ahead, woken] + [request for _, request, _ in flying]:
                 if task is not None:
                     task.cancel()
             if storing is not None:

@@ -4,7 +4,8 @@ One transaction applies the batch and moves the edge's high-water mark with it.
 A batch that follows a position beyond the mark is a gap and is refused (the
 edge rewinds), and so is any batch of a box that has been replaced (401);
 changes at or below the mark were applied before and are
-skipped, so a repeated batch does nothing twice and gets the same answer. A
+skipped, so a repeated batch does nothing twice and gets the same answer (with
+the refusals up to the mark when batches after it went in too). A
 change the edge may not make (a table head office owns, a row of another
 branch or restaurant) or that can never be stored (sync/apply.py says which)
 is refused for good: it is recorded as a dead letter here, reported to the
@@ -12,8 +13,8 @@ edge, and the rest goes on. Any other error fails the whole batch: nothing of
 it is kept, the mark does not move, the edge is answered 500 and sends again.
 
 Speed without changing any of that: the upserts of one table in a batch are
-first tried together (one prepared statement, one scope query before and one
-after, in a savepoint: rows.apply_run); only when one of them would be refused
+first tried together (one statement for 500 rows, one scope query before and
+one after, in a savepoint: rows.apply_run); only when one of them would be refused
 or fails is the run rolled back and every change of it applied alone, which
 refuses exactly the ones at fault (sync/apply.py runs both).
 """
@@ -90,7 +91,10 @@ def apply_batch(node_id, batch, now):
         raise Conflict("Changes after %d were never received; send again from %d."
                        % (mark, mark), high_water_mark=mark)
     if upto <= mark:
-        return {"high_water_mark": mark, "rejected": _stored_refusals(node_id, after, upto)}
+        # Sent again: it, and maybe batches after it (the edge sends two at once when
+        # far behind), were applied. The refusals up to the mark, whose answers the
+        # edge may never have got, are answered, so it parks every one, once.
+        return {"high_water_mark": mark, "rejected": _stored_refusals(node_id, after, mark)}
     restaurant_id = node.restaurant_id
     # The part applied before is answered as it was then (its answer may be what
     # the edge never got), so the edge parks every refusal, once.

@@ -26,9 +26,10 @@ CLOUD_AHEAD = (
     "files set aside keep what it took since).")
 
 
-def next_batch(after=None, limit=BATCH_SIZE, max_bytes=BATCH_BYTES):
+def next_batch(after=None, limit=None, max_bytes=BATCH_BYTES):
     """{"after", "upto", "changes"} of unsent changes after ``after`` (default: the
-    acknowledged position), or None when all are sent. Changes parked here are
+    acknowledged position), at most ``limit`` entries (default BATCH_SIZE), or None
+    when all are sent. Changes parked here are
     never sent again: when the cloud is behind them (it refused their batch
     whole, so its mark did not move, and the edge rewound to it), a batch with
     none of them, or an empty one, moves it past them. A batch whose JSON would
@@ -37,6 +38,7 @@ def next_batch(after=None, limit=BATCH_SIZE, max_bytes=BATCH_BYTES):
     inside it (a parent is never left behind by its child), and rows it includes
     at a state newer than ``upto`` come again in the next batch (harmless)."""
     after = state.get_int(state.ACKED) if after is None else after
+    limit = limit or BATCH_SIZE
     unsent = (ChangeLog.origin == 0) & (ChangeLog.seq > after)
     parked = DeadLetter.select(DeadLetter.seq).where(DeadLetter.node_id == 0)
     entries = capture.log_entries(ChangeLog.select().where(

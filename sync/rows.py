@@ -16,12 +16,13 @@ which sync/apply.py turns into a refusal.
 import datetime
 import functools
 import operator
+import types
 from decimal import Decimal
 
 import peewee
 
 from protocol import models
-from protocol.database import database, execute_many
+from protocol.database import database, insert_values
 from protocol.money import FixedPointField
 
 from . import ownership
@@ -123,7 +124,8 @@ def _plain_type(field):
 class _Reader:
     """How stored rows of one model become encoded rows (as ``encode_row`` makes
     them), worked out once per model: a plain int or text value that already has
-    its type is used as it is, a stored datetime is read by ``fromisoformat``, and
+    its type is used as it is, a datetime as peewee stores it gets the "T" of its
+    ISO form, an amount is formatted from its integer (the frequent ones kept), and
     every other value goes through the field's ``python_value`` and ``_jsonable``."""
 
     def __init__(self, model, hidden):
@@ -141,24 +143,33 @@ class _Reader:
             return functools.partial(_Reader._datetime, field)
         if type(field).python_value is FixedPointField.python_value and field.scale <= 6:
             # (a Decimal with more places than 6 may print as 1E-7: left to it)
-            return functools.partial(_Reader._fixed_point, field)
+            return functools.partial(_Reader._fixed_point, field, {})
         return lambda value: _jsonable(field.python_value(value))
 
     @staticmethod
     def _datetime(field, value):
         if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
-            return datetime.datetime.fromisoformat(value).isoformat()   # as stored by peewee
+            # as peewee stores a datetime (str()): its isoformat() but for the "T"
+            return value[:10] + "T" + value[11:]
         return _jsonable(field.python_value(value))
 
     @staticmethod
-    def _fixed_point(field, value):
-        """str(field.python_value(value)) for a stored whole number, without a Decimal."""
+    def _fixed_point(field, seen, value):
+        """str(field.python_value(value)) for a stored whole number, without a Decimal;
+        the amounts met most (prices, taxes, zero) are kept in ``seen``."""
         if type(value) is not int:
             return _jsonable(field.python_value(value))
+        text = seen.get(value)
+        if text is not None:
+            return text
         if not field.scale:
-            return str(value)
-        whole, part = divmod(abs(value), 10 ** field.scale)
-        return "%s%d.%0*d" % ("-" if value < 0 else "", whole, field.scale, part)
+            text = str(value)
+        else:
+            whole, part = divmod(abs(value), 10 ** field.scale)
+            text = "%s%d.%0*d" % ("-" if value < 0 else "", whole, field.scale, part)
+        if len(seen) < 4096:
+            seen[value] = text
+        return text
 
     def rows(self, row_ids):
         """{id: encoded row} for those of the rows that are stored."""
@@ -183,6 +194,35 @@ def read_rows(table, row_ids, *, for_edge=False):
         hidden = ownership.SECRET_COLUMNS.get(table, set()) if for_edge else set()
         reader = _READERS[(table, for_edge)] = _Reader(MODELS[table], hidden)
     return reader.rows(row_ids)
+
+
+def _python_value(field):
+    """A stored value as the field's Python value; a datetime as peewee stores it on
+    SQLite is read by ``fromisoformat`` (peewee tries strptime formats in turn)."""
+    if isinstance(field, peewee.DateTimeField):
+        def read(value):
+            if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+                return datetime.datetime.fromisoformat(value)
+            return field.python_value(value)
+        return read
+    return field.python_value
+
+
+def read_fields(table, columns, row_ids):
+    """{id: namespace of ``columns`` (column names: ``branch_id`` for a key) as their
+    Python values} of the stored rows, one query per 500 ids: what a reader of a few
+    columns of many rows needs, without building model instances."""
+    by_column = {f.column_name: f for f in MODELS[table]._meta.sorted_fields}
+    columns = ["id"] + [c for c in columns if c != "id"]
+    read = [_python_value(by_column[c]) for c in columns]
+    sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
+        ", ".join('"%s"' % c for c in columns), table)
+    found = {}
+    for chunk, marks in _in_chunks(row_ids):
+        for values in database.execute_sql(sql % marks, chunk):
+            found[values[0]] = types.SimpleNamespace(**{
+                c: None if v is None else r(v) for c, v, r in zip(columns, values, read)})
+    return found
 
 
 def upsert(table, data):
@@ -214,10 +254,9 @@ class _Writer:
         fields = model._meta.sorted_fields
         columns = [f.column_name for f in fields]
         self.get = operator.itemgetter(*columns)
-        self.sql = 'INSERT INTO "%s" (%s) VALUES (%s) ON CONFLICT ("id") DO UPDATE SET %s' % (
-            model._meta.table_name, _column_list(model),
-            ", ".join([database.param] * len(columns)),
-            ", ".join('"%s" = excluded."%s"' % (c, c) for c in columns if c != "id"))
+        self.head = 'INSERT INTO "%s" (%s)' % (model._meta.table_name, _column_list(model))
+        self.tail = 'ON CONFLICT ("id") DO UPDATE SET %s' % ", ".join(
+            '"%s" = excluded."%s"' % (c, c) for c in columns if c != "id")
         self.spec = [(n, _plain_type(f), self._converter(f)) for n, f in enumerate(fields)]
 
     @staticmethod
@@ -225,8 +264,29 @@ class _Writer:
         if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
             return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
         if isinstance(field, FixedPointField):
-            return lambda value: field.db_value(Decimal(str(value)))
+            return functools.partial(_Writer._fixed_point, field, {})
         return lambda value: _storable(field, field.db_value(_decode(field, value)))
+
+    @staticmethod
+    def _fixed_point(field, seen, value):
+        """field.db_value(Decimal(str(value))) without a Decimal for an amount written
+        as plain ASCII digits with at most the field's places ("18.50"), as rows
+        are encoded; the amounts met most (prices, taxes, zero) are kept in ``seen``."""
+        if type(value) is not str:
+            return field.db_value(Decimal(str(value)))
+        stored = seen.get(value)
+        if stored is not None:
+            return stored
+        whole, _, part = value.partition(".")
+        digits = whole[1:] if whole[:1] == "-" else whole
+        if (len(part) <= field.scale and value.isascii() and digits.isdigit()
+                and (part.isdigit() or not part)):
+            stored = int(whole + part.ljust(field.scale, "0"))
+        else:
+            stored = field.db_value(Decimal(str(value)))
+        if len(seen) < 4096:
+            seen[value] = stored
+        return stored
 
     def values(self, row):
         values = list(self.get(row))
@@ -241,9 +301,9 @@ _WRITERS = {}
 
 
 def apply_run(run, allowed=lambda table, row_ids: True):
-    """Apply a run of upserts of one table (from ``runs``) together: one prepared
-    statement for all of them, in a savepoint, with ``allowed(table, ids)`` asked
-    of the rows as they were and as they are then. Answers False, having written
+    """Apply a run of upserts of one table (from ``runs``) together: one statement
+    for every 500 of them (database.insert_values), in a savepoint, with
+    ``allowed(table, ids)`` asked of the rows as they were and as they are then. Answers False, having written
     nothing, when the run cannot go together (deletes, a single change, an id
     twice, a row whose id is not the change's or that lacks a column, shared rows
     that merge field by field, not allowed, any error): the caller then applies
@@ -256,8 +316,7 @@ def apply_run(run, allowed=lambda table, row_ids: True):
     if (model is None or run[0].get("op") != "upsert" or len(run) < 2
             or len(set(row_ids)) != len(run) or "clocks" in model._meta.fields):
         return False
-    key = (table, database.param)       # its statement's parameters are the database's
-    writer = _WRITERS.get(key) or _WRITERS.setdefault(key, _Writer(model))
+    writer = _WRITERS.get(table) or _WRITERS.setdefault(table, _Writer(model))
     try:
         params = []
         for change in run:
@@ -268,7 +327,7 @@ def apply_run(run, allowed=lambda table, row_ids: True):
         with database.atomic():
             if not allowed(table, row_ids):
                 raise _NotTogether()
-            execute_many(writer.sql, params)
+            insert_values(writer.head, writer.tail, params)
             if not allowed(table, row_ids):
                 raise _NotTogether()
     except Exception:      # noqa: BLE001 - each change alone meets the same fault

@@ -13,7 +13,11 @@ loopback port, then measures:
   an order at a time straight into the edge's database with its capture
   triggers on. Timed from
   the edge process's start until the cloud's high-water mark for the edge
-  reaches the last change's seq (read from the cloud's SQLite file, read-only).
+  reaches the last change's seq (read from the cloud's SQLite file, read-only);
+  also from when the edge listened and from the first batch at the cloud
+  (most of what comes before is Python importing the edge), with the CPU time
+  each process used meanwhile (/proc), which depends less than the rates on
+  what else the machine runs.
 - **Propagation** p50/p99, both running: ``--orders`` orders created one at a
   time over HTTP at the edge, each from its POST until its row is in the cloud's
   database; and ``--prices`` head-office price changes at the cloud (through the
@@ -43,6 +47,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -217,26 +222,58 @@ def call(url, body=None, token=None):
 
 # --- The measurements ---------------------------------------------------------------
 
+def cpu_seconds(proc):
+    """CPU time (user and system) a process has used so far (Linux /proc)."""
+    with open("/proc/%d/stat" % proc.pid) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def catch_up(edge_cmd, cloud, node_id, last_seq, procs, timeout):
-    """Start the edge; answers (seconds until the cloud has last_seq, seconds until
-    the edge answered HTTP)."""
+    """Start the edge; answers {seconds: until the cloud has last_seq, ready: until
+    the edge listened, first: until the cloud had a first batch, edge_cpu and
+    cloud_cpu: CPU seconds each process used meanwhile}."""
     ready = {}
+    cloud_cpu = cpu_seconds(procs[0])
     started = time.perf_counter()
     edge = subprocess.Popen(edge_cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
     procs.append(edge)
 
     def watch_ready():
-        wait_ready(int(edge_cmd[edge_cmd.index("--port") + 1]), edge, timeout)
+        answering(int(edge_cmd[edge_cmd.index("--port") + 1]), edge, timeout)
         ready["at"] = time.perf_counter() - started
     threading.Thread(target=watch_ready, daemon=True).start()
-    while cloud.high_water_mark(node_id) < last_seq:
+    while True:
+        mark = cloud.high_water_mark(node_id)
+        if mark and "first" not in ready:
+            ready["first"] = time.perf_counter() - started
+        if mark >= last_seq:
+            break
         if edge.poll() is not None:
             raise SystemExit("the edge exited with %s" % edge.returncode)
         if time.perf_counter() - started > timeout:
             raise SystemExit("the cloud has %d of %d changes after %d s" % (
                 cloud.high_water_mark(node_id), last_seq, timeout))
         time.sleep(0.005)
-    return time.perf_counter() - started, ready.get("at")
+    return {"seconds": time.perf_counter() - started, "ready": ready.get("at"),
+            "first": ready.get("first"), "edge_cpu": cpu_seconds(edge),
+            "cloud_cpu": cpu_seconds(procs[0]) - cloud_cpu}
+
+
+def answering(port, proc, timeout):
+    """Wait until the server at ``port`` listens (a TCP connection, nothing asked:
+    wait_ready's OpenAPI document is built on the edge's event loop for each
+    request, a second or more under load, while it pushes)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("server exited with %s" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit("server on port %d did not start" % port)
 
 
 def order_latencies(edge_url, token, cloud, item_id, count):
@@ -337,9 +374,9 @@ def run_branchline(args, tmp, procs):
 
     cloud = ReadOnly(cloud_db)
     edge = ReadOnly(os.path.join(edge_dir, "edge.db"))
-    seconds, ready = catch_up(server_cmd("edge", edge_dir, edge_port), cloud, node_id,
-                              backlog["last_seq"], procs, timeout=max(120, args.changes / 100))
-    result = dict(backlog, catch_up=seconds, ready=ready, complete=(
+    timed = catch_up(server_cmd("edge", edge_dir, edge_port), cloud, node_id,
+                     backlog["last_seq"], procs, timeout=max(120, args.changes / 100))
+    result = dict(backlog, catch_up=timed.pop("seconds"), **timed, complete=(
         cloud.order_rows() == edge.order_rows()
         and not cloud.value("SELECT COUNT(*) FROM dead_letters")))
 
@@ -360,9 +397,16 @@ def report(ours, pouch):
     print("  %-28s %7.0f changes/s  %6.2f s from the edge's start" % (
         "branchline", rate, ours["catch_up"]))
     if ours["ready"] and ours["catch_up"] > ours["ready"]:
-        print("  %-28s %7.0f changes/s  %6.2f s from when it answered HTTP (%.2f s after "
+        print("  %-28s %7.0f changes/s  %6.2f s from when it listened (%.2f s after "
               "its start)" % ("", ours["changes"] / (ours["catch_up"] - ours["ready"]),
                               ours["catch_up"] - ours["ready"], ours["ready"]))
+    if ours["first"] and ours["catch_up"] > ours["first"]:
+        print("  %-28s %7.0f changes/s  %6.2f s from the first batch at the cloud (%.2f s "
+              "after its start)" % ("", ours["changes"] / (ours["catch_up"] - ours["first"]),
+                                    ours["catch_up"] - ours["first"], ours["first"]))
+    print("  %-28s CPU: edge %.2f s (from its start), cloud %.2f s: %.0f + %.0f us a change"
+          % ("", ours["edge_cpu"], ours["cloud_cpu"], ours["edge_cpu"] / ours["changes"] * 1e6,
+             ours["cloud_cpu"] / ours["changes"] * 1e6))
     print("  %-28s %7.0f docs/s     %6.2f s (replicate.to, batch_size %d, %d-byte docs)" % (
         "pouchdb -> express-pouchdb", pouch["docs_per_second"], pouch["seconds"],
         pouch["batch_size"], pouch["doc_bytes"]))

@@ -17,7 +17,7 @@ import pytest
 
 from protocol import ids, models, wire
 from protocol.clock import FakeClock
-from sync import rows, status
+from sync import client, outbox, rows, status
 from sync.backoff import Backoff
 from sync.client import EdgeSync
 from sync.models import DeadLetter
@@ -53,6 +53,9 @@ class FakeCloud:
         self.answers = []             # (status, message) to answer the next pushes with
         self.feed = []                # the cloud's changes for the edge
         self._news = None             # resolves a waiting long poll
+        self.arrived = 0              # pushes that have arrived, answered or not
+        self.holding = False          # pushes arriving wait, each on a future in held
+        self.held = []
 
     # --- what the test does to the cloud -------------------------------------------
 
@@ -85,6 +88,10 @@ class FakeCloud:
             raise ConnectionError("connection refused")
         parsed = urlparse(url)
         if parsed.path == "/sync/push":
+            self.arrived += 1
+            if self.holding:                  # held: more pushes may arrive meanwhile
+                self.held.append(asyncio.get_running_loop().create_future())
+                await self.held[-1]
             code, answer = self._push(wire.loads(body))
         else:
             code, answer = await self._pull(parse_qs(parsed.query))
@@ -249,6 +256,63 @@ async def test_a_batch_refused_for_good_is_parked_and_the_next_one_goes(loops):
     # past it with the next batch. No backoff, no retry of the refused one.
     assert [p[2] for p in cloud.pushes] == [422, 409, 200]
     assert edge_status(edge)["acked_seq"] == cloud.mark == cloud.pushes[-1][1]
+
+
+def six_changes(edge):
+    """Six tables of the branch changed in one commit (six changes); their ids."""
+    tables = branch_tables(edge)[:6]
+    edge.node.store.call(lambda: [models.Table.update(seating_capacity=9).where(
+        models.Table.id == t).execute() for t in tables])
+    return tables
+
+
+async def test_far_behind_the_next_batch_goes_before_the_answer_and_a_failure_drops_it(
+        loops, monkeypatch):
+    edge, sync, cloud, clock = loops
+    monkeypatch.setattr(outbox, "BATCH_SIZE", 2)         # two changes a batch...
+    monkeypatch.setattr(client, "DEEP", 2)               # ...say the edge is far behind
+    await soon(lambda: cloud.polling)
+    cloud.holding = True
+    cloud.answers = [(503, "busy")]
+    tables = six_changes(edge)
+    await soon(lambda: cloud.arrived == 2)
+    await quiet()
+    assert cloud.arrived == 2 and cloud.pushes == []     # two in flight, no more
+    cloud.holding = False
+    for push in cloud.held:
+        push.set_result(None)
+    # The first failed, so the second could not go in (a gap) and its answer is
+    # dropped: after the backoff the edge sends from its acknowledged position again.
+    await soon(lambda: len(cloud.pushes) == 2)
+    await backing_off(edge)
+    await advance_until(clock, lambda: edge_status(edge)["outbox_depth"] == 0)
+    assert [p[2] for p in cloud.pushes] == [503, 409, 200, 200, 200]
+    seqs = [a[0] for a in cloud.applied]
+    assert seqs == sorted(set(seqs)) and len(seqs) == 6      # each once, in order
+    assert sorted(a[2] for a in cloud.applied) == sorted(tables)
+    assert edge_status(edge)["acked_seq"] == cloud.mark and dead_letters(edge) == []
+
+
+async def test_a_batch_that_overtook_the_one_before_is_sent_again_without_a_rewind(
+        loops, monkeypatch):
+    edge, sync, cloud, clock = loops
+    monkeypatch.setattr(outbox, "BATCH_SIZE", 2)
+    monkeypatch.setattr(client, "DEEP", 2)
+    await soon(lambda: cloud.polling)
+    cloud.holding = True
+    tables = six_changes(edge)
+    await soon(lambda: cloud.arrived == 2)
+    cloud.holding = False
+    cloud.held[1].set_result(None)                       # the second is read first: a gap
+    await soon(lambda: cloud.pushes)
+    cloud.held[0].set_result(None)
+    await soon(lambda: edge_status(edge)["outbox_depth"] == 0)      # no backoff waited out
+    # (One more may have gone, and been dropped, before the 409 was read.)
+    assert cloud.pushes[:2] == [(2, 4, 409), (0, 2, 200)]
+    assert [p for p in cloud.pushes[2:] if p[2] == 200] == [(2, 4, 200), (4, 6, 200)]
+    assert all(p[0] >= 2 for p in cloud.pushes[2:])      # never rewound to the start
+    assert sorted(a[2] for a in cloud.applied) == sorted(tables)
+    assert edge_status(edge)["last_push_error"] is None and dead_letters(edge) == []
 
 
 @pytest.mark.parametrize("code", [401, 408, 429])
