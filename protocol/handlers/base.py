@@ -249,7 +249,10 @@ class APIHandler(tornado.web.RequestHandler):
 
     def send_error(self, status_code=500, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if database.outage(exc) or isinstance(exc, store.Closed):
+        # Away or going: the database out of reach, the store closed, or (a 500 without
+        # an exception) Tornado answering a request whose task the stopping node cancelled.
+        stopped = status_code == 500 and "exc_info" not in kwargs
+        if database.outage(exc) or isinstance(exc, store.Closed) or stopped:
             exc = ServiceUnavailable(DATABASE_AWAY, retry_after=DATABASE_RETRY_AFTER)
             kwargs["exc_info"] = (ServiceUnavailable, exc, None)
         if isinstance(exc, APIError):
