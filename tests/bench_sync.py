@@ -17,7 +17,10 @@ loopback port, then measures:
   also from when the edge listened and from the first batch at the cloud
   (most of what comes before is Python importing the edge), with the CPU time
   each process used meanwhile (/proc), which depends less than the rates on
-  what else the machine runs.
+  what else the machine runs. The ratio to PouchDB is taken from when the edge
+  listened: PouchDB's clock starts with both of its databases open and the
+  remote already reached (a running edge whose link comes back is in the same
+  place); the ratio from the edge process's start is printed beside it.
 - **Propagation** p50/p99, both running: ``--orders`` orders created one at a
   time over HTTP at the edge, each from its POST until its row is in the cloud's
   database; and ``--prices`` head-office price changes at the cloud (through the
@@ -410,16 +413,18 @@ def report(ours, pouch):
     print("  %-28s %7.0f docs/s     %6.2f s (replicate.to, batch_size %d, %d-byte docs)" % (
         "pouchdb -> express-pouchdb", pouch["docs_per_second"], pouch["seconds"],
         pouch["batch_size"], pouch["doc_bytes"]))
-    print("  branchline / pouchdb: %.1fx (target >= 5x); the cloud holds every row once, "
-          "none refused: %s" % (rate / pouch["docs_per_second"],
-                                "yes" if ours["complete"] else "NO"))
+    listening = ours["changes"] / (ours["catch_up"] - ours["ready"]) if ours["ready"] else rate
+    print("  branchline / pouchdb: %.1fx from when the edge listened (target >= 5x), %.1fx from "
+          "its process's start; the cloud holds every row once, none refused: %s"
+          % (listening / pouch["docs_per_second"], rate / pouch["docs_per_second"],
+             "yes" if ours["complete"] else "NO"))
     for label, seconds, what in (
             ("order, edge -> cloud", ours["orders"], "orders, from the POST until the "
                                                      "cloud has the row"),
             ("price, cloud -> edge", ours["prices"], "head-office price changes, until "
                                                      "the edge serves it")):
         if seconds:
-            print("propagation %-20s p50 %6.1f ms  p99 %6.1f ms  (%d %s; target p99 < 1 s)"
+            print("propagation %-20s p50 %6.1f ms  p99 %6.1f ms  (%d %s; target p99 < 100 ms)"
                   % ((label,) + percentiles(seconds) + (len(seconds), what)))
     if ours["via_cloud"]:
         print("order through the cloud (cloud -> edge -> answer)  p50 %6.1f ms  p99 %6.1f ms  "
