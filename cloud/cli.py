@@ -52,6 +52,14 @@ def vapid_public_key(args):
     print(webpush.public_key(webpush.load_keys(data_paths(settings)["keys"])))
 
 
+def _where_its_data_is(p):
+    p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
+                   help="the cloud's data directory")
+    p.add_argument("--database-url", default=os.environ.get("BRANCHLINE_DATABASE_URL", ""),
+                   help="the cloud's PostgreSQL database, if it runs on one "
+                        "[env BRANCHLINE_DATABASE_URL]")
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="branchline-cloud")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -59,19 +67,11 @@ def main(argv):
                                                 "edge (printed once)")
     p.add_argument("--branch-id", type=int, required=True, help="the branch the box will serve")
     p.add_argument("--ttl-minutes", type=int, default=60, help="how long the code is valid")
-    p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
-                   help="the cloud's data directory")
-    p.add_argument("--database-url", default=os.environ.get("BRANCHLINE_DATABASE_URL", ""),
-                   help="the cloud's PostgreSQL database, if it runs on one "
-                        "[env BRANCHLINE_DATABASE_URL]")
+    _where_its_data_is(p)
     p.set_defaults(run=enroll_code)
     p = commands.add_parser("restored", help="after restoring an older dump of the database, "
                                              "before serving: hand out no id used after it")
-    p.add_argument("--data-dir", default=config.DEFAULTS["cloud"]["data_dir"],
-                   help="the cloud's data directory")
-    p.add_argument("--database-url", default=os.environ.get("BRANCHLINE_DATABASE_URL", ""),
-                   help="the cloud's PostgreSQL database, if it runs on one "
-                        "[env BRANCHLINE_DATABASE_URL]")
+    _where_its_data_is(p)
     p.set_defaults(run=leave_room)
     p = commands.add_parser("vapid-public-key", help="print the VAPID public key browsers "
                                                      "subscribe to Web Push with")

@@ -48,7 +48,7 @@ from bench_realtime import (RAISE_FD_LIMIT, Arrivals, Publisher, connect_all,  #
                             cpu_seconds, event_body, pusher_signer, raise_fd_limit, rss_mb)
 
 import pgserver  # noqa: E402
-import redis  # noqa: E402
+from test_realtime_scale import forget  # noqa: E402
 
 REDIS_URL = os.environ.get("BRANCHLINE_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -152,16 +152,6 @@ def report(r, args):
              args.steady * args.clients, " + ".join("%.0f" % mb for mb in r["rss"])))
 
 
-def forget(app_id):
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter("branchline:%s:*" % app_id, count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
 def main():
     gc.disable()       # the load's own pauses would show as server latency
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -207,7 +197,7 @@ def main():
     finally:
         stop(procs)
         if creds:
-            forget(creds["app_id"])
+            forget(REDIS_URL, creds["app_id"])
         postgres.drop_all()
         shutil.rmtree(tmp, ignore_errors=True)
 

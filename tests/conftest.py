@@ -123,6 +123,19 @@ def postgres_cloud_database(postgres, seeded_postgres):
 
 
 @pytest.fixture
+def cloud_processes(start_node, tmp_path, postgres_cloud_database):
+    """``await cloud_processes(**settings)``: two nodes of one cloud, as ``--workers 2``
+    runs them but in this process: one data directory (one signing key), one
+    PostgreSQL database."""
+    async def start(**settings):
+        shared = str(tmp_path / "cloud")
+        return [await start_node("cloud", name=name, data_dir=shared,
+                                 database_url=postgres_cloud_database, **settings)
+                for name in ("cloud-one", "cloud-two")]
+    return start
+
+
+@pytest.fixture
 def cloud_database():
     """The ``database_url`` of the clouds a test starts: SQLite in their data
     directory (a module overrides it to run its tests on PostgreSQL)."""

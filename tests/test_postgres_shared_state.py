@@ -39,11 +39,8 @@ async def until(check, seconds=3.0, message="not in time"):
 
 
 async def test_a_logout_while_a_process_listener_reconnects_is_caught_up(
-        start_node, tmp_path, postgres, postgres_cloud_database):
-    shared = str(tmp_path / "cloud")        # one data directory: one signing key
-    one, two = [await start_node("cloud", name=name, data_dir=shared,
-                                 database_url=postgres_cloud_database)
-                for name in ("cloud-one", "cloud-two")]
+        cloud_processes, postgres, postgres_cloud_database):
+    one, two = await cloud_processes()
     token = await one.login("waiter@demo.test")
     assert (await two.fetch("GET", "/auth/me", token=token)).status == 200
     # Two's listener loses its connection, and gets it back only after the logout

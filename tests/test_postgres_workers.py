@@ -150,11 +150,8 @@ async def test_a_cloud_process_recovers_when_its_connections_are_cut(
 
 
 async def test_a_logout_at_one_process_is_refused_at_the_other(
-        start_node, tmp_path, postgres_cloud_database):
-    shared = str(tmp_path / "cloud")        # one data directory: one signing key
-    one, two = [await start_node("cloud", name=name, data_dir=shared,
-                                 database_url=postgres_cloud_database)
-                for name in ("cloud-one", "cloud-two")]
+        cloud_processes):
+    one, two = await cloud_processes()
     token = await one.login("waiter@demo.test")
     assert (await two.fetch("GET", "/auth/me", token=token)).status == 200
     assert (await one.fetch("POST", "/auth/logout", token=token)).status == 200

@@ -44,12 +44,9 @@ def forget(url, app_id):
 
 
 @pytest.fixture
-async def pair(start_node, tmp_path, postgres_cloud_database, redis_url):
+async def pair(cloud_processes, redis_url):
     """Two cloud processes of one cloud: one data directory (keys), database and Redis."""
-    shared = str(tmp_path / "cloud")
-    nodes = [await start_node("cloud", name=name, data_dir=shared, redis_url=redis_url,
-                              database_url=postgres_cloud_database)
-             for name in ("cloud-a", "cloud-b")]
+    nodes = await cloud_processes(redis_url=redis_url)
     assert all(node.node.hub.bus.up for node in nodes)
     yield nodes
     forget(redis_url, nodes[0].node.hub.credentials.app_id)
@@ -190,11 +187,8 @@ async def test_every_process_sees_events_in_one_order_and_replay_spans_them(pair
 
 
 async def test_when_the_shared_history_no_longer_reaches_back_the_client_resyncs(
-        start_node, tmp_path, postgres_cloud_database, redis_url):
-    shared = str(tmp_path / "cloud")
-    a, b = [await start_node("cloud", name=name, data_dir=shared, redis_url=redis_url,
-                             database_url=postgres_cloud_database, replay_history=2)
-            for name in ("cloud-a", "cloud-b")]
+        cloud_processes, redis_url):
+    a, b = await cloud_processes(redis_url=redis_url, replay_history=2)
     try:
         client = await socket_for(a, "news")
         a.node.hub.publish("news", "first", {})
@@ -279,16 +273,13 @@ class PrivateRedis:
 
 
 async def test_without_redis_each_process_serves_its_own_then_they_meet_again(
-        start_node, tmp_path, postgres_cloud_database, redis_url, demo):
+        cloud_processes, tmp_path, redis_url, demo):
     private = PrivateRedis(tmp_path)
     if private.binary is None:
         pytest.skip("no redis-server binary to start a Redis of the test's own")
     await private.start()
     try:
-        shared = str(tmp_path / "cloud")
-        a, b = [await start_node("cloud", name=name, data_dir=shared, redis_url=private.url,
-                                 database_url=postgres_cloud_database)
-                for name in ("cloud-a", "cloud-b")]
+        a, b = await cloud_processes(redis_url=private.url)
         channel = events.branch_channel("orders", demo["branches"][D])
         token = await a.login("waiter@demo.test")
         on_a, on_b = await socket_for(a, channel, token), await socket_for(b, channel, token)
