@@ -25,7 +25,7 @@ import peewee
 import phonenumbers
 
 from . import models, permissions
-from .database import database
+from .database import Prepared, database, slot
 from .errors import Conflict, NotFound, ValidationFailed
 
 SEARCH_MIN_LENGTH = 2
@@ -34,7 +34,8 @@ LIST_SIZE = 10
 
 def _customers(restaurant_id, *, deleted=False):
     """The restaurant's customers (``deleted``: its tombstones instead). Every lookup
-    of customers starts here."""
+    of customers starts here, but an upsert's match (``_match``: one query reads both,
+    and tells them apart)."""
     c = models.Customer
     alive = c.deleted_at.is_null(not deleted)
     return c.select().where((c.restaurant == restaurant_id) & alive)
@@ -46,29 +47,45 @@ def _addresses():
     return a.select().join(c).where(a.deleted_at.is_null() & c.deleted_at.is_null())
 
 
-def _first(query, match, email, phone):
-    """The customer in ``query`` found by ``match`` ("email", "phone"), in that order."""
-    values = {"email": email.lower() if email else None, "phone": phone}
-    for key in match:
-        if values[key]:
-            found = query.where(getattr(models.Customer, key) == values[key]) \
-                .order_by(models.Customer.id).first()
-            if found is not None:
-                return found
-    return None
+def _match_values(email, phone):
+    return {"email": email.lower() if email else None, "phone": phone or None}
+
+
+# Every customer of a restaurant, live or deleted, with an email or a phone: the one
+# query of an upsert (an order's customer), built once (database.Prepared).
+_BY_EMAIL_OR_PHONE = Prepared(lambda: models.Customer.select().where(
+    (models.Customer.restaurant == slot("restaurant")) &
+    ((models.Customer.email == slot("email")) | (models.Customer.phone == slot("phone"))))
+    .order_by(models.Customer.id))
+
+
+def _match(restaurant_id, match, email, phone):
+    """(live, deleted): the restaurant's customer found by ``match`` ("email",
+    "phone"; in that order), else None and the deleted one so found, else None twice."""
+    values = _match_values(email, phone)
+    if not any(values[key] for key in match):
+        return None, None
+    rows = _BY_EMAIL_OR_PHONE.rows(models.Customer, restaurant=restaurant_id,
+                                   email=values["email"] if "email" in match else None,
+                                   phone=values["phone"] if "phone" in match else None)
+    for deleted in (False, True):
+        for key in match:
+            for row in rows:
+                if values[key] and (row.deleted_at is not None) == deleted \
+                        and getattr(row, key) == values[key]:
+                    return (None, row) if deleted else (row, None)
+    return None, None
 
 
 def find(restaurant_id, *, email=None, phone=None):
     """The restaurant's customer with this email, else with this phone."""
-    return _first(_customers(restaurant_id), ("email", "phone"), email, phone)
+    return _match(restaurant_id, ("email", "phone"), email, phone)[0]
 
 
 def _upsert(restaurant_id, name, phone, phone_code, email, match, now):
     """(customer, created): update the customer found by ``match`` (in that order),
     revive a deleted one so found, or create one; ``created`` also for a revival."""
-    customer = _first(_customers(restaurant_id), match, email, phone)
-    revived = customer is None and _first(_customers(restaurant_id, deleted=True), match,
-                                          email, phone)
+    customer, revived = _match(restaurant_id, match, email, phone)
     stamps = {"created_at": now, "updated_at": now} if now else {}
     if revived:
         customer = revived

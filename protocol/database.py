@@ -180,6 +180,51 @@ def insert_values(head, tail, rows):
                        [value for row in chunk for value in row])
 
 
+class _Slot:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+def slot(name):
+    """Where the value ``name`` goes in a query a ``Prepared`` builds (given as the
+    column holds it: an id, a text; no field converts it)."""
+    return peewee.Value(_Slot(name), converter=False)
+
+
+class Prepared:
+    """A query peewee builds once per kind of database, then run again and again with
+    new values: for the hot path of an order, where building a SELECT in peewee took
+    over twenty times as long as SQLite took to run it (166 against 7 µs, customers'
+    lookup by phone). ``build()`` answers the peewee query, with ``slot(name)`` where
+    each value goes; peewee writes its SQL in the running database's dialect and
+    param style (SQLite's ``?``, PostgreSQL's ``%s``), and each run fills the slots."""
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}         # database class -> (sql, params with slots)
+
+    def sql(self, **values):
+        """(sql, params) for the running node's database, ``values`` in the slots."""
+        kind = type(database.obj)
+        compiled = self._compiled.get(kind)
+        if compiled is None:
+            compiled = self._compiled[kind] = self.build().sql()
+        sql, params = compiled
+        return sql, [values[p.name] if type(p) is _Slot else p for p in params]
+
+    def rows(self, model, **values):
+        """The rows it selects, as instances of ``model`` (its fields convert each value)."""
+        sql, params = self.sql(**values)
+        return list(model.raw(sql, *params))
+
+    def first(self, model, **values):
+        """The first row it selects (as ``rows``), or None."""
+        found = self.rows(model, **values)
+        return found[0] if found else None
+
+
 def for_update(query):
     """``query``, locking the rows it reads until the transaction ends where several
     processes write (PostgreSQL); SQLite's one writer needs no lock."""

@@ -9,7 +9,7 @@ transaction rolled back), so a retry runs it again.
 import hashlib
 
 from . import models, wire
-from .database import database, lock_key
+from .database import Prepared, database, lock_key, slot
 from .errors import ValidationFailed
 
 MAX_KEY_LENGTH = 255
@@ -32,14 +32,19 @@ def check_key(key):
             % MAX_KEY_LENGTH)
 
 
+# Read on every keyed write: built once (database.Prepared).
+_RECORD = Prepared(lambda: models.IdempotencyRecord.select().where(
+    (models.IdempotencyRecord.user == slot("user")) &
+    (models.IdempotencyRecord.key == slot("key"))))
+
+
 def once(user_id, key, method, path, fingerprint, fn, *args, status=200):
     """(status, body) of fn(*args), or of the first run under this key."""
     with database.atomic():
         # Two processes (a retry landing on another cloud process) take turns: the
         # second finds the first's answer.
         lock_key("idempotency:%d:%s" % (user_id, key))
-        record = models.IdempotencyRecord.get_or_none(
-            (models.IdempotencyRecord.user == user_id) & (models.IdempotencyRecord.key == key))
+        record = _RECORD.first(models.IdempotencyRecord, user=user_id, key=key)
         if record is not None:
             if record.request_hash != fingerprint:
                 raise ValidationFailed.field(
@@ -47,7 +52,7 @@ def once(user_id, key, method, path, fingerprint, fn, *args, status=200):
                     "different request.")
             return record.status_code, wire.loads(record.response_body)
         body = fn(*args)
-        models.IdempotencyRecord.create(
+        models.insert_all([models.IdempotencyRecord(
             user=user_id, key=key, method=method, path=path, request_hash=fingerprint,
-            status_code=status, response_body=wire.dumps(body))
+            status_code=status, response_body=wire.dumps(body))])
         return status, body

@@ -71,6 +71,7 @@ class BaseModel(peewee.Model):
 
 
 _INSERT_SQL = {}
+_CONVERTERS = {}      # table name -> [(field name, its db_value)]
 
 
 def insert_all(rows):
@@ -83,10 +84,10 @@ def insert_all(rows):
     if not rows:
         return
     meta = type(rows[0])._meta
-    fields = meta.sorted_fields
     key = (meta.table_name, len(rows), database.param)   # an edge and a cloud may share a process
     sql = _INSERT_SQL.get(key)
     if sql is None:
+        fields = meta.sorted_fields
         placeholder = "(%s)" % ", ".join("?" * len(fields))
         sql = 'INSERT INTO "%s" (%s) VALUES %s' % (
             meta.table_name, ", ".join('"%s"' % f.column_name for f in fields),
@@ -94,10 +95,14 @@ def insert_all(rows):
         if database.param != "?":
             sql = sql.replace("?", database.param)
         _INSERT_SQL[key] = sql
+    converters = _CONVERTERS.get(meta.table_name)
+    if converters is None:
+        converters = _CONVERTERS[meta.table_name] = [(f.name, f.db_value)
+                                                     for f in meta.sorted_fields]
     params = []
     for row in rows:
         data = row.__data__
-        params.extend(f.db_value(data.get(f.name)) for f in fields)
+        params.extend([convert(data.get(name)) for name, convert in converters])
     database.execute_sql(sql, params)
 
 

@@ -21,7 +21,7 @@ import peewee
 
 from . import (cash_register, customers, events, models, numbering, permissions, pricing,
                rider_states, tables, tickets)
-from .database import database
+from .database import Prepared, database, slot
 from .errors import APIError, Conflict, Unprocessable, ValidationFailed
 from .money import ZERO, to_money
 from .order_shapes import Parts, created_answer, order_shape
@@ -226,10 +226,14 @@ def reprice(order, lines=None, *, charges=None, now=None):
 
 # --- Operations ------------------------------------------------------------------------
 
+# Read for every order a client sends with its own uuid: built once (database.Prepared).
+_BY_UUID = Prepared(lambda: models.Order.select().where(models.Order.uuid == slot("uuid")))
+
+
 def _existing_by_uuid(actor, uuid):
     if not uuid:
         return None
-    order = models.Order.get_or_none(models.Order.uuid == uuid)
+    order = _BY_UUID.first(models.Order, uuid=uuid)
     if order is not None and order.branch_id != actor.branch_id:
         raise Conflict("This order id is already used by another order.")
     return order
