@@ -136,7 +136,18 @@ def acting_branch(user_id, token_branch_id, serves):
         user = models.User.get_or_none(models.User.id == user_id)
         current = user.branch_id if user is not None else None
         return current if current is not None and current in branch_ids(user) else None
-    current = remembered("current_branches", user_id, load)
+    return _acting(remembered("current_branches", user_id, load), token_branch_id, serves)
+
+
+def remembered_acting_branch(store, user_id, token_branch_id, serves):
+    """``acting_branch`` as the node remembers it, or None when it does not (then run
+    ``acting_branch`` in the Store). Safe from any thread: the event loop asks it
+    first, so a busy tablet's request takes one trip to the Store, not two."""
+    current = _fresh(store, "current_branches", user_id)
+    return None if current is _MISSING else _acting(current, token_branch_id, serves)
+
+
+def _acting(current, token_branch_id, serves):
     return current if current is not None and serves(current) else token_branch_id
 
 
@@ -191,18 +202,28 @@ def forget_actors():
     current_store().memo.pop("actors", None)
 
 
+_MISSING = object()
+
+
+def _fresh(store, name, key):
+    """What ``remembered`` holds for name and key while it is fresh, else _MISSING."""
+    hit = store.memo.get(name, {}).get(key)
+    if hit is not None and hit[1] > store.clock.monotonic():
+        return hit[0]
+    return _MISSING
+
+
 def remembered(name, key, load):
     """load(), remembered per node under ``name`` and ``key`` for ACTOR_TTL_SECONDS."""
     store = current_store()
-    cache = store.memo.setdefault(name, {})
-    now = store.clock.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]
+    value = _fresh(store, name, key)
+    if value is not _MISSING:
+        return value
     value = load()
+    cache = store.memo.setdefault(name, {})
     if len(cache) > 10000:
         cache.clear()
-    cache[key] = (value, now + ACTOR_TTL_SECONDS)
+    cache[key] = (value, store.clock.monotonic() + ACTOR_TTL_SECONDS)
     return value
 
 

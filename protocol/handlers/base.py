@@ -110,8 +110,11 @@ class APIHandler(tornado.web.RequestHandler):
             raise Unauthenticated()
         if claims["jti"] in self.node.revoked or claims.get("kind") is not None:
             raise Unauthenticated()         # revoked, or a rider's (protocol/partner.py)
-        branch_id = await self.run(accounts.acting_branch, claims["sub"], claims["bid"],
-                                   self.node.serves)
+        branch_id = accounts.remembered_acting_branch(self.node.store, claims["sub"],
+                                                      claims["bid"], self.node.serves)
+        if branch_id is None:
+            branch_id = await self.run(accounts.acting_branch, claims["sub"], claims["bid"],
+                                       self.node.serves)
         if not self.node.serves(branch_id):
             raise Forbidden("This server answers for %s only; your token is for another "
                             "branch. Switch branch at the cloud, or connect to that branch's "
