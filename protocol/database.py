@@ -21,6 +21,7 @@ It imports only protocol/running.py: the schema depends on it, never the
 other way round.
 """
 
+import datetime
 import functools
 import logging
 import os
@@ -204,6 +205,7 @@ class Prepared:
     def __init__(self, build):
         self.build = build
         self._compiled = {}         # database class -> (sql, params with slots)
+        self._readers = {}          # (model, columns) -> [(field name, python_value)]
 
     def sql(self, **values):
         """(sql, params) for the running node's database, ``values`` in the slots."""
@@ -215,14 +217,40 @@ class Prepared:
         return sql, [values[p.name] if type(p) is _Slot else p for p in params]
 
     def rows(self, model, **values):
-        """The rows it selects, as instances of ``model`` (its fields convert each value)."""
+        """The rows it selects, as instances of ``model`` (built as peewee builds them
+        from a select, without its cursor wrapper: three quarters of a query's time)."""
         sql, params = self.sql(**values)
-        return list(model.raw(sql, *params))
+        cursor = database.execute_sql(sql, params)
+        names = tuple(d[0] for d in cursor.description)
+        read = self._readers.get((model, names))
+        if read is None:
+            by_column = model._meta.columns
+            read = self._readers[model, names] = [
+                (by_column[c].name, python_value(by_column[c])) for c in names]
+        found = []
+        for values in cursor:
+            row = model(__no_default__=True)
+            row.__data__ = {name: None if value is None else convert(value)
+                            for (name, convert), value in zip(read, values)}
+            found.append(row)
+        return found
 
     def first(self, model, **values):
         """The first row it selects (as ``rows``), or None."""
         found = self.rows(model, **values)
         return found[0] if found else None
+
+
+def python_value(field):
+    """A stored value as the field's Python value; a datetime as peewee stores it on
+    SQLite is read by ``fromisoformat`` (peewee tries strptime formats in turn)."""
+    if isinstance(field, peewee.DateTimeField):
+        def read(value):
+            if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+                return datetime.datetime.fromisoformat(value)
+            return field.python_value(value)
+        return read
+    return field.python_value
 
 
 def for_update(query):

@@ -22,7 +22,7 @@ from decimal import Decimal
 import peewee
 
 from protocol import models
-from protocol.database import database, insert_values
+from protocol.database import database, insert_values, python_value
 from protocol.money import FixedPointField
 
 from . import ownership
@@ -196,25 +196,13 @@ def read_rows(table, row_ids, *, for_edge=False):
     return reader.rows(row_ids)
 
 
-def _python_value(field):
-    """A stored value as the field's Python value; a datetime as peewee stores it on
-    SQLite is read by ``fromisoformat`` (peewee tries strptime formats in turn)."""
-    if isinstance(field, peewee.DateTimeField):
-        def read(value):
-            if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
-                return datetime.datetime.fromisoformat(value)
-            return field.python_value(value)
-        return read
-    return field.python_value
-
-
 def read_fields(table, columns, row_ids):
     """{id: namespace of ``columns`` (column names: ``branch_id`` for a key) as their
     Python values} of the stored rows, one query per 500 ids: what a reader of a few
     columns of many rows needs, without building model instances."""
     by_column = {f.column_name: f for f in MODELS[table]._meta.sorted_fields}
     columns = ["id"] + [c for c in columns if c != "id"]
-    read = [_python_value(by_column[c]) for c in columns]
+    read = [python_value(by_column[c]) for c in columns]
     sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
         ", ".join('"%s"' % c for c in columns), table)
     found = {}
