@@ -1,10 +1,12 @@
 """An order as companion apps parse it (RESPONSES.md): its lines with their
 modifiers, charges, taxes, customer, table, financials and cart (``order_shape``),
-and the answer to creating one (``created_answer``).
+and the answer to creating one (``created_answer``). Amounts are in them as the
+floats the wire writes (``wire.amount``): shapes are answers, never figures to add up.
 """
 
 from . import customers, models, pricing
 from .money import ZERO
+from .wire import amount
 
 
 class Parts:
@@ -37,12 +39,13 @@ def _item_shapes(order, parts):
     for mod in parts.modifiers:
         mods.setdefault(mod.order_item_id, []).append(
             {"id": mod.id, "modifier_option_id": mod.modifier_option_id, "name": mod.name,
-             "price": mod.price})
+             "price": amount(mod.price)})
     return [{
         "id": r.id, "order_id": order.id, "menu_item_id": r.menu_item_id,
         "variation_id": r.variation_id, "name": r.name, "quantity": r.quantity,
-        "price": r.price, "modifiers_total": r.modifiers_total, "amount": r.amount,
-        "tax_amount": r.tax_amount, "tax_percentage": r.tax_percentage,
+        "price": amount(r.price), "modifiers_total": amount(r.modifiers_total),
+        "amount": amount(r.amount), "tax_amount": amount(r.tax_amount),
+        "tax_percentage": amount(r.tax_percentage),
         "tax_breakup": r.tax_breakup or [], "note": r.note, "kot_quantity": r.kot_quantity,
         "modifiers": mods.get(r.id, []),
     } for r in parts.items]
@@ -51,18 +54,23 @@ def _item_shapes(order, parts):
 def order_shape(order, parts=None):
     parts = parts or Parts(order)
     items = _item_shapes(order, parts)
-    charges = [{"id": c.id, "charge_id": c.charge_id, "name": c.name, "amount": c.amount}
-               for c in parts.charges]
-    taxes = [{"id": t.id, "tax_id": t.tax_id, "name": t.name, "percent": t.percent,
-              "amount": t.amount} for t in parts.taxes]
+    charges = [{"id": c.id, "charge_id": c.charge_id, "name": c.name,
+                "amount": amount(c.amount)} for c in parts.charges]
+    taxes = [{"id": t.id, "tax_id": t.tax_id, "name": t.name, "percent": amount(t.percent),
+              "amount": amount(t.amount)} for t in parts.taxes]
     customer, table = parts.customer, parts.table
     restaurant_inclusive = pricing.book(order.branch_id).tax_inclusive
-    amount_due = max(ZERO, order.total - order.amount_paid)
+    amount_due = amount(max(ZERO, order.total - order.amount_paid))
+    # Each amount once, as the float the wire writes (wire.amount): most appear twice.
+    sub_total, discount_amount = amount(order.sub_total), amount(order.discount_amount)
+    tax_total, charges_total = amount(order.tax_total), amount(order.charges_total)
+    delivery_fee, tip_amount = amount(order.delivery_fee), amount(order.tip_amount)
+    total, amount_paid = amount(order.total), amount(order.amount_paid)
     summary = {
-        "sub_total": order.sub_total, "discount_amount": order.discount_amount,
-        "tax_total": order.tax_total, "tax_inclusive": bool(restaurant_inclusive),
-        "charges_total": order.charges_total, "delivery_fee": order.delivery_fee,
-        "tip_amount": order.tip_amount, "grand_total": order.total,
+        "sub_total": sub_total, "discount_amount": discount_amount,
+        "tax_total": tax_total, "tax_inclusive": bool(restaurant_inclusive),
+        "charges_total": charges_total, "delivery_fee": delivery_fee,
+        "tip_amount": tip_amount, "grand_total": total,
     }
     return {
         "id": order.id, "uuid": order.uuid, "branch_id": order.branch_id,
@@ -76,15 +84,15 @@ def order_shape(order, parts=None):
         "delivery_address": order.delivery_address, "delivery_time": order.delivery_time,
         "delivery_executive_id": order.delivery_executive_id,
         "delivery_app_id": order.delivery_app_id, "note": order.note,
-        "sub_total": order.sub_total, "tax_total": order.tax_total, "total": order.total,
-        "amount_paid": order.amount_paid, "amount_due": amount_due,
-        "tip_amount": order.tip_amount,
+        "sub_total": sub_total, "tax_total": tax_total, "total": total,
+        "amount_paid": amount_paid, "amount_due": amount_due,
+        "tip_amount": tip_amount,
         "financials": {
-            "sub_total": order.sub_total, "discount_type": order.discount_type,
-            "discount_value": order.discount_value, "discount_amount": order.discount_amount,
-            "delivery_fee": order.delivery_fee, "tax_total": order.tax_total,
-            "charges_total": order.charges_total, "tip_amount": order.tip_amount,
-            "total": order.total, "amount_paid": order.amount_paid, "amount_due": amount_due,
+            "sub_total": sub_total, "discount_type": order.discount_type,
+            "discount_value": amount(order.discount_value), "discount_amount": discount_amount,
+            "delivery_fee": delivery_fee, "tax_total": tax_total,
+            "charges_total": charges_total, "tip_amount": tip_amount,
+            "total": total, "amount_paid": amount_paid, "amount_due": amount_due,
         },
         "items": items, "charges": charges, "taxes": taxes,
         "customer": customers.shape(customer),
