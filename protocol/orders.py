@@ -241,12 +241,12 @@ def _existing_by_uuid(actor, uuid):
 
 def _occupy_table(order, table, actor, now):
     """Lock the table for an order that goes to the kitchen or is billed."""
-    tables.check_not_locked_by_other(table, actor, now)
+    lock = tables.check_not_locked_by_other(table, actor, now)
     other = tables.open_order_on(table, exclude_order_id=order.id)
     if other is not None:
         raise Conflict("Table %s already has an open order (%s); add items to it instead."
                        % (table.table_code, other.formatted_order_number), order_id=other.id)
-    tables.take_lock(table, actor, now)
+    tables.hold_lock(table, actor, now, lock)
 
 
 def create_order(actor, body, now, placed_via="pos"):
@@ -315,8 +315,7 @@ def create_order(actor, body, now, placed_via="pos"):
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
         if action == "kot":
-            kots = tickets.send_to_kitchen(order, now, placed=True)   # a new order
-            items = None          # kot quantities changed: read the lines back
+            kots = tickets.send_to_kitchen(order, now, placed=True, new_lines=items)
         parts = Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
         events.order_event("order.created", order)

@@ -55,10 +55,16 @@ def holder_name(lock):
 
 def take_lock(table, actor, now):
     """Lock table for actor (or refresh their lock); 403 if someone else holds it."""
-    lock = check_not_locked_by_other(table, actor, now)
+    hold_lock(table, actor, now, check_not_locked_by_other(table, actor, now))
+
+
+def hold_lock(table, actor, now, lock):
+    """Lock table for actor, or refresh ``lock``: what ``check_not_locked_by_other``
+    just answered (theirs, or None)."""
     if lock is None:
-        models.TableLock.create(table=table.id, branch=table.branch_id, user=actor.user_id,
-                                locked_at=now, refreshed_at=now)
+        models.insert_all([models.TableLock(table=table.id, branch=table.branch_id,
+                                            user=actor.user_id, locked_at=now,
+                                            refreshed_at=now)])
         events.table_event("table.locked", table, actor.user_id)
     else:
         lock.refreshed_at = now

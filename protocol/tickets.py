@@ -17,7 +17,7 @@ Orders and the kitchen both use this module; it uses neither.
 
 import peewee
 
-from . import events, models, notifications, numbering
+from . import events, models, notifications, numbering, pricing
 from .errors import Unprocessable
 
 KOT_STATUSES = ["pending_confirmation", "in_kitchen", "food_ready", "served", "cancelled"]
@@ -32,63 +32,89 @@ def default_place(branch_id):
     return places[0].id if places else None
 
 
-def first_status(order, branch, placed):
+def first_status(order, branch, placed, first=None):
     """The status of a new KOT: pending_confirmation for the order's first, sent while
     the order is still ``placed``, when the restaurant has new KOTs confirmed;
-    otherwise in_kitchen (RESPONSES.md)."""
-    if placed and not models.Kot.select().where(models.Kot.order == order.id).exists() and \
-            models.Restaurant.get_by_id(branch.restaurant_id).kot_requires_confirmation:
+    otherwise in_kitchen (RESPONSES.md). ``first``: whether it is the order's first
+    KOT, when the caller knows (else it is looked up)."""
+    if not placed:
+        return "in_kitchen"
+    if first is None:
+        first = not models.Kot.select().where(models.Kot.order == order.id).exists()
+    if first and models.Restaurant.get_by_id(branch.restaurant_id).kot_requires_confirmation:
         return "pending_confirmation"
     return "in_kitchen"
 
 
 def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None,
-                    placed=None):
+                    placed=None, new_lines=None):
     """KOTs for every line quantity the kitchen has not had yet; returns them.
     ``order_item_ids`` limits the send to those lines; ``placed``: the order was
-    still placed before this send (default: its order_status says so)."""
-    # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
-    # without its id line.menu_item_id would read None.
-    query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
-                                     models.MenuItem.kot_place)
-             .join(models.MenuItem, peewee.JOIN.LEFT_OUTER)
-             .where((models.OrderItem.order == order.id) &
-                    (models.OrderItem.quantity > models.OrderItem.kot_quantity))
-             .order_by(models.OrderItem.id))
-    if order_item_ids is not None:
-        query = query.where(models.OrderItem.id.in_(list(order_item_ids)))
-    pending = list(query)
+    still placed before this send (default: its order_status says so);
+    ``new_lines``: the lines (OrderItem rows) of an order created in this
+    transaction, which has no KOT yet: they are not read back, and each item's
+    kitchen station comes from the price book. The lines sent get their
+    ``kot_quantity`` on the rows too."""
+    prices = pricing.book(order.branch_id)
+    if new_lines is not None:
+        pending = [line for line in new_lines if line.quantity > line.kot_quantity]
+        catalog = prices.items
+
+        def station(line):
+            item = catalog.get(line.menu_item_id)
+            return item.kot_place_id if item else None
+    else:
+        # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
+        # without its id line.menu_item_id would read None.
+        query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
+                                         models.MenuItem.kot_place)
+                 .join(models.MenuItem, peewee.JOIN.LEFT_OUTER)
+                 .where((models.OrderItem.order == order.id) &
+                        (models.OrderItem.quantity > models.OrderItem.kot_quantity))
+                 .order_by(models.OrderItem.id))
+        if order_item_ids is not None:
+            query = query.where(models.OrderItem.id.in_(list(order_item_ids)))
+        pending = list(query)
+
+        def station(line):
+            return line.menu_item.kot_place_id if line.menu_item else None
     if not pending:
         return []
 
-    fallback = default_place(order.branch_id)
+    places = [kitchen_place_id or station(line) for line in pending]
+    fallback = default_place(order.branch_id) if None in places else None
     by_place = {}
-    for line in pending:
-        place = kitchen_place_id or (line.menu_item.kot_place_id if line.menu_item else None)
+    for line, place in zip(pending, places):
         by_place.setdefault(place or fallback, []).append(line)
 
-    branch = models.Branch.get_by_id(order.branch_id)
+    branch = prices.branch
     if order.token_number is None and order.order_type_id is not None:
-        order_type = models.OrderType.get_or_none(models.OrderType.id == order.order_type_id)
+        order_type = next((t for t in prices.order_types if t.id == order.order_type_id),
+                          None) or models.OrderType.get_or_none(
+            models.OrderType.id == order.order_type_id)
         if order_type is not None and order_type.uses_token_number:
             order.token_number = numbering.take(branch, numbering.TOKEN, now, daily=True)
             order.save()
 
-    status = first_status(order, branch,
-                          order.order_status == "placed" if placed is None else placed)
+    placed = order.order_status == "placed" if placed is None else placed
+    status = first_status(order, branch, placed,
+                          first=True if new_lines is not None else None)
     kots = []
     for place, lines in by_place.items():
-        kot = models.Kot.create(
+        kot = models.Kot(
             branch=order.branch_id, order=order.id,
             kot_number=numbering.take(branch, numbering.KOT, now),
             token_number=order.token_number, kitchen_place=place, status=status,
             note=note, created_at=now, updated_at=now)
+        models.insert_all([kot])
+        models.insert_all([models.KotItem(
+            kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
+            quantity=line.quantity - line.kot_quantity, status="pending", note=line.note)
+            for line in lines])
+        models.OrderItem.update(kot_quantity=models.OrderItem.quantity).where(
+            models.OrderItem.id.in_([line.id for line in lines])).execute()
         for line in lines:
-            models.KotItem.create(kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
-                                  quantity=line.quantity - line.kot_quantity, status="pending",
-                                  note=line.note)
-            models.OrderItem.update(kot_quantity=line.quantity).where(
-                models.OrderItem.id == line.id).execute()
+            line.kot_quantity = line.quantity
         kots.append(kot)
         events.kot_event("kot.created", kot)
     return kots
