@@ -21,7 +21,7 @@ from peewee import (BigIntegerField, BooleanField, CharField, DateField, DateTim
 
 from . import hlc, ids, wire
 from .clock import node_now
-from .database import database
+from .database import Prepared, database, slot
 from .errors import Conflict, NotFound
 from .money import FixedPointField, MoneyField, PercentField
 
@@ -106,13 +106,20 @@ def insert_all(rows):
     database.execute_sql(sql, params)
 
 
+_IN_BRANCH = {}       # model -> its Prepared lookup by id in a branch
+
+
 def in_branch(model, branch_id, row_id, what, *, message=None):
     """The row of ``model`` with ``row_id`` in the branch, else 404 "<what> not found."
     (or ``message``, where the module words it otherwise); another branch's row is not
     found either: scoping by branch in one place."""
     row = None
     if isinstance(row_id, int) and 0 < row_id < 2 ** 63:
-        row = model.get_or_none((model.id == row_id) & (model.branch == branch_id))
+        query = _IN_BRANCH.get(model)
+        if query is None:
+            query = _IN_BRANCH[model] = Prepared(lambda: model.select().where(
+                (model.id == slot("id")) & (model.branch == slot("branch"))))
+        row = query.first(model, id=row_id, branch=branch_id)
     if row is None:
         raise NotFound(message or "%s not found." % what)
     return row

@@ -13,7 +13,7 @@ The floor as the POS lists it (with reservations) is ``protocol.floor``.
 import datetime
 
 from . import branches, events, models, permissions
-from .database import database
+from .database import Prepared, database, slot
 from .errors import Forbidden, NotFound, ValidationFailed
 
 OPEN_STATUSES = ("kot", "billed", "payment_due")
@@ -38,9 +38,17 @@ def is_expired(lock, timeout, now):
     return lock.refreshed_at + timeout <= now
 
 
+# Read for every dine-in order sent to the kitchen or billed: built once (database.Prepared).
+_LOCK = Prepared(lambda: models.TableLock.select().where(
+    models.TableLock.table == slot("table")))
+_OPEN_ORDER = Prepared(lambda: models.Order.select().where(
+    (models.Order.table == slot("table")) & models.Order.status.in_(OPEN_STATUSES) &
+    (models.Order.id != slot("exclude"))).order_by(models.Order.id).limit(1))
+
+
 def live_lock(table, now):
     """The table's lock if it has not expired, else None (an expired one is removed)."""
-    lock = models.TableLock.get_or_none(models.TableLock.table == table.id)
+    lock = _LOCK.first(models.TableLock, table=table.id)
     if lock is None:
         return None
     if is_expired(lock, lock_timeout(table.branch_id), now):
@@ -84,11 +92,8 @@ def check_not_locked_by_other(table, actor, now):
 
 
 def open_order_on(table, exclude_order_id=None):
-    query = models.Order.select().where((models.Order.table == table.id) &
-                                        models.Order.status.in_(OPEN_STATUSES))
-    if exclude_order_id is not None:
-        query = query.where(models.Order.id != exclude_order_id)
-    return query.first()
+    """An open order on the table (but ``exclude_order_id``), or None."""
+    return _OPEN_ORDER.first(models.Order, table=table.id, exclude=exclude_order_id or 0)
 
 
 def free_table(table_id, exclude_order_id=None):
