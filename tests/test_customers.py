@@ -182,6 +182,21 @@ async def test_a_deleted_customer_comes_back_when_saved_again(edge, waiter, demo
     assert again.body["message"] == "Customer updated."
 
 
+async def test_a_live_customer_is_matched_before_a_deleted_one(edge, waiter):
+    """A deleted customer with the email does not beat a live one with the phone: the
+    live one is updated, the deleted one stays deleted."""
+    gone = (await save(edge, waiter, name="Gone", phone="2125550301",
+                       email="gone@example.com")).body["customer"]
+    assert (await edge.fetch("DELETE", "/pos/customers/%d" % gone["id"],
+                             token=waiter)).status == 200
+    here = (await save(edge, waiter, name="Here", phone="2125550302")).body["customer"]
+    resp = await save(edge, waiter, name="Here", phone="2125550302", email="gone@example.com")
+    assert resp.body["message"] == "Customer updated.", resp
+    assert (resp.body["customer"]["id"], resp.body["customer"]["email"]) == (
+        here["id"], "gone@example.com")
+    assert [row["id"] for row in await search(edge, waiter, "gone")] == [here["id"]]
+
+
 async def test_another_restaurants_customers_and_addresses_do_not_exist(edge, waiter):
     customer_id, address_id = other_restaurant(edge)
     assert await search(edge, waiter, "stranger") == []
