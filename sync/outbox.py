@@ -10,7 +10,7 @@ in the same transaction that parks the changes it refused for good, one by one
 import peewee
 
 from protocol import wire
-from protocol.database import database
+from protocol.database import Prepared, database, slot
 
 from . import apply, capture, state
 from .models import ChangeLog, DeadLetter
@@ -26,6 +26,15 @@ CLOUD_AHEAD = (
     "files set aside keep what it took since).")
 
 
+# The edge's own entries after a position, but those parked: read for every batch
+# pushed, built once (Prepared); (seq, table_name, row_id, op) as capture.coalesce takes.
+_UNSENT = Prepared(lambda: ChangeLog.select(
+    ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id, ChangeLog.op).where(
+    (ChangeLog.origin == 0) & (ChangeLog.seq > slot("after")) & ChangeLog.seq.not_in(
+        DeadLetter.select(DeadLetter.seq).where(DeadLetter.node_id == 0)))
+    .order_by(ChangeLog.seq).limit(slot("limit")))
+
+
 def next_batch(after=None, limit=None, max_bytes=BATCH_BYTES):
     """{"after", "upto", "changes"} of unsent changes after ``after`` (default: the
     acknowledged position), at most ``limit`` entries (default BATCH_SIZE), or None
@@ -39,11 +48,9 @@ def next_batch(after=None, limit=None, max_bytes=BATCH_BYTES):
     at a state newer than ``upto`` come again in the next batch (harmless)."""
     after = state.get_int(state.ACKED) if after is None else after
     limit = limit or BATCH_SIZE
-    unsent = (ChangeLog.origin == 0) & (ChangeLog.seq > after)
-    parked = DeadLetter.select(DeadLetter.seq).where(DeadLetter.node_id == 0)
-    entries = capture.log_entries(ChangeLog.select().where(
-        unsent & ChangeLog.seq.not_in(parked)).order_by(ChangeLog.seq).limit(limit))
+    entries = [tuple(entry) for entry in _UNSENT.execute(after=after, limit=limit)]
     if not entries:
+        unsent = (ChangeLog.origin == 0) & (ChangeLog.seq > after)
         last_parked = ChangeLog.select(peewee.fn.MAX(ChangeLog.seq)).where(unsent).scalar()
         return last_parked and {"after": after, "upto": last_parked, "changes": []}
     changes = capture.coalesce(entries)

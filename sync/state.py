@@ -4,6 +4,7 @@ transaction as the work they describe."""
 import datetime
 
 from protocol import wire
+from protocol.database import Prepared, slot
 
 from .models import SyncState
 
@@ -15,9 +16,16 @@ PUSH_ERROR = "last_push_error"   # edge: why the last push failed, until one suc
 PULL_ERROR = "last_pull_error"   # edge: why the last pull failed, until one succeeds
 
 
+# Read and written around every batch the sync loops move: built once (Prepared).
+_GET = Prepared(lambda: SyncState.select(SyncState.value).where(SyncState.key == slot("key")))
+_PUT = Prepared(lambda: SyncState.insert(key=slot("key"), value=slot("value")).on_conflict(
+    conflict_target=[SyncState.key], update={SyncState.value: slot("value")}))
+_CLEAR = Prepared(lambda: SyncState.delete().where(SyncState.key == slot("key")))
+
+
 def get(key, default=None):
-    row = SyncState.get_or_none(SyncState.key == key)
-    return row.value if row is not None else default
+    row = _GET.execute(key=key).fetchone()
+    return row[0] if row is not None else default
 
 
 def get_int(key, default=0):
@@ -25,8 +33,7 @@ def get_int(key, default=0):
 
 
 def put(key, value):
-    SyncState.insert(key=key, value=str(value)).on_conflict(
-        conflict_target=[SyncState.key], update={SyncState.value: str(value)}).execute()
+    _PUT.execute(key=key, value=str(value))
 
 
 def put_error(key, now, message):
@@ -41,7 +48,7 @@ def get_error(key):
 
 
 def clear(key):
-    SyncState.delete().where(SyncState.key == key).execute()
+    _CLEAR.execute(key=key)
 
 
 def get_time(key):
