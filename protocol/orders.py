@@ -305,17 +305,16 @@ def create_order(actor, body, now, placed_via="pos"):
             note=body.note, created_at=now, updated_at=now)
         priced = _price(order, lines, pricing.applicable_charges(
             branch.id, order_type, body.extra_charges))
-        models.insert_all([order])
         items, modifiers = _line_rows(order, priced.lines, now)
         taxes, charges = _total_rows(order, priced, now)
-        for rows in (items, modifiers, taxes, charges):
+        kots, kot_items = (tickets.new_order_tickets(order, items, now) if action == "kot"
+                           else ([], []))
+        for rows in ([order], items, modifiers, taxes, charges, kots, kot_items):
             models.insert_all(rows)
 
-        kots = []
         if table is not None and action in ("kot", "bill"):
             _occupy_table(order, table, actor, now)
-        if action == "kot":
-            kots = tickets.send_to_kitchen(order, now, placed=True, new_lines=items)
+        tickets.announce(kots)
         parts = Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
         events.order_event("order.created", order)

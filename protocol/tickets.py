@@ -47,77 +47,102 @@ def first_status(order, branch, placed, first=None):
 
 
 def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place_id=None,
-                    placed=None, new_lines=None):
+                    placed=None):
     """KOTs for every line quantity the kitchen has not had yet; returns them.
     ``order_item_ids`` limits the send to those lines; ``placed``: the order was
-    still placed before this send (default: its order_status says so);
-    ``new_lines``: the lines (OrderItem rows) of an order created in this
-    transaction, which has no KOT yet: they are not read back, and each item's
-    kitchen station comes from the price book. The lines sent get their
-    ``kot_quantity`` on the rows too."""
-    prices = pricing.book(order.branch_id)
-    if new_lines is not None:
-        pending = [line for line in new_lines if line.quantity > line.kot_quantity]
-        catalog = prices.items
-
-        def station(line):
-            item = catalog.get(line.menu_item_id)
-            return item.kot_place_id if item else None
-    else:
-        # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
-        # without its id line.menu_item_id would read None.
-        query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
-                                         models.MenuItem.kot_place)
-                 .join(models.MenuItem, peewee.JOIN.LEFT_OUTER)
-                 .where((models.OrderItem.order == order.id) &
-                        (models.OrderItem.quantity > models.OrderItem.kot_quantity))
-                 .order_by(models.OrderItem.id))
-        if order_item_ids is not None:
-            query = query.where(models.OrderItem.id.in_(list(order_item_ids)))
-        pending = list(query)
-
-        def station(line):
-            return line.menu_item.kot_place_id if line.menu_item else None
+    still placed before this send (default: its order_status says so)."""
+    # MenuItem.id is selected too: the joined instance replaces line.menu_item, so
+    # without its id line.menu_item_id would read None.
+    query = (models.OrderItem.select(models.OrderItem, models.MenuItem.id,
+                                     models.MenuItem.kot_place)
+             .join(models.MenuItem, peewee.JOIN.LEFT_OUTER)
+             .where((models.OrderItem.order == order.id) &
+                    (models.OrderItem.quantity > models.OrderItem.kot_quantity))
+             .order_by(models.OrderItem.id))
+    if order_item_ids is not None:
+        query = query.where(models.OrderItem.id.in_(list(order_item_ids)))
+    pending = list(query)
     if not pending:
         return []
+    by_place = _by_place(order, pending, [kitchen_place_id or (
+        line.menu_item.kot_place_id if line.menu_item else None) for line in pending])
+    branch = pricing.book(order.branch_id).branch
+    if _give_token(order, branch, now):
+        order.save()
+    placed = order.order_status == "placed" if placed is None else placed
+    kots, kot_items = _tickets(order, branch, by_place, first_status(order, branch, placed),
+                               now, note)
+    models.insert_all(kots)
+    models.insert_all(kot_items)
+    for kot in kots:
+        models.OrderItem.update(kot_quantity=models.OrderItem.quantity).where(
+            models.OrderItem.id.in_([item.order_item_id for item in kot_items
+                                     if item.kot_id == kot.id])).execute()
+    announce(kots)
+    return kots
 
-    places = [kitchen_place_id or station(line) for line in pending]
+
+def new_order_tickets(order, lines, now):
+    """(KOTs, KOT items) of an order created with ``lines`` (OrderItem rows), sent to
+    the kitchen as it is placed, none of them inserted yet: the caller inserts the
+    order, its lines, then these, and ``announce``s the KOTs. The order takes its token
+    number and each line its ``kot_quantity`` here, before their rows are written, so
+    neither row is written twice; each item's station comes from the price book."""
+    catalog = pricing.book(order.branch_id).items
+    by_place = _by_place(order, lines, [
+        catalog[line.menu_item_id].kot_place_id if line.menu_item_id in catalog else None
+        for line in lines])
+    branch = pricing.book(order.branch_id).branch
+    _give_token(order, branch, now)
+    return _tickets(order, branch, by_place, first_status(order, branch, True, first=True),
+                    now)
+
+
+def announce(kots):
+    for kot in kots:
+        events.kot_event("kot.created", kot)
+
+
+def _by_place(order, lines, places):
+    """{kitchen place: its lines}: a line's own place, else the branch's default."""
     fallback = default_place(order.branch_id) if None in places else None
     by_place = {}
-    for line, place in zip(pending, places):
+    for line, place in zip(lines, places):
         by_place.setdefault(place or fallback, []).append(line)
+    return by_place
 
-    branch = prices.branch
-    if order.token_number is None and order.order_type_id is not None:
-        order_type = next((t for t in prices.order_types if t.id == order.order_type_id),
-                          None) or models.OrderType.get_or_none(
-            models.OrderType.id == order.order_type_id)
-        if order_type is not None and order_type.uses_token_number:
-            order.token_number = numbering.take(branch, numbering.TOKEN, now, daily=True)
-            order.save()
 
-    placed = order.order_status == "placed" if placed is None else placed
-    status = first_status(order, branch, placed,
-                          first=True if new_lines is not None else None)
-    kots = []
+def _give_token(order, branch, now):
+    """Give the order the day's next token number if its type uses them and it has
+    none yet; answers whether it did."""
+    if order.token_number is not None or order.order_type_id is None:
+        return False
+    order_type = next((t for t in pricing.book(order.branch_id).order_types
+                       if t.id == order.order_type_id), None) or models.OrderType.get_or_none(
+        models.OrderType.id == order.order_type_id)
+    if order_type is None or not order_type.uses_token_number:
+        return False
+    order.token_number = numbering.take(branch, numbering.TOKEN, now, daily=True)
+    return True
+
+
+def _tickets(order, branch, by_place, status, now, note=None):
+    """Unsaved (KOTs, KOT items), one KOT per place, for what each line has not sent;
+    the lines' ``kot_quantity`` becomes their quantity."""
+    kots, kot_items = [], []
     for place, lines in by_place.items():
         kot = models.Kot(
             branch=order.branch_id, order=order.id,
             kot_number=numbering.take(branch, numbering.KOT, now),
             token_number=order.token_number, kitchen_place=place, status=status,
             note=note, created_at=now, updated_at=now)
-        models.insert_all([kot])
-        models.insert_all([models.KotItem(
-            kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
-            quantity=line.quantity - line.kot_quantity, status="pending", note=line.note)
-            for line in lines])
-        models.OrderItem.update(kot_quantity=models.OrderItem.quantity).where(
-            models.OrderItem.id.in_([line.id for line in lines])).execute()
-        for line in lines:
-            line.kot_quantity = line.quantity
         kots.append(kot)
-        events.kot_event("kot.created", kot)
-    return kots
+        for line in lines:
+            kot_items.append(models.KotItem(
+                kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
+                quantity=line.quantity - line.kot_quantity, status="pending", note=line.note))
+            line.kot_quantity = line.quantity
+    return kots, kot_items
 
 
 def cancel_order_kots(order):
