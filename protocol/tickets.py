@@ -74,10 +74,8 @@ def send_to_kitchen(order, now, *, order_item_ids=None, note=None, kitchen_place
                                now, note)
     models.insert_all(kots)
     models.insert_all(kot_items)
-    for kot in kots:
-        models.OrderItem.update(kot_quantity=models.OrderItem.quantity).where(
-            models.OrderItem.id.in_([item.order_item_id for item in kot_items
-                                     if item.kot_id == kot.id])).execute()
+    models.OrderItem.update(kot_quantity=models.OrderItem.quantity).where(
+        models.OrderItem.id.in_([line.id for line in pending])).execute()
     announce(kots)
     return kots
 
