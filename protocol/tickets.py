@@ -97,6 +97,7 @@ def new_order_tickets(order, lines, now):
 
 
 def announce(kots):
+    """Tell the kitchen's screens of new KOTs (published once the transaction commits)."""
     for kot in kots:
         events.kot_event("kot.created", kot)
 
