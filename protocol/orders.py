@@ -107,8 +107,9 @@ def _line_rows(order, lines, now):
     per_item = pricing.book(order.branch_id).tax_mode == "item"
     items, modifiers = [], []
     for line in lines:
-        row = models.OrderItem(
-            order=order.id, menu_item=line.menu_item_id, variation=line.variation_id,
+        row = models.new_row(
+            models.OrderItem, order=order.id, menu_item=line.menu_item_id,
+            variation=line.variation_id,
             name=line.name, quantity=line.quantity, price=line.unit_price, note=line.note,
             modifiers_total=line.modifiers_total, amount=line.amount,
             tax_amount=line.tax_amount, tax_percentage=line.tax_percentage,
@@ -116,8 +117,9 @@ def _line_rows(order, lines, now):
             created_at=now, updated_at=now)
         line.row_id = row.id
         items.append(row)
-        modifiers.extend(models.OrderItemModifier(
-            order_item=row.id, modifier_option=mod.option_id, name=mod.name, price=mod.price,
+        modifiers.extend(models.new_row(
+            models.OrderItemModifier, order_item=row.id, modifier_option=mod.option_id,
+            name=mod.name, price=mod.price,
             created_at=now, updated_at=now) for mod in line.modifiers)
     return items, modifiers
 
@@ -194,11 +196,11 @@ def _price(order, lines, charges):
 
 
 def _total_rows(order, priced, now):
-    taxes = [models.OrderTax(order=order.id, tax=rate.id, name=rate.name, percent=rate.percent,
-                             amount=amount, created_at=now, updated_at=now)
+    taxes = [models.new_row(models.OrderTax, order=order.id, tax=rate.id, name=rate.name,
+                            percent=rate.percent, amount=amount, created_at=now, updated_at=now)
              for rate, amount in priced.taxes]
-    charges = [models.OrderCharge(order=order.id, charge=charge.id, name=charge.name,
-                                  amount=amount, created_at=now, updated_at=now)
+    charges = [models.new_row(models.OrderCharge, order=order.id, charge=charge.id,
+                              name=charge.name, amount=amount, created_at=now, updated_at=now)
                for charge, amount in priced.charges]
     return taxes, charges
 
@@ -284,8 +286,9 @@ def create_order(actor, body, now, placed_via="pos"):
         discount_value = body.discount_value
         if not discount_type and body.discount_amount:
             discount_type, discount_value = "fixed", body.discount_amount
-        order = models.Order(
-            branch=branch.id, uuid=uuid, order_number=number, formatted_order_number=formatted,
+        order = models.new_row(
+            models.Order, branch=branch.id, uuid=uuid, order_number=number,
+            formatted_order_number=formatted,
             status=status, order_status=order_status, placed_via=placed_via,
             order_type=order_type.id, order_type_name=order_type.order_type_name,
             table=table.id if table else None, customer=customer.id if customer else None,

@@ -130,15 +130,15 @@ def _tickets(order, branch, by_place, status, now, note=None):
     the lines' ``kot_quantity`` becomes their quantity."""
     kots, kot_items = [], []
     for place, lines in by_place.items():
-        kot = models.Kot(
-            branch=order.branch_id, order=order.id,
+        kot = models.new_row(
+            models.Kot, branch=order.branch_id, order=order.id,
             kot_number=numbering.take(branch, numbering.KOT, now),
             token_number=order.token_number, kitchen_place=place, status=status,
             note=note, created_at=now, updated_at=now)
         kots.append(kot)
         for line in lines:
-            kot_items.append(models.KotItem(
-                kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
+            kot_items.append(models.new_row(
+                models.KotItem, kot=kot.id, order_item=line.id, menu_item=line.menu_item_id,
                 quantity=line.quantity - line.kot_quantity, status="pending", note=line.note))
             line.kot_quantity = line.quantity
     return kots, kot_items
