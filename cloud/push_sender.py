@@ -106,7 +106,7 @@ class PushSender:
         if not notices:
             return
         hub = self.node.hub
-        connected = {n["notification_id"]: hub.connected_devices(events.user_channel(
+        connected = {n["notification_id"]: await hub.devices_connected(events.user_channel(
             n["user_id"])) for n in notices} if hub is not None else {}
         queued = await self.store.run(push_queue.plan, notices, connected,
                                       self.node.clock.now())

@@ -34,6 +34,10 @@ delivers. Without it (an edge, a lone cloud, the demo's default) nothing here ru
   keeps them until a process with its identity starts; don't retire one by kill -9).
 - Channel auth and client events: a grant for a socket on another process and a
   ``client-*`` event travel over the same pub/sub channel.
+- Connected devices: a socket that said its device (at channel auth) is written in its
+  channel's device hash, under this process's identity, while it is subscribed; push
+  (sent by worker 0 alone) skips the devices of every process (``devices``). A worker
+  started again under its identity replaces its predecessor's share, as for presence.
 - Redis away: the process logs it and serves its own subscribers alone (numbering
   from its own counter, its local history and members), retrying with the project's
   backoff. Back, it puts its share of presence right and tells each of its channels
@@ -225,6 +229,21 @@ class RedisBus:
         self._queue.put_nowait(("send", wire.dumps(["g", socket_id, channel, jti, device_id]),
                                 None))
 
+    def device(self, channel, socket_id, device_id):
+        """A socket here subscribed to channel says it is device_id (None: it left)."""
+        self._queue.put_nowait(("device", (channel, socket_id, device_id), None))
+
+    async def devices(self, channel):
+        """The device ids of channel's sockets on every process; None if Redis does not
+        answer (push then skips only the devices connected here)."""
+        try:
+            found = await asyncio.wait_for(self._redis.hvals(self.prefix + "dev:" + channel),
+                                           CONNECT_TIMEOUT)
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            return None
+        return {device.decode() for device in found}
+
     async def members(self, channel):
         """[user_id, user_info] of channel's members on every process; None if Redis
         does not answer."""
@@ -293,6 +312,8 @@ class RedisBus:
         for kind, args, _ in batch:
             if kind == "send":
                 pipe.publish(self.prefix + "bus", args)
+            elif kind == "device":
+                self._device(pipe, *args)
             elif kind == "publish":
                 pipe.evalsha(self._sha[kind], 0, self.prefix, *args, self.hub.seq)
             elif kind != "done":
@@ -302,6 +323,33 @@ class RedisBus:
         for kind, args, _ in batch:
             if kind == "done":
                 args.set()
+
+    def _device(self, pipe, channel, socket_id, device_id):
+        # Fields named by process identity and socket, and the channels this process
+        # wrote in, so that its successor can take its share away (_own_devices).
+        field = "%s %s" % (self.identity, socket_id)
+        if device_id is None:
+            pipe.hdel(self.prefix + "dev:" + channel, field)
+        else:
+            pipe.hset(self.prefix + "dev:" + channel, field, device_id)
+            pipe.sadd(self.prefix + "devch:" + self.identity, channel)
+
+    async def _own_devices(self):
+        """Replace what this identity (or its predecessor, killed) said of devices with
+        what its sockets say now."""
+        mine = self.prefix + "devch:" + self.identity
+        for channel in await self._redis.smembers(mine):
+            key = self.prefix + "dev:" + channel.decode()
+            stale = [f for f in await self._redis.hkeys(key)
+                     if f.decode().split(" ", 1)[0] == self.identity]
+            if stale:
+                await self._redis.hdel(key, *stale)
+        await self._redis.delete(mine)
+        pipe = self._redis.pipeline(transaction=False)
+        for channel, socket_id, device_id in self.hub.local_devices():
+            self._device(pipe, channel, socket_id, device_id)
+        if len(pipe):
+            await pipe.execute()
 
     # --- Listening ------------------------------------------------------------------------
 
@@ -341,6 +389,11 @@ class RedisBus:
             await self._redis.evalsha(self._sha["reconcile"], 0, self.prefix, self.identity,
                                       *args)
             if self.hub.local_members() == held:
+                break
+        while True:       # and its devices (a change meanwhile: again)
+            devices = self.hub.local_devices()
+            await self._own_devices()
+            if self.hub.local_devices() == devices:
                 break
         back = self._first.is_set()
         self.up = True

@@ -27,6 +27,7 @@ except ImportError:        # the redis_url fixture skips (or fails) with the rea
 from protocol import events
 from protocol.realtime import auth as channel_auth
 from test_realtime import Socket, node_clients, pickup_item, scenario, socket_for  # noqa: F401
+from test_sync import eventually
 from test_sync_chaos import API, Http, NodeProcess, free_port
 
 D = "Downtown"
@@ -236,6 +237,24 @@ async def test_the_publishing_api_and_a_grant_reach_the_other_process(pair, demo
     assert ended["data"]["code"] == 4009
     author.close()
     reader.close()
+
+
+async def test_a_device_connected_to_one_process_is_not_pushed_to_by_another(pair, demo):
+    """Push skips a phone that is connected (it has the event already): worker 0 sends
+    every push, so it must know the devices connected to every process."""
+    a, b = pair
+    token = await b.login("waiter@demo.test")
+    channel = events.user_channel(demo["users"]["waiter@demo.test"])
+    phone = await socket_for(b)
+    await phone.subscribe(a, channel, token, device_id="phone-1")   # authorised at a
+    await eventually(lambda: a.node.hub.devices_connected(channel), timeout=5)
+    assert await a.node.hub.devices_connected(channel) == {"phone-1"}
+    assert a.node.hub.connected_devices(channel) == set()       # not a's own socket
+    phone.close()
+
+    async def gone():
+        return not await a.node.hub.devices_connected(channel)
+    await eventually(gone, timeout=5)
 
 
 # --- Redis going away ---------------------------------------------------------------------

@@ -263,6 +263,8 @@ class Hub:
                 first = entry
             entry[2] += 1
         conn.channels[channel] = key
+        if conn.device_id and self._shared():
+            self.bus.device(channel, conn.socket_id, conn.device_id)
         if self._shared() and (key is not None or last_seq is not None):
             waiting = ch.pending[conn.socket_id] = _Pending(conn, self.seq, last_seq)
             self.bus.subscribe(channel, conn.socket_id, waiting.token, first and first[:2],
@@ -314,6 +316,8 @@ class Hub:
         if channel not in conn.channels:
             return
         key = conn.channels.pop(channel)
+        if conn.device_id and self._shared():
+            self.bus.device(channel, conn.socket_id, None)
         if ch is None:
             return
         ch.subscribers.pop(conn.socket_id, None)
@@ -354,15 +358,25 @@ class Hub:
         conn = self.connections.get(socket_id)
         if conn is not None:
             conn.grants[channel] = jti
-            if device_id:
+            if device_id and device_id != conn.device_id:
                 conn.device_id = device_id
+                if self._shared():      # the grant may come after the subscription
+                    for subscribed in conn.channels:
+                        self.bus.device(subscribed, socket_id, device_id)
 
     def connected_devices(self, channel):
-        """The device ids that sockets subscribed to channel said they are (``grant``)."""
+        """The device ids that sockets subscribed to channel here said they are (``grant``)."""
         ch = self.channels.get(channel)
         if ch is None:
             return set()
         return {conn.device_id for conn in list(ch.subscribers.values()) if conn.device_id}
+
+    async def devices_connected(self, channel):
+        """``connected_devices`` of every process (with the bus up, those it knows too)."""
+        found = self.connected_devices(channel)
+        if self._shared():
+            found |= await self.bus.devices(channel) or set()
+        return found
 
     def revoked(self, conn, channel):
         """Whether conn's grant for channel was revoked (its signature no longer serves)."""
@@ -460,6 +474,11 @@ class Hub:
         this process holds in the bus's shared presence."""
         return [(name, key, entry[:2]) for name, ch in self.channels.items()
                 for key, entry in ch.members.items()]
+
+    def local_devices(self):
+        """[(channel, socket id, device id)] of the sockets here that said their device."""
+        return [(name, conn.socket_id, conn.device_id) for conn in self.connections.values()
+                if conn.device_id for name in conn.channels]
 
     def bus_changed(self, up):
         """The bus went down (pending subscriptions are answered from what this process
