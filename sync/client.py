@@ -38,7 +38,6 @@ log = logging.getLogger("branchline.sync")
 
 PULL_WAIT = 20.0
 CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real seconds
-HELD_PAUSE = 300.0    # seconds between two looks while the outbox is held (outbox.CLOUD_AHEAD)
 RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
 PIPELINE = 2              # batches in flight at once, while far behind
 DEEP = 100                # a batch of this many changes or more: the edge is far behind
@@ -136,11 +135,12 @@ class EdgeSync:
 
     async def _supervise(self, loop, name):
         """Run a loop for ever: an unexpected error (a strange answer, a database
-        error) is logged and the loop starts again after a backoff, never dies."""
+        error) is logged and the loop starts again after a backoff; a loop that returns
+        has ended for good (pushing held: outbox.record_answer)."""
         backoff = self.backoff()
         while True:
             try:
-                await loop()
+                return await loop()
             except asyncio.CancelledError:
                 raise
             except Exception:         # noqa: BLE001 - logged; the loop must go on
@@ -262,10 +262,11 @@ class EdgeSync:
                 if ahead is not None:
                     ahead.cancel()
                     ahead = None
-                if acked is None:    # the cloud is ahead of this database: held
-                    log.error("push [%s] %s", self.base, outbox.CLOUD_AHEAD % (
-                        mark, await store.run(outbox.last_issued)))
-                    await self._pause(HELD_PAUSE)
+                if acked is None:    # the cloud is ahead of this database: held for good
+                    log.error("push [%s] %s; pushing stops until the box is re-enrolled",
+                              self.base, outbox.CLOUD_AHEAD % (
+                                  mark, await store.run(outbox.last_issued)))
+                    return
                 elif code == 409 and overtaking:
                     # It reached the cloud before the one it followed (each goes on a
                     # connection of its own), which was taken whole: sent again.

@@ -45,7 +45,11 @@ def next_batch(after=None, limit=None, max_bytes=BATCH_BYTES):
     pass ``max_bytes`` covers a shorter run of the log: it ends before the first
     entry of a row that does not fit, so every row it includes was first written
     inside it (a parent is never left behind by its child), and rows it includes
-    at a state newer than ``upto`` come again in the next batch (harmless)."""
+    at a state newer than ``upto`` come again in the next batch (harmless). None
+    while the outbox is held (``record_answer``): the cloud would skip what it holds
+    numbers for and take the rest."""
+    if state.get_int(state.HELD):
+        return None
     after = state.get_int(state.ACKED) if after is None else after
     limit = limit or BATCH_SIZE
     entries = [tuple(entry) for entry in _UNSENT.execute(after=after, limit=limit)]
@@ -82,10 +86,15 @@ def record_answer(batch, answer, now):
     database gave out: it is an older copy of the box than what the cloud received
     (its database put back by hand; ``branchline-edge restore`` leaves room:
     sync/restored.py). Acknowledging would skip every change it makes until its
-    numbers pass the mark, so the outbox is held, and the status page says why."""
+    numbers pass the mark, so the outbox is held, and the status page says why. Held
+    for good (``state.HELD``): the numbers this copy gives out later pass the mark
+    without making its changes the cloud's; re-enrolling the box ends it."""
     mark, issued = int(answer["high_water_mark"]), last_issued()
-    if mark > issued:
-        state.put_error(state.PUSH_ERROR, now, CLOUD_AHEAD % (mark, issued))
+    held = state.get_int(state.HELD)
+    if held or mark > issued:
+        if not held:
+            state.put(state.HELD, mark)
+        state.put_error(state.PUSH_ERROR, now, CLOUD_AHEAD % (max(mark, held), issued))
         return None
     changes = {c["seq"]: c for c in batch["changes"]}
     before = state.get_int(state.ACKED)

@@ -12,6 +12,7 @@ ACKED = "acked"              # edge: last change seq the cloud confirmed
 CURSOR = "cursor"            # edge: last cloud change applied here
 LAST_PUSH = "last_push_at"
 LAST_PULL = "last_pull_at"
+HELD = "held_at_cloud_mark"  # edge: the cloud's mark, found beyond this database's numbers
 PUSH_ERROR = "last_push_error"   # edge: why the last push failed, until one succeeds
 PULL_ERROR = "last_pull_error"   # edge: why the last pull failed, until one succeeds
 

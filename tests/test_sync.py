@@ -547,6 +547,16 @@ async def test_a_box_put_back_by_hand_older_than_the_cloud_holds_its_outbox(
     # they were.
     assert status["outbox_depth"] >= 1 and "older copy" in status["last_push_error"]["error"]
     assert cloud.node.store.call(lambda: list(models.Order.select().dicts())) == at_cloud
+    # Held for good: once this copy's numbers pass the cloud's mark (more orders, a
+    # restart), its changes still are not taken for ones the cloud has.
+    for _ in range(4):
+        assert (await edge.fetch("POST", "/pos/orders", order, token=waiter)).status == 201
+    await edge.close()
+    edge = await start_node("edge", name="box", sync=True)
+    await asyncio.sleep(1.0)
+    status = await _held(edge)
+    assert status and "older copy" in status["last_push_error"]["error"], status
+    assert cloud.node.store.call(lambda: list(models.Order.select().dicts())) == at_cloud
 
 
 async def _held(edge):
