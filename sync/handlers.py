@@ -307,6 +307,7 @@ class CloudSync:
         self.presence = Presence()
         self.enroll_limiter = RateLimiter(node.clock, 10, 60)
         self.public_keys = {}
+        self._refreshing = None        # the read of the edges under way (refresh)
         self.push_errors = {}          # edge node id: its last push that failed here
         self.outboxes = {}             # edge node id: (depth, newest seq, when it said so)
         self._settle(node.store.call(enrollment.active_edges))
@@ -323,8 +324,18 @@ class CloudSync:
 
     async def refresh(self):
         """Admit the edges enrolled through another process of this cloud since this
-        one last looked, and forget the boxes retired."""
-        self._settle(await self.node.store.run(enrollment.active_edges))
+        one last looked, and forget the boxes retired. Callers meanwhile share the read
+        under way: tokens naming signers nobody enrolled (any request may carry one)
+        cost one query at a time, not one each."""
+        if self._refreshing is None:
+            self._refreshing = asyncio.ensure_future(self._read_edges())
+        await asyncio.shield(self._refreshing)
+
+    async def _read_edges(self):
+        try:
+            self._settle(await self.node.store.run(enrollment.active_edges))
+        finally:
+            self._refreshing = None
 
     def _settle(self, edges):
         active = {edge["node_id"] for edge in edges}
