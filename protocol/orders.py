@@ -310,13 +310,14 @@ def create_order(actor, body, now, placed_via="pos"):
             branch.id, order_type, body.extra_charges))
         items, modifiers = _line_rows(order, priced.lines, now)
         taxes, charges = _total_rows(order, priced, now)
+        # The table's lock before the kitchen's numbers, in the order every other route
+        # takes them (two transactions taking them crosswise could deadlock).
+        if table is not None and action in ("kot", "bill"):
+            _occupy_table(order, table, actor, now)
         kots, kot_items = (tickets.new_order_tickets(order, items, now) if action == "kot"
                            else ([], []))
         for rows in ([order], items, modifiers, taxes, charges, kots, kot_items):
             models.insert_all(rows)
-
-        if table is not None and action in ("kot", "bill"):
-            _occupy_table(order, table, actor, now)
         tickets.announce(kots)
         parts = Parts(order, items=items, modifiers=modifiers, taxes=taxes, charges=charges,
                        customer=customer, table=table)
