@@ -236,24 +236,23 @@ class RedisBus:
     async def devices(self, channel):
         """The device ids of channel's sockets on every process; None if Redis does not
         answer (push then skips only the devices connected here)."""
-        try:
-            found = await asyncio.wait_for(self._redis.hvals(self.prefix + "dev:" + channel),
-                                           CONNECT_TIMEOUT)
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
-            return None
-        return {device.decode() for device in found}
+        found = await self._values("dev:", channel)
+        return None if found is None else {device.decode() for device in found}
 
     async def members(self, channel):
         """[user_id, user_info] of channel's members on every process; None if Redis
         does not answer."""
+        found = await self._values("mi:", channel)
+        return None if found is None else [orjson.loads(m) for m in found]
+
+    async def _values(self, kind, channel):
+        """The values of channel's hash of ``kind``; None if Redis does not answer."""
         try:
-            found = await asyncio.wait_for(self._redis.hvals(self.prefix + "mi:" + channel),
-                                           CONNECT_TIMEOUT)
+            return await asyncio.wait_for(self._redis.hvals(self.prefix + kind + channel),
+                                          CONNECT_TIMEOUT)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return [orjson.loads(m) for m in found]
 
     async def start(self):
         """Connect (at most CONNECT_TIMEOUT seconds; then go on alone and keep trying),

@@ -32,13 +32,12 @@ SEARCH_MIN_LENGTH = 2
 LIST_SIZE = 10
 
 
-def _customers(restaurant_id, *, deleted=False):
-    """The restaurant's customers (``deleted``: its tombstones instead). Every lookup
-    of customers starts here, but an upsert's match (``_match``: one query reads both,
-    and tells them apart)."""
+def _customers(restaurant_id):
+    """The restaurant's customers that are not deleted. Every lookup of customers
+    starts here, but an upsert's match (``_match``: one query reads the deleted ones
+    too, and tells them apart)."""
     c = models.Customer
-    alive = c.deleted_at.is_null(not deleted)
-    return c.select().where((c.restaurant == restaurant_id) & alive)
+    return c.select().where((c.restaurant == restaurant_id) & c.deleted_at.is_null())
 
 
 def _addresses():

@@ -33,6 +33,7 @@ from protocol import models
 from protocol.database import database, is_sqlite
 from protocol.store import current_store, highest_id
 
+from . import outbox
 from .startup import SCHEMA
 
 ROOM = 2 ** 32
@@ -45,13 +46,9 @@ def leave_room(now, room=ROOM):
     db = database.obj
     reserved_seq = None
     if is_sqlite(db):
-        last_seq = db.execute_sql("SELECT seq FROM sqlite_sequence WHERE name = 'change_log'"
-                                  ).fetchone()
-        reserved_seq = (last_seq[0] if last_seq else 0) + room
-        if last_seq:
-            db.execute_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = 'change_log'",
-                           (reserved_seq,))
-        else:
+        reserved_seq = outbox.last_issued() + room
+        if not db.execute_sql("UPDATE sqlite_sequence SET seq = ? WHERE name = 'change_log'",
+                              (reserved_seq,)).rowcount:
             db.execute_sql("INSERT INTO sqlite_sequence (name, seq) VALUES ('change_log', ?)",
                            (reserved_seq,))
     allocator = current_store().allocator
