@@ -298,15 +298,9 @@ class Hub:
             answer["presence"] = _presence(members)
         conn.send(frame("pusher_internal:subscription_succeeded", channel, answer))
         sent = waiting.last_seq
-        if history is not None:
-            floor, events = history
-            if not floor <= sent <= self.seq:
-                conn.send(frame(RESYNC, channel, {"last_seq": sent, "seq": self.seq}))
-                sent = None
-            else:
-                for seq, message in events:
-                    if sent < seq <= waiting.since:
-                        conn.send(message)
+        if history is not None and not self._send_missed(conn, channel, sent, *history,
+                                                         upto=waiting.since):
+            sent = None
         for seq, message in waiting.kept:
             if sent is None or seq > sent:
                 conn.send(message)
@@ -532,11 +526,19 @@ class Hub:
 
     def _replay(self, conn, channel, last_seq):
         history = self.histories.get(channel)
-        floor = history.floor if history is not None else self.forgotten
+        if history is None:
+            self._send_missed(conn, channel, last_seq, self.forgotten, ())
+        else:
+            self._send_missed(conn, channel, last_seq, history.floor, history.events)
+
+    def _send_missed(self, conn, channel, last_seq, floor, events, upto=None):
+        """Send conn what it missed of channel after last_seq (up to ``upto``) from
+        ``events``, or tell it to resync when they no longer reach back (``floor``: the
+        newest seq no longer kept); False when it was told to resync."""
         if not floor <= last_seq <= self.seq:
             conn.send(frame(RESYNC, channel, {"last_seq": last_seq, "seq": self.seq}))
-            return
-        if history is not None:
-            for seq, message in history.events:
-                if seq > last_seq:
-                    conn.send(message)
+            return False
+        for seq, message in events:
+            if last_seq < seq and (upto is None or seq <= upto):
+                conn.send(message)
+        return True
