@@ -299,8 +299,8 @@ class RedisBus:
                     log.exception("realtime bus: sending failed")
                     batch = [item for item in batch if item[0] == "done"]
             for kind, args, local in batch:     # alone: this process's subscribers only
-                if kind == "publish":
-                    self.hub.deliver(self.hub.seq + 1, *local)
+                if kind == "publish":       # the bus is down: the hub numbers it
+                    self.hub.publish(*local)
                 elif kind == "send" and local is not None:
                     self.hub.deliver_unnumbered(*local)
                 elif kind == "done":

@@ -244,12 +244,18 @@ class Prepared:
         return found[0] if found else None
 
 
+def stored_datetime(value):
+    """Whether value is a datetime as peewee stores it on SQLite (``str()`` of it: its
+    ``isoformat()`` with a space for the "T")."""
+    return isinstance(value, str) and len(value) in (19, 26) and value[10] == " "
+
+
 def python_value(field):
     """A stored value as the field's Python value; a datetime as peewee stores it on
     SQLite is read by ``fromisoformat`` (peewee tries strptime formats in turn)."""
     if isinstance(field, peewee.DateTimeField):
         def read(value):
-            if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+            if stored_datetime(value):
                 return datetime.datetime.fromisoformat(value)
             return field.python_value(value)
         return read

@@ -22,7 +22,7 @@ from decimal import Decimal
 import peewee
 
 from protocol import models
-from protocol.database import database, insert_values, python_value
+from protocol.database import database, insert_values, python_value, stored_datetime
 from protocol.money import FixedPointField
 
 from . import ownership
@@ -148,8 +148,7 @@ class _Reader:
 
     @staticmethod
     def _datetime(field, value):
-        if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
-            # as peewee stores a datetime (str()): its isoformat() but for the "T"
+        if stored_datetime(value):
             return value[:10] + "T" + value[11:]
         return _jsonable(field.python_value(value))
 
