@@ -1,8 +1,15 @@
+import os
+
 from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ABOUT = {}
+with open(os.path.join(HERE, "protocol", "version.py")) as fh:
+    exec(fh.read(), ABOUT)       # the one place the release is written
 
 setup(
     name="branchline",
-    version="0.1.0",
+    version=ABOUT["VERSION"],
     description="Offline-first point-of-sale backend: an edge server per branch, "
                 "replicating to a cloud node.",
     python_requires=">=3.11",

@@ -21,7 +21,6 @@ or ``host`` when it is one address) are not watched.
 """
 
 import asyncio
-import importlib.metadata
 import ipaddress
 import logging
 import socket
@@ -33,6 +32,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
 
 from protocol.node import data_paths
 from protocol.routes import PREFIX
+from protocol.version import VERSION
 
 from . import certificate
 
@@ -49,10 +49,6 @@ POLL_SECONDS = 30.0            # without netlink: how often the interfaces are c
 RENEW_CHECK_SECONDS = 12 * 3600
 ANY = ("0.0.0.0", "::", "")
 
-try:
-    VERSION = importlib.metadata.version("branchline")
-except importlib.metadata.PackageNotFoundError:      # run from a source tree
-    VERSION = "0+source"
 
 
 def interface_addresses(ipv6=False):

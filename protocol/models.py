@@ -84,7 +84,10 @@ def new_row(model, **values):
         if name not in values:
             data[name] = default()
     row = model(__no_default__=True)
+    fields = meta.fields
     for name, value in values.items():
+        if name not in fields:      # "branch_id" for "branch": insert_all would drop it
+            raise TypeError("%s has no field %r" % (model.__name__, name))
         if isinstance(value, peewee.Model):       # a key given as its row, as setattr takes
             row.__rel__[name] = value
             value = value.get_id()

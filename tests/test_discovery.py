@@ -22,7 +22,8 @@ import pytest
 from zeroconf.asyncio import AsyncServiceInfo
 
 from edge import certificate, discover, lan
-from edge.lan import HTTP_TYPE, SERVICE_TYPE, VERSION
+from edge.lan import HTTP_TYPE, SERVICE_TYPE
+from protocol.version import VERSION
 from protocol import config, models
 from protocol.clock import FakeClock
 from protocol.routes import PREFIX
