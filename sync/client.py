@@ -41,6 +41,7 @@ CLOCK_TICK = 1.0           # how often a pause looks at the clock, in real secon
 RETRIED_4XX = (401, 408, 409, 429)     # any other 4xx refuses a batch for good
 PIPELINE = 2              # batches in flight at once, while far behind
 DEEP = 100                # a batch of this many changes or more: the edge is far behind
+CONNECT_TIMEOUT = 5.0      # seconds to reach the cloud before a request counts as failed
 
 
 def refused_for_good(code):
@@ -80,6 +81,12 @@ class _TrackedConnection(tornado.simple_httpclient._HTTPConnection):
         super()._release()
 
 
+def _settled(future):
+    """Take a request's outcome so that one nobody awaits any more is not reported."""
+    if not future.cancelled():
+        future.exception()
+
+
 class HTTPTransport:
     """Requests to the cloud over tornado's HTTP client."""
 
@@ -87,10 +94,16 @@ class HTTPTransport:
         self.client = _HangingUpClient(force_instance=True)
 
     async def request(self, method, url, body, headers, timeout):
-        """(status, body bytes) of the cloud's answer; raises when there is none."""
-        resp = await self.client.fetch(
+        """(status, body bytes) of the cloud's answer; raises when there is none.
+
+        A stop cancels the caller, not the request: Tornado cannot call off a connect
+        under way, and the error it ends with, set on a cancelled future, is logged as
+        an application error with its traceback (an edge stopping during an outage)."""
+        fetch = self.client.fetch(
             url, method=method, body=body if method == "POST" else None, headers=headers,
-            request_timeout=timeout, connect_timeout=5, raise_error=False)
+            request_timeout=timeout, connect_timeout=CONNECT_TIMEOUT, raise_error=False)
+        fetch.add_done_callback(_settled)
+        resp = await asyncio.shield(fetch)
         if resp.code >= 599 or resp.body is None:
             raise ConnectionError(str(resp.error))
         return resp.code, resp.body

@@ -10,6 +10,7 @@ cloud through a faulty network are tests/test_sync_chaos.py.
 
 import asyncio
 import logging
+import socket
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -410,3 +411,27 @@ async def test_a_fault_applying_a_pull_parks_nothing_and_the_pull_is_retried(
     await soon(lambda: edge_status(edge)["feed_cursor"] == 1)
     assert table_code(edge, table) == "T-42"
     assert edge_status(edge)["last_pull_error"] is None and dead_letters(edge) == []
+
+
+async def test_an_edge_stopping_while_it_connects_to_an_unreachable_cloud_logs_no_error(caplog):
+    # A listening socket whose backlog is full: the kernel drops new connections' SYNs,
+    # so a connect hangs, as one to a cloud across a dead link does until it times out.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    filler = socket.create_connection(server.getsockname())
+    transport = client.HTTPTransport()
+    try:
+        url = "http://127.0.0.1:%d/sync/push" % server.getsockname()[1]
+        with caplog.at_level(logging.ERROR):
+            request = asyncio.ensure_future(transport.request("POST", url, b"{}", {}, 30))
+            await quiet(0.3)
+            request.cancel()            # the edge stops: its push loop is cancelled
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            transport.close()
+            await quiet(client.CONNECT_TIMEOUT + 1.0)    # the abandoned connect ends
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    finally:
+        filler.close()
+        server.close()
