@@ -29,19 +29,13 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_orders import BARE_SERVER, free_port, login, stop, wait_ready  # noqa: E402
+from bench_orders import (BARE_SERVER, cpu_seconds, free_port, login, stop,  # noqa: E402
+                          wait_ready)
 
 from cloud.demo import READY_PATH  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 API = "http://127.0.0.1:%d/api/application-integration"
 TARGET_MB = 60
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS       # utime + stime
 
 
 def rss_mb(pid):

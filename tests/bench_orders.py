@@ -51,6 +51,46 @@ tornado.ioloop.IOLoop.current().start()
 """
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid, tid=None):
+    """CPU time (user + system) of a process, or of one of its threads, from /proc."""
+    path = "/proc/%d/stat" % pid if tid is None else "/proc/%d/task/%d/stat" % (pid, tid)
+    with open(path) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS       # utime + stime
+
+
+def thread_cpu(pid):
+    """{thread id: CPU seconds so far} of a process's threads (its main thread's id is
+    the process's)."""
+    seconds = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            seconds[int(tid)] = cpu_seconds(pid, int(tid))
+        except OSError:
+            pass                   # the thread ended meanwhile
+    return seconds
+
+
+def where_time_went(pid, before, after, elapsed, cloud=None):
+    """A line saying how the edge's CPU over the run split between its event loop (the
+    main thread) and its store's writer (the busiest other thread), as % of a core."""
+    spent = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
+    loop = spent.pop(pid, 0.0)
+    writer = max(spent.values(), default=0.0)
+    rest = sum(spent.values()) - writer
+    line = ("where the edge's time went: %.0f %% of a core in all; its event loop (HTTP, "
+            "tokens, validation, answers, realtime) %.0f %%, the store's writer thread (the "
+            "orders' SQL and capture triggers, building rows, the sync loops' reads) %.0f %%, "
+            "other threads %.0f %%" % tuple(100 * x / elapsed for x in (
+                loop + writer + rest, loop, writer, rest)))
+    if cloud is not None:
+        line += "; the cloud, taking what the edge pushed: %.0f %%" % (100 * cloud / elapsed)
+    return line
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -245,7 +285,12 @@ def main():
         asyncio.run(drive(bare_port, token, body, warm, args.concurrency))
         asyncio.run(drive(edge_port, token, body, warm, args.concurrency))
         baseline = asyncio.run(drive(bare_port, token, body, args.requests, args.concurrency))
+        cloud = None if args.standalone else procs[1].pid
+        threads_before = thread_cpu(edge.pid)
+        cloud_before = cloud and cpu_seconds(cloud)
         result = asyncio.run(drive(edge_port, token, body, args.requests, args.concurrency))
+        split = where_time_went(edge.pid, threads_before, thread_cpu(edge.pid),
+                                result["seconds"], cloud and cpu_seconds(cloud) - cloud_before)
 
         print("order creation, %d concurrent clients, %d requests each run, the edge %s"
               % (args.concurrency, args.requests,
@@ -255,6 +300,7 @@ def main():
         ratio = result["rps"] / baseline["rps"]
         print("edge / baseline throughput: %.2f (target >= 0.50); edge p99 %.1f ms "
               "(target < 50 ms)" % (ratio, result["p99_ms"]))
+        print(split)
     finally:
         stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
