@@ -16,7 +16,8 @@ delivers. Without it (an edge, a lone cloud, the demo's default) nothing here ru
   keep rising if Redis lost its data.
 - Replay: each channel's last ``replay_history`` events and its floor (the newest seq
   no longer kept) live in Redis, for at most ``HISTORY_CHANNELS`` channels (the least
-  recently published goes, raising ``forgotten``), exactly as a lone hub keeps them.
+  recently published goes, raising ``forgotten``) and ``HISTORY_BYTES`` of envelopes in
+  all (counted beside them), as a lone hub keeps its frames.
 - A subscription that needs Redis (presence, or replay with ``last_seq``) runs one
   script that joins, reads the members and history, and PUBLISHes the answer on this
   process's own pub/sub channel. Redis delivers a connection's messages in the order
@@ -54,7 +55,7 @@ import socket
 import orjson
 
 from protocol import wire
-from protocol.realtime.hub import HISTORY_CHANNELS, frame, with_seq
+from protocol.realtime.hub import HISTORY_BYTES, HISTORY_CHANNELS, frame, with_seq
 from sync.backoff import Backoff
 
 try:
@@ -99,9 +100,28 @@ local function leave(ch, id, key)
 end
 """
 
-# ARGV: prefix, channel, the envelope after its seq, history size, channels kept, least seq
+# ARGV: prefix, channel, the envelope after its seq, history size, channels kept, least seq,
+# bytes kept. The rule of Hub._remember over what Redis holds: a channel keeps its last
+# events, all together at most the bytes kept (the least recently published channel's
+# oldest go first, a channel down to its one event goes whole).
 PUBLISH = _PRELUDE + r"""
-local ch, least = ARGV[2], tonumber(ARGV[6])
+local ch, least, budget = ARGV[2], tonumber(ARGV[6]), tonumber(ARGV[7])
+local function trim(name)         -- name's oldest event goes; it becomes name's floor
+  local oldest = redis.call('LPOP', P..'h:'..name)
+  redis.call('HSET', P..'floor', name, string.match(oldest, '^%[(%d+),'))
+  redis.call('HINCRBY', P..'hb', name, -#oldest)
+  redis.call('DECRBY', P..'hbytes', #oldest)
+end
+local function drop(name, last)   -- name's history goes whole; last: its newest seq
+  redis.call('ZREM', P..'channels', name)
+  redis.call('DEL', P..'h:'..name)
+  redis.call('HDEL', P..'floor', name)
+  redis.call('DECRBY', P..'hbytes', redis.call('HGET', P..'hb', name) or '0')
+  redis.call('HDEL', P..'hb', name)
+  if tonumber(last) > tonumber(redis.call('GET', P..'forgotten') or '0') then
+    redis.call('SET', P..'forgotten', n(tonumber(last)))
+  end
+end
 local seq = redis.call('INCR', P..'seq')
 if seq <= least then
   seq = least + 1
@@ -113,18 +133,22 @@ if not redis.call('ZSCORE', P..'channels', ch) then
   redis.call('HSET', P..'floor', ch, redis.call('GET', P..'forgotten') or n(least))
 end
 redis.call('ZADD', P..'channels', n(seq), ch)
-local history = P..'h:'..ch
-if redis.call('RPUSH', history, envelope) > tonumber(ARGV[4]) then
-  redis.call('HSET', P..'floor', ch, string.match(redis.call('LPOP', history), '^%[(%d+),'))
-end
+if redis.call('RPUSH', P..'h:'..ch, envelope) > tonumber(ARGV[4]) then trim(ch) end
+redis.call('HINCRBY', P..'hb', ch, #envelope)
+local kept = redis.call('INCRBY', P..'hbytes', #envelope)
 if redis.call('ZCARD', P..'channels') > tonumber(ARGV[5]) then
   local old = redis.call('ZRANGE', P..'channels', 0, 0, 'WITHSCORES')
-  redis.call('ZREM', P..'channels', old[1])
-  redis.call('DEL', P..'h:'..old[1])
-  redis.call('HDEL', P..'floor', old[1])
-  if tonumber(old[2]) > tonumber(redis.call('GET', P..'forgotten') or '0') then
-    redis.call('SET', P..'forgotten', n(tonumber(old[2])))
+  drop(old[1], old[2])
+  kept = tonumber(redis.call('GET', P..'hbytes'))
+end
+while kept > budget do
+  local old = redis.call('ZRANGE', P..'channels', 0, 0, 'WITHSCORES')
+  if not old[1] then              -- counted before any history was: count afresh
+    redis.call('SET', P..'hbytes', '0')
+    break
   end
+  if redis.call('LLEN', P..'h:'..old[1]) <= 1 then drop(old[1], old[2]) else trim(old[1]) end
+  kept = tonumber(redis.call('GET', P..'hbytes'))
 end
 redis.call('PUBLISH', P..'bus', envelope)
 return seq
@@ -314,7 +338,8 @@ class RedisBus:
             elif kind == "device":
                 self._device(pipe, *args)
             elif kind == "publish":
-                pipe.evalsha(self._sha[kind], 0, self.prefix, *args, self.hub.seq)
+                pipe.evalsha(self._sha[kind], 0, self.prefix, *args, self.hub.seq,
+                             HISTORY_BYTES)
             elif kind != "done":
                 pipe.evalsha(self._sha[kind], 0, self.prefix, *args)
         if len(pipe):

@@ -26,6 +26,7 @@ except ImportError:        # the redis_url fixture skips (or fails) with the rea
 
 from protocol import events
 from protocol.realtime import auth as channel_auth
+from protocol.realtime import hub as hub_module
 from test_realtime import Socket, node_clients, pickup_item, scenario, socket_for  # noqa: F401
 from test_sync import eventually
 from test_sync_chaos import API, Http, NodeProcess, free_port
@@ -210,6 +211,50 @@ async def test_when_the_shared_history_no_longer_reaches_back_the_client_resyncs
         back.close()
     finally:
         forget(redis_url, a.node.hub.credentials.app_id)
+
+
+async def test_the_shared_history_is_bounded_in_bytes_as_a_lone_hubs_is(pair, redis_url):
+    """A few hundred big events are not all kept in Redis: all channels' histories
+    together stay within HISTORY_BYTES, as in a lone hub. A client that saw an event
+    still kept gets the rest; one that saw only older ones is told to resync."""
+    a, b = pair
+    client = await socket_for(a, "news")
+    a.node.hub.publish("news", "first", {})
+    first = (await client.expect("first"))["data"]["seq"]
+    client.close()
+    for n in range(300):
+        a.node.hub.publish("news", "big", {"n": n, "p": "x" * 8000})
+    witness = await socket_for(b, "other")        # one order: "done" comes after them all
+    a.node.hub.publish("other", "done", {})
+    done = (await witness.expect("done", timeout=10))["data"]["seq"]
+    witness.close()
+    prefix = a.node.hub.bus.prefix
+    shared = redis.Redis.from_url(redis_url)
+    try:
+        histories = {key: shared.lrange(key, 0, -1) for key in shared.scan_iter(prefix + "h:*")}
+        counted = shared.get(prefix + "hbytes")
+    finally:
+        shared.close()
+    kept = sum(len(envelope) for envelopes in histories.values() for envelope in envelopes)
+    assert kept <= hub_module.HISTORY_BYTES < 300 * 8000
+    assert int(counted) == kept                 # what the bus counts is what Redis holds
+    news = [json.loads(envelope) for envelope in histories[(prefix + "h:news").encode()]]
+    assert 2 < len(news) < a.node.hub.replay_history      # bytes bound it, not the count
+    assert [e[0] for e in news] == sorted(e[0] for e in news) and news[-1][0] < done
+    old = await Socket.open(b)
+    await old.connected()
+    old.send("pusher:subscribe", {"channel": "news", "last_seq": first})
+    await old.expect("pusher_internal:subscription_succeeded")
+    resync = await old.expect("branchline:resync")
+    assert resync["data"] == {"last_seq": first, "seq": b.node.hub.seq}
+    recent = await Socket.open(b)
+    await recent.connected()
+    recent.send("pusher:subscribe", {"channel": "news", "last_seq": news[-3][0]})
+    await recent.expect("pusher_internal:subscription_succeeded")
+    assert [(m["data"]["seq"], m["data"]["n"]) for m in await received(recent)] == [
+        (e[0], 298 + i) for i, e in enumerate(news[-2:])]
+    old.close()
+    recent.close()
 
 
 async def test_the_publishing_api_and_a_grant_reach_the_other_process(pair, demo):
