@@ -192,7 +192,25 @@ end
 return 1
 """
 
-SCRIPTS = {"publish": PUBLISH, "subscribe": SUBSCRIBE, "leave": LEAVE, "reconcile": RECONCILE}
+# ARGV: prefix, identity, then (channel, socket id, device id) per socket here that said
+# its device. What this identity wrote (its set of "channel\nsocket id") goes, these come.
+DEVICES = r"""
+local P, id = ARGV[1], ARGV[2]
+local mine = P..'dv:'..id
+for _, field in ipairs(redis.call('SMEMBERS', mine)) do
+  local ch, socket = string.match(field, '^(.*)\n([^\n]*)$')
+  redis.call('HDEL', P..'dev:'..ch, id..' '..socket)
+end
+redis.call('DEL', mine)
+for i = 3, #ARGV, 3 do
+  redis.call('HSET', P..'dev:'..ARGV[i], id..' '..ARGV[i + 1], ARGV[i + 2])
+  redis.call('SADD', mine, ARGV[i]..'\n'..ARGV[i + 1])
+end
+return 1
+"""
+
+SCRIPTS = {"publish": PUBLISH, "subscribe": SUBSCRIBE, "leave": LEAVE, "reconcile": RECONCILE,
+           "devices": DEVICES}
 
 
 def identity(port, worker):
@@ -257,23 +275,27 @@ class RedisBus:
         """A socket here subscribed to channel says it is device_id (None: it left)."""
         self._queue.put_nowait(("device", (channel, socket_id, device_id), None))
 
-    async def devices(self, channel):
-        """The device ids of channel's sockets on every process; None if Redis does not
-        answer (push then skips only the devices connected here)."""
-        found = await self._values("dev:", channel)
-        return None if found is None else {device.decode() for device in found}
+    async def devices(self, channels):
+        """{channel: device ids of its sockets on every process}, read in one round trip;
+        None if Redis does not answer (push then skips only the devices connected here)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for channel in channels:
+            pipe.hvals(self.prefix + "dev:" + channel)
+        found = await self._answered(pipe.execute())
+        return None if found is None else {
+            channel: {device.decode() for device in devices}
+            for channel, devices in zip(channels, found)}
 
     async def members(self, channel):
         """[user_id, user_info] of channel's members on every process; None if Redis
         does not answer."""
-        found = await self._values("mi:", channel)
+        found = await self._answered(self._redis.hvals(self.prefix + "mi:" + channel))
         return None if found is None else [orjson.loads(m) for m in found]
 
-    async def _values(self, kind, channel):
-        """The values of channel's hash of ``kind``; None if Redis does not answer."""
+    async def _answered(self, request):
+        """What Redis answers to request (awaitable); None if it does not answer."""
         try:
-            return await asyncio.wait_for(self._redis.hvals(self.prefix + kind + channel),
-                                          CONNECT_TIMEOUT)
+            return await asyncio.wait_for(request, CONNECT_TIMEOUT)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
@@ -349,31 +371,15 @@ class RedisBus:
                 args.set()
 
     def _device(self, pipe, channel, socket_id, device_id):
-        # Fields named by process identity and socket, and the channels this process
-        # wrote in, so that its successor can take its share away (_own_devices).
-        field = "%s %s" % (self.identity, socket_id)
+        # Fields named by process identity and socket, and this identity's set of what it
+        # wrote (while it is there), so that its successor can take its share away.
+        field, mine = "%s %s" % (self.identity, socket_id), self.prefix + "dv:" + self.identity
         if device_id is None:
             pipe.hdel(self.prefix + "dev:" + channel, field)
+            pipe.srem(mine, "%s\n%s" % (channel, socket_id))
         else:
             pipe.hset(self.prefix + "dev:" + channel, field, device_id)
-            pipe.sadd(self.prefix + "devch:" + self.identity, channel)
-
-    async def _own_devices(self):
-        """Replace what this identity (or its predecessor, killed) said of devices with
-        what its sockets say now."""
-        mine = self.prefix + "devch:" + self.identity
-        for channel in await self._redis.smembers(mine):
-            key = self.prefix + "dev:" + channel.decode()
-            stale = [f for f in await self._redis.hkeys(key)
-                     if f.decode().split(" ", 1)[0] == self.identity]
-            if stale:
-                await self._redis.hdel(key, *stale)
-        await self._redis.delete(mine)
-        pipe = self._redis.pipeline(transaction=False)
-        for channel, socket_id, device_id in self.hub.local_devices():
-            self._device(pipe, channel, socket_id, device_id)
-        if len(pipe):
-            await pipe.execute()
+            pipe.sadd(mine, "%s\n%s" % (channel, socket_id))
 
     # --- Listening ------------------------------------------------------------------------
 
@@ -416,7 +422,8 @@ class RedisBus:
                 break
         while True:       # and its devices (a change meanwhile: again)
             devices = self.hub.local_devices()
-            await self._own_devices()
+            await self._redis.evalsha(self._sha["devices"], 0, self.prefix, self.identity,
+                                      *[value for device in devices for value in device])
             if self.hub.local_devices() == devices:
                 break
         back = self._first.is_set()

@@ -24,9 +24,11 @@ try:
 except ImportError:        # the redis_url fixture skips (or fails) with the reason
     redis = None
 
+from cloud.realtime_bus import RedisBus
 from protocol import events
 from protocol.realtime import auth as channel_auth
 from protocol.realtime import hub as hub_module
+from protocol.realtime.hub import Hub
 from test_realtime import Socket, node_clients, pickup_item, scenario, socket_for  # noqa: F401
 from test_sync import eventually
 from test_sync_chaos import API, Http, NodeProcess, free_port
@@ -292,14 +294,68 @@ async def test_a_device_connected_to_one_process_is_not_pushed_to_by_another(pai
     channel = events.user_channel(demo["users"]["waiter@demo.test"])
     phone = await socket_for(b)
     await phone.subscribe(a, channel, token, device_id="phone-1")   # authorised at a
-    await eventually(lambda: a.node.hub.devices_connected(channel), timeout=5)
-    assert await a.node.hub.devices_connected(channel) == {"phone-1"}
+    await eventually(lambda: a.node.hub.devices_connected([channel]), timeout=5)
+    assert await a.node.hub.devices_connected([channel]) == {channel: {"phone-1"}}
     assert a.node.hub.connected_devices(channel) == set()       # not a's own socket
     phone.close()
 
     async def gone():
-        return not await a.node.hub.devices_connected(channel)
+        return not (await a.node.hub.devices_connected([channel]))[channel]
     await eventually(gone, timeout=5)
+
+
+async def test_redis_keeps_only_the_devices_connected_now(pair, demo, redis_url):
+    """Devices come and go on both processes: what Redis keeps of them (and what push
+    reads, every channel at once) is the devices connected now, and a process started
+    again under a killed one's identity takes its predecessor's devices away."""
+    a, b = pair
+    waiter, manager = demo["users"]["waiter@demo.test"], demo["users"]["manager@demo.test"]
+    mine, theirs = events.user_channel(waiter), events.user_channel(manager)
+    waiter_token, manager_token = [await a.login(user) for user in (
+        "waiter@demo.test", "manager@demo.test")]
+    phones = []
+    for n in range(3):                  # the waiter's phones: on b, a, b
+        phone = await socket_for(b if n % 2 == 0 else a)
+        await phone.subscribe(a, mine, waiter_token, device_id="phone-%d" % n)
+        phones.append(phone)
+    tablet = await socket_for(a)
+    await tablet.subscribe(b, theirs, manager_token, device_id="tablet")
+    everyone = {mine: {"phone-0", "phone-1", "phone-2"}, theirs: {"tablet"}}
+
+    async def devices(expected):
+        for hub in (a.node.hub, b.node.hub):
+            if await hub.devices_connected([mine, theirs]) != expected:
+                return False
+        return True
+    await eventually(lambda: devices(everyone), timeout=5)
+    phones[0].close()
+    phones[1].close()
+    await eventually(lambda: devices({mine: {"phone-2"}, theirs: {"tablet"}}), timeout=5)
+    shared = redis.Redis.from_url(redis_url)
+    prefix = a.node.hub.bus.prefix
+
+    def kept():
+        return ({key.decode()[len(prefix):]: {v.decode() for v in shared.hvals(key)}
+                 for key in shared.scan_iter(prefix + "dev:*")},
+                {key.decode()[len(prefix):]: {v.decode() for v in shared.smembers(key)}
+                 for key in shared.scan_iter(prefix + "dv:*")})
+    try:
+        assert kept() == ({"dev:" + mine: {"phone-2"}, "dev:" + theirs: {"tablet"}}, {
+            "dv:" + b.node.hub.bus.identity: {"%s\n%s" % (mine, phones[2].socket_id)},
+            "dv:" + a.node.hub.bus.identity: {"%s\n%s" % (theirs, tablet.socket_id)}})
+        # a killed with kill -9 and started again: its successor holds no device yet.
+        successor = Hub(a.node.hub.credentials)
+        successor.bus = RedisBus(successor, redis_url, a.node.hub.bus.identity, prefix)
+        await successor.start()
+        assert await successor.devices_connected([mine, theirs]) == {
+            mine: {"phone-2"}, theirs: set()}
+        await successor.stop()
+        assert kept() == ({"dev:" + mine: {"phone-2"}}, {
+            "dv:" + b.node.hub.bus.identity: {"%s\n%s" % (mine, phones[2].socket_id)}})
+    finally:
+        shared.close()
+    phones[2].close()
+    tablet.close()
 
 
 # --- Redis going away ---------------------------------------------------------------------

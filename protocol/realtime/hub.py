@@ -365,11 +365,13 @@ class Hub:
             return set()
         return {conn.device_id for conn in list(ch.subscribers.values()) if conn.device_id}
 
-    async def devices_connected(self, channel):
-        """``connected_devices`` of every process (with the bus up, those it knows too)."""
-        found = self.connected_devices(channel)
-        if self._shared():
-            found |= await self.bus.devices(channel) or set()
+    async def devices_connected(self, channels):
+        """{channel: ``connected_devices``} of every process (with the bus up, those it
+        knows too, read at once)."""
+        found = {channel: self.connected_devices(channel) for channel in channels}
+        shared = await self.bus.devices(list(found)) if self._shared() else None
+        for channel, devices in (shared or {}).items():
+            found[channel] |= devices
         return found
 
     def revoked(self, conn, channel):
