@@ -55,7 +55,8 @@ import socket
 import orjson
 
 from protocol import wire
-from protocol.realtime.hub import HISTORY_BYTES, HISTORY_CHANNELS, frame, with_seq
+from protocol.realtime.hub import (HISTORY_BYTES, HISTORY_CHANNELS, frame, is_object,
+                                   seq_first, with_seq)
 from sync.backoff import Backoff
 
 try:
@@ -228,6 +229,16 @@ def _member_envelopes(channel, member):
             wire.dumps(["u", channel, added, None]))
 
 
+def _numbered(envelope):
+    """(seq, channel, event, data text with its seq, exclude) of a numbered event's
+    envelope (one kept in Redis from before publishers said whether its data takes a
+    seq has a field less: its data is looked at here)."""
+    seq, channel, event, text, exclude, *takes_seq = orjson.loads(envelope)
+    if not takes_seq:
+        return seq, channel, event, with_seq(text, seq), exclude
+    return seq, channel, event, seq_first(text, seq) if takes_seq[0] else text, exclude
+
+
 class RedisBus:
     """The bus of one process's hub (the interface hub.py describes)."""
 
@@ -247,8 +258,13 @@ class RedisBus:
     # --- What the hub calls -------------------------------------------------------------
 
     def publish(self, channel, event, data, exclude):
-        text = data if isinstance(data, str) else wire.dumps(data)
-        tail = wire.dumps([channel, event, text, exclude])[1:]
+        # Whether the data takes a seq is said once, here: every process splices it in
+        # (``_numbered``) without parsing the data again.
+        if isinstance(data, str):
+            text, takes_seq = data, is_object(data)
+        else:
+            text, takes_seq = wire.dumps(data), isinstance(data, dict)
+        tail = wire.dumps([channel, event, text, exclude, takes_seq])[1:]
         self._queue.put_nowait(("publish", (channel, tail, self.hub.replay_history,
                                             HISTORY_CHANNELS), (channel, event, text, exclude)))
 
@@ -451,8 +467,7 @@ class RedisBus:
     def _receive(self, data):
         hub = self.hub
         if data[1:2].isdigit():
-            seq, name, event, text, exclude = orjson.loads(data)
-            hub.deliver(seq, name, event, text, exclude)
+            hub.deliver(*_numbered(data))
             return
         message = orjson.loads(data)
         if isinstance(message, dict):           # the answer to a subscription of ours
@@ -469,9 +484,9 @@ class RedisBus:
         if "h" in answer:
             floor = answer.get("f")
             events = []
-            for text in answer["h"] or ():
-                seq, name, event, data, _ = orjson.loads(text)
-                events.append((seq, frame(event, name, with_seq(data, seq), seq=seq)))
+            for envelope in answer["h"] or ():
+                seq, name, event, text, _ = _numbered(envelope)
+                events.append((seq, frame(event, name, text, seq=seq)))
             history = (int(floor) if floor else self.hub.seq, events)
         socket_id, token = answer["s"].split()
         self.hub.subscribed(channel, socket_id, int(token), [

@@ -259,6 +259,34 @@ async def test_the_shared_history_is_bounded_in_bytes_as_a_lone_hubs_is(pair, re
     recent.close()
 
 
+async def test_data_crosses_processes_as_a_lone_hub_sends_it(pair, redis_url):
+    """An object gets its seq (its own field of that name wins), other data goes as it
+    is; so does an event kept in Redis before publishers said whether its data is an
+    object (replayed after an upgrade)."""
+    a, b = pair
+    reader = await socket_for(b, "news")
+    for data in ('{"n": 1}', "plain words", "[1, 2]", {"n": 2}, ["x"], ' {"seq": 7} '):
+        a.node.hub.publish("news", "e", data)
+    got = [m["data"] for m in await received(reader)]
+    assert got == [{"seq": got[0]["seq"], "n": 1}, "plain words", [1, 2],
+                   {"seq": got[3]["seq"], "n": 2}, ["x"], {"seq": 7}]
+    reader.close()
+    prefix = a.node.hub.bus.prefix
+    shared = redis.Redis.from_url(redis_url)
+    try:
+        kept = shared.lrange(prefix + "h:news", 0, -1)
+        seq, *old = json.loads(kept[0])[:5]
+        shared.lset(prefix + "h:news", 0, json.dumps([seq, *old]))     # as kept before
+    finally:
+        shared.close()
+    back = await Socket.open(a)
+    await back.connected()
+    back.send("pusher:subscribe", {"channel": "news", "last_seq": seq - 1})
+    await back.expect("pusher_internal:subscription_succeeded")
+    assert [m["data"] for m in await received(back)] == got
+    back.close()
+
+
 async def test_the_publishing_api_and_a_grant_reach_the_other_process(pair, demo):
     a, b = pair
     hub = a.node.hub
