@@ -123,6 +123,17 @@ local function drop(name, last)   -- name's history goes whole; last: its newest
     redis.call('SET', P..'forgotten', n(tonumber(last)))
   end
 end
+if redis.call('EXISTS', P..'hbytes') == 0 then    -- histories kept before bytes were counted
+  local total = 0
+  redis.call('DEL', P..'hb')
+  for _, name in ipairs(redis.call('ZRANGE', P..'channels', 0, -1)) do
+    local size = 0
+    for _, kept in ipairs(redis.call('LRANGE', P..'h:'..name, 0, -1)) do size = size + #kept end
+    redis.call('HSET', P..'hb', name, n(size))
+    total = total + size
+  end
+  redis.call('SET', P..'hbytes', n(total))
+end
 local seq = redis.call('INCR', P..'seq')
 if seq <= least then
   seq = least + 1
@@ -144,8 +155,8 @@ if redis.call('ZCARD', P..'channels') > tonumber(ARGV[5]) then
 end
 while kept > budget do
   local old = redis.call('ZRANGE', P..'channels', 0, 0, 'WITHSCORES')
-  if not old[1] then              -- counted before any history was: count afresh
-    redis.call('SET', P..'hbytes', '0')
+  if not old[1] then              -- counts astray (keys evicted by Redis): count afresh
+    redis.call('DEL', P..'hbytes')
     break
   end
   if redis.call('LLEN', P..'h:'..old[1]) <= 1 then drop(old[1], old[2]) else trim(old[1]) end
@@ -203,6 +214,12 @@ for _, field in ipairs(redis.call('SMEMBERS', mine)) do
   redis.call('HDEL', P..'dev:'..ch, id..' '..socket)
 end
 redis.call('DEL', mine)
+for _, ch in ipairs(redis.call('SMEMBERS', P..'devch:'..id)) do   -- written before 'dv:' was
+  for _, field in ipairs(redis.call('HKEYS', P..'dev:'..ch)) do
+    if string.sub(field, 1, #id + 1) == id..' ' then redis.call('HDEL', P..'dev:'..ch, field) end
+  end
+end
+redis.call('DEL', P..'devch:'..id)
 for i = 3, #ARGV, 3 do
   redis.call('HSET', P..'dev:'..ARGV[i], id..' '..ARGV[i + 1], ARGV[i + 2])
   redis.call('SADD', mine, ARGV[i]..'\n'..ARGV[i + 1])
