@@ -105,9 +105,11 @@ class PushSender:
         notices = await self.store.run(push_queue.pending_notices)
         if not notices:
             return
-        hub = self.node.hub
-        connected = {n["notification_id"]: await hub.devices_connected(events.user_channel(
-            n["user_id"])) for n in notices} if hub is not None else {}
+        hub, connected = self.node.hub, {}
+        if hub is not None:
+            channels = {n["notification_id"]: events.user_channel(n["user_id"]) for n in notices}
+            found = await hub.devices_connected(set(channels.values()))
+            connected = {notice: found[channel] for notice, channel in channels.items()}
         queued = await self.store.run(push_queue.plan, notices, connected,
                                       self.node.clock.now())
         log.info("push: %d notification(s) planned, %d push(es) queued", len(notices), queued)

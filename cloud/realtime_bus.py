@@ -16,7 +16,8 @@ delivers. Without it (an edge, a lone cloud, the demo's default) nothing here ru
   keep rising if Redis lost its data.
 - Replay: each channel's last ``replay_history`` events and its floor (the newest seq
   no longer kept) live in Redis, for at most ``HISTORY_CHANNELS`` channels (the least
-  recently published goes, raising ``forgotten``), exactly as a lone hub keeps them.
+  recently published goes, raising ``forgotten``) and ``HISTORY_BYTES`` of envelopes in
+  all (counted beside them), as a lone hub keeps its frames.
 - A subscription that needs Redis (presence, or replay with ``last_seq``) runs one
   script that joins, reads the members and history, and PUBLISHes the answer on this
   process's own pub/sub channel. Redis delivers a connection's messages in the order
@@ -54,7 +55,8 @@ import socket
 import orjson
 
 from protocol import wire
-from protocol.realtime.hub import HISTORY_CHANNELS, frame, with_seq
+from protocol.realtime.hub import (HISTORY_BYTES, HISTORY_CHANNELS, frame, is_object,
+                                   seq_first, with_seq)
 from sync.backoff import Backoff
 
 try:
@@ -99,9 +101,39 @@ local function leave(ch, id, key)
 end
 """
 
-# ARGV: prefix, channel, the envelope after its seq, history size, channels kept, least seq
+# ARGV: prefix, channel, the envelope after its seq, history size, channels kept, least seq,
+# bytes kept. The rule of Hub._remember over what Redis holds: a channel keeps its last
+# events, all together at most the bytes kept (the least recently published channel's
+# oldest go first, a channel down to its one event goes whole).
 PUBLISH = _PRELUDE + r"""
-local ch, least = ARGV[2], tonumber(ARGV[6])
+local ch, least, budget = ARGV[2], tonumber(ARGV[6]), tonumber(ARGV[7])
+local function trim(name)         -- name's oldest event goes; it becomes name's floor
+  local oldest = redis.call('LPOP', P..'h:'..name)
+  redis.call('HSET', P..'floor', name, string.match(oldest, '^%[(%d+),'))
+  redis.call('HINCRBY', P..'hb', name, -#oldest)
+  redis.call('DECRBY', P..'hbytes', #oldest)
+end
+local function drop(name, last)   -- name's history goes whole; last: its newest seq
+  redis.call('ZREM', P..'channels', name)
+  redis.call('DEL', P..'h:'..name)
+  redis.call('HDEL', P..'floor', name)
+  redis.call('DECRBY', P..'hbytes', redis.call('HGET', P..'hb', name) or '0')
+  redis.call('HDEL', P..'hb', name)
+  if tonumber(last) > tonumber(redis.call('GET', P..'forgotten') or '0') then
+    redis.call('SET', P..'forgotten', n(tonumber(last)))
+  end
+end
+if redis.call('EXISTS', P..'hbytes') == 0 then    -- histories kept before bytes were counted
+  local total = 0
+  redis.call('DEL', P..'hb')
+  for _, name in ipairs(redis.call('ZRANGE', P..'channels', 0, -1)) do
+    local size = 0
+    for _, kept in ipairs(redis.call('LRANGE', P..'h:'..name, 0, -1)) do size = size + #kept end
+    redis.call('HSET', P..'hb', name, n(size))
+    total = total + size
+  end
+  redis.call('SET', P..'hbytes', n(total))
+end
 local seq = redis.call('INCR', P..'seq')
 if seq <= least then
   seq = least + 1
@@ -113,18 +145,22 @@ if not redis.call('ZSCORE', P..'channels', ch) then
   redis.call('HSET', P..'floor', ch, redis.call('GET', P..'forgotten') or n(least))
 end
 redis.call('ZADD', P..'channels', n(seq), ch)
-local history = P..'h:'..ch
-if redis.call('RPUSH', history, envelope) > tonumber(ARGV[4]) then
-  redis.call('HSET', P..'floor', ch, string.match(redis.call('LPOP', history), '^%[(%d+),'))
-end
+if redis.call('RPUSH', P..'h:'..ch, envelope) > tonumber(ARGV[4]) then trim(ch) end
+redis.call('HINCRBY', P..'hb', ch, #envelope)
+local kept = redis.call('INCRBY', P..'hbytes', #envelope)
 if redis.call('ZCARD', P..'channels') > tonumber(ARGV[5]) then
   local old = redis.call('ZRANGE', P..'channels', 0, 0, 'WITHSCORES')
-  redis.call('ZREM', P..'channels', old[1])
-  redis.call('DEL', P..'h:'..old[1])
-  redis.call('HDEL', P..'floor', old[1])
-  if tonumber(old[2]) > tonumber(redis.call('GET', P..'forgotten') or '0') then
-    redis.call('SET', P..'forgotten', n(tonumber(old[2])))
+  drop(old[1], old[2])
+  kept = tonumber(redis.call('GET', P..'hbytes'))
+end
+while kept > budget do
+  local old = redis.call('ZRANGE', P..'channels', 0, 0, 'WITHSCORES')
+  if not old[1] then              -- counts astray (keys evicted by Redis): count afresh
+    redis.call('DEL', P..'hbytes')
+    break
   end
+  if redis.call('LLEN', P..'h:'..old[1]) <= 1 then drop(old[1], old[2]) else trim(old[1]) end
+  kept = tonumber(redis.call('GET', P..'hbytes'))
 end
 redis.call('PUBLISH', P..'bus', envelope)
 return seq
@@ -168,7 +204,31 @@ end
 return 1
 """
 
-SCRIPTS = {"publish": PUBLISH, "subscribe": SUBSCRIBE, "leave": LEAVE, "reconcile": RECONCILE}
+# ARGV: prefix, identity, then (channel, socket id, device id) per socket here that said
+# its device. What this identity wrote (its set of "channel\nsocket id") goes, these come.
+DEVICES = r"""
+local P, id = ARGV[1], ARGV[2]
+local mine = P..'dv:'..id
+for _, field in ipairs(redis.call('SMEMBERS', mine)) do
+  local ch, socket = string.match(field, '^(.*)\n([^\n]*)$')
+  redis.call('HDEL', P..'dev:'..ch, id..' '..socket)
+end
+redis.call('DEL', mine)
+for _, ch in ipairs(redis.call('SMEMBERS', P..'devch:'..id)) do   -- written before 'dv:' was
+  for _, field in ipairs(redis.call('HKEYS', P..'dev:'..ch)) do
+    if string.sub(field, 1, #id + 1) == id..' ' then redis.call('HDEL', P..'dev:'..ch, field) end
+  end
+end
+redis.call('DEL', P..'devch:'..id)
+for i = 3, #ARGV, 3 do
+  redis.call('HSET', P..'dev:'..ARGV[i], id..' '..ARGV[i + 1], ARGV[i + 2])
+  redis.call('SADD', mine, ARGV[i]..'\n'..ARGV[i + 1])
+end
+return 1
+"""
+
+SCRIPTS = {"publish": PUBLISH, "subscribe": SUBSCRIBE, "leave": LEAVE, "reconcile": RECONCILE,
+           "devices": DEVICES}
 
 
 def identity(port, worker):
@@ -184,6 +244,16 @@ def _member_envelopes(channel, member):
     removed = frame("pusher_internal:member_removed", channel, {"user_id": user_id}).decode()
     return (wire.dumps([user_id, info]), wire.dumps(["u", channel, removed, None]),
             wire.dumps(["u", channel, added, None]))
+
+
+def _numbered(envelope):
+    """(seq, channel, event, data text with its seq, exclude) of a numbered event's
+    envelope (one kept in Redis from before publishers said whether its data takes a
+    seq has a field less: its data is looked at here)."""
+    seq, channel, event, text, exclude, *takes_seq = orjson.loads(envelope)
+    if not takes_seq:
+        return seq, channel, event, with_seq(text, seq), exclude
+    return seq, channel, event, seq_first(text, seq) if takes_seq[0] else text, exclude
 
 
 class RedisBus:
@@ -205,8 +275,13 @@ class RedisBus:
     # --- What the hub calls -------------------------------------------------------------
 
     def publish(self, channel, event, data, exclude):
-        text = data if isinstance(data, str) else wire.dumps(data)
-        tail = wire.dumps([channel, event, text, exclude])[1:]
+        # Whether the data takes a seq is said once, here: every process splices it in
+        # (``_numbered``) without parsing the data again.
+        if isinstance(data, str):
+            text, takes_seq = data, is_object(data)
+        else:
+            text, takes_seq = wire.dumps(data), isinstance(data, dict)
+        tail = wire.dumps([channel, event, text, exclude, takes_seq])[1:]
         self._queue.put_nowait(("publish", (channel, tail, self.hub.replay_history,
                                             HISTORY_CHANNELS), (channel, event, text, exclude)))
 
@@ -233,23 +308,27 @@ class RedisBus:
         """A socket here subscribed to channel says it is device_id (None: it left)."""
         self._queue.put_nowait(("device", (channel, socket_id, device_id), None))
 
-    async def devices(self, channel):
-        """The device ids of channel's sockets on every process; None if Redis does not
-        answer (push then skips only the devices connected here)."""
-        found = await self._values("dev:", channel)
-        return None if found is None else {device.decode() for device in found}
+    async def devices(self, channels):
+        """{channel: device ids of its sockets on every process}, read in one round trip;
+        None if Redis does not answer (push then skips only the devices connected here)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for channel in channels:
+            pipe.hvals(self.prefix + "dev:" + channel)
+        found = await self._answered(pipe.execute())
+        return None if found is None else {
+            channel: {device.decode() for device in devices}
+            for channel, devices in zip(channels, found)}
 
     async def members(self, channel):
         """[user_id, user_info] of channel's members on every process; None if Redis
         does not answer."""
-        found = await self._values("mi:", channel)
+        found = await self._answered(self._redis.hvals(self.prefix + "mi:" + channel))
         return None if found is None else [orjson.loads(m) for m in found]
 
-    async def _values(self, kind, channel):
-        """The values of channel's hash of ``kind``; None if Redis does not answer."""
+    async def _answered(self, request):
+        """What Redis answers to request (awaitable); None if it does not answer."""
         try:
-            return await asyncio.wait_for(self._redis.hvals(self.prefix + kind + channel),
-                                          CONNECT_TIMEOUT)
+            return await asyncio.wait_for(request, CONNECT_TIMEOUT)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
@@ -314,7 +393,8 @@ class RedisBus:
             elif kind == "device":
                 self._device(pipe, *args)
             elif kind == "publish":
-                pipe.evalsha(self._sha[kind], 0, self.prefix, *args, self.hub.seq)
+                pipe.evalsha(self._sha[kind], 0, self.prefix, *args, self.hub.seq,
+                             HISTORY_BYTES)
             elif kind != "done":
                 pipe.evalsha(self._sha[kind], 0, self.prefix, *args)
         if len(pipe):
@@ -324,31 +404,15 @@ class RedisBus:
                 args.set()
 
     def _device(self, pipe, channel, socket_id, device_id):
-        # Fields named by process identity and socket, and the channels this process
-        # wrote in, so that its successor can take its share away (_own_devices).
-        field = "%s %s" % (self.identity, socket_id)
+        # Fields named by process identity and socket, and this identity's set of what it
+        # wrote (while it is there), so that its successor can take its share away.
+        field, mine = "%s %s" % (self.identity, socket_id), self.prefix + "dv:" + self.identity
         if device_id is None:
             pipe.hdel(self.prefix + "dev:" + channel, field)
+            pipe.srem(mine, "%s\n%s" % (channel, socket_id))
         else:
             pipe.hset(self.prefix + "dev:" + channel, field, device_id)
-            pipe.sadd(self.prefix + "devch:" + self.identity, channel)
-
-    async def _own_devices(self):
-        """Replace what this identity (or its predecessor, killed) said of devices with
-        what its sockets say now."""
-        mine = self.prefix + "devch:" + self.identity
-        for channel in await self._redis.smembers(mine):
-            key = self.prefix + "dev:" + channel.decode()
-            stale = [f for f in await self._redis.hkeys(key)
-                     if f.decode().split(" ", 1)[0] == self.identity]
-            if stale:
-                await self._redis.hdel(key, *stale)
-        await self._redis.delete(mine)
-        pipe = self._redis.pipeline(transaction=False)
-        for channel, socket_id, device_id in self.hub.local_devices():
-            self._device(pipe, channel, socket_id, device_id)
-        if len(pipe):
-            await pipe.execute()
+            pipe.sadd(mine, "%s\n%s" % (channel, socket_id))
 
     # --- Listening ------------------------------------------------------------------------
 
@@ -391,7 +455,8 @@ class RedisBus:
                 break
         while True:       # and its devices (a change meanwhile: again)
             devices = self.hub.local_devices()
-            await self._own_devices()
+            await self._redis.evalsha(self._sha["devices"], 0, self.prefix, self.identity,
+                                      *[value for device in devices for value in device])
             if self.hub.local_devices() == devices:
                 break
         back = self._first.is_set()
@@ -419,8 +484,7 @@ class RedisBus:
     def _receive(self, data):
         hub = self.hub
         if data[1:2].isdigit():
-            seq, name, event, text, exclude = orjson.loads(data)
-            hub.deliver(seq, name, event, text, exclude)
+            hub.deliver(*_numbered(data))
             return
         message = orjson.loads(data)
         if isinstance(message, dict):           # the answer to a subscription of ours
@@ -437,9 +501,9 @@ class RedisBus:
         if "h" in answer:
             floor = answer.get("f")
             events = []
-            for text in answer["h"] or ():
-                seq, name, event, data, _ = orjson.loads(text)
-                events.append((seq, frame(event, name, with_seq(data, seq), seq=seq)))
+            for envelope in answer["h"] or ():
+                seq, name, event, text, _ = _numbered(envelope)
+                events.append((seq, frame(event, name, text, seq=seq)))
             history = (int(floor) if floor else self.hub.seq, events)
         socket_id, token = answer["s"].split()
         self.hub.subscribed(channel, socket_id, int(token), [

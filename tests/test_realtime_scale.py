@@ -24,8 +24,11 @@ try:
 except ImportError:        # the redis_url fixture skips (or fails) with the reason
     redis = None
 
+from cloud.realtime_bus import RedisBus
 from protocol import events
 from protocol.realtime import auth as channel_auth
+from protocol.realtime import hub as hub_module
+from protocol.realtime.hub import Hub
 from test_realtime import Socket, node_clients, pickup_item, scenario, socket_for  # noqa: F401
 from test_sync import eventually
 from test_sync_chaos import API, Http, NodeProcess, free_port
@@ -212,6 +215,88 @@ async def test_when_the_shared_history_no_longer_reaches_back_the_client_resyncs
         forget(redis_url, a.node.hub.credentials.app_id)
 
 
+async def test_the_shared_history_is_bounded_in_bytes_as_a_lone_hubs_is(pair, redis_url):
+    """A few hundred big events are not all kept in Redis: all channels' histories
+    together stay within HISTORY_BYTES, as in a lone hub. A client that saw an event
+    still kept gets the rest; one that saw only older ones is told to resync."""
+    a, b = pair
+    client = await socket_for(a, "news")
+    a.node.hub.publish("news", "first", {})
+    first = (await client.expect("first"))["data"]["seq"]
+    client.close()
+    for n in range(300):
+        a.node.hub.publish("news", "big", {"n": n, "p": "x" * 8000})
+    witness = await socket_for(b, "other")        # one order: "done" comes after them all
+    a.node.hub.publish("other", "done", {})
+    done = (await witness.expect("done", timeout=10))["data"]["seq"]
+    witness.close()
+    prefix = a.node.hub.bus.prefix
+    shared = redis.Redis.from_url(redis_url)
+
+    def held():
+        return {key: shared.lrange(key, 0, -1) for key in shared.scan_iter(prefix + "h:*")}
+
+    def size(histories):
+        return sum(len(envelope) for envelopes in histories.values() for envelope in envelopes)
+    try:
+        histories = held()
+        assert size(histories) <= hub_module.HISTORY_BYTES < 300 * 8000
+        # What the bus counts is what Redis holds; lost (as before the bus counted), it
+        # is counted afresh.
+        assert int(shared.get(prefix + "hbytes")) == size(histories)
+        shared.delete(prefix + "hbytes", prefix + "hb")
+        a.node.hub.publish("other", "again", {})
+        await eventually(lambda: shared.exists(prefix + "hbytes"), timeout=5)
+        assert int(shared.get(prefix + "hbytes")) == size(held())
+    finally:
+        shared.close()
+    news = [json.loads(envelope) for envelope in histories[(prefix + "h:news").encode()]]
+    assert 3 < len(news) < a.node.hub.replay_history      # bytes bound it, not the count
+    assert [e[0] for e in news] == sorted(e[0] for e in news) and news[-1][0] < done
+    old = await Socket.open(b)
+    await old.connected()
+    old.send("pusher:subscribe", {"channel": "news", "last_seq": first})
+    await old.expect("pusher_internal:subscription_succeeded")
+    resync = await old.expect("branchline:resync")
+    assert resync["data"] == {"last_seq": first, "seq": b.node.hub.seq}
+    recent = await Socket.open(b)
+    await recent.connected()
+    recent.send("pusher:subscribe", {"channel": "news", "last_seq": news[-3][0]})
+    await recent.expect("pusher_internal:subscription_succeeded")
+    assert [(m["data"]["seq"], m["data"]["n"]) for m in await received(recent)] == [
+        (e[0], 298 + i) for i, e in enumerate(news[-2:])]
+    old.close()
+    recent.close()
+
+
+async def test_data_crosses_processes_as_a_lone_hub_sends_it(pair, redis_url):
+    """An object gets its seq (its own field of that name wins), other data goes as it
+    is; so does an event kept in Redis before publishers said whether its data is an
+    object (replayed after an upgrade)."""
+    a, b = pair
+    reader = await socket_for(b, "news")
+    for data in ('{"n": 1}', "plain words", "[1, 2]", {"n": 2}, ["x"], ' {"seq": 7} '):
+        a.node.hub.publish("news", "e", data)
+    got = [m["data"] for m in await received(reader)]
+    assert got == [{"seq": got[0]["seq"], "n": 1}, "plain words", [1, 2],
+                   {"seq": got[3]["seq"], "n": 2}, ["x"], {"seq": 7}]
+    reader.close()
+    prefix = a.node.hub.bus.prefix
+    shared = redis.Redis.from_url(redis_url)
+    try:
+        kept = shared.lrange(prefix + "h:news", 0, -1)
+        seq, *old = json.loads(kept[0])[:5]
+        shared.lset(prefix + "h:news", 0, json.dumps([seq, *old]))     # as kept before
+    finally:
+        shared.close()
+    back = await Socket.open(a)
+    await back.connected()
+    back.send("pusher:subscribe", {"channel": "news", "last_seq": seq - 1})
+    await back.expect("pusher_internal:subscription_succeeded")
+    assert [m["data"] for m in await received(back)] == got
+    back.close()
+
+
 async def test_the_publishing_api_and_a_grant_reach_the_other_process(pair, demo):
     a, b = pair
     hub = a.node.hub
@@ -247,14 +332,72 @@ async def test_a_device_connected_to_one_process_is_not_pushed_to_by_another(pai
     channel = events.user_channel(demo["users"]["waiter@demo.test"])
     phone = await socket_for(b)
     await phone.subscribe(a, channel, token, device_id="phone-1")   # authorised at a
-    await eventually(lambda: a.node.hub.devices_connected(channel), timeout=5)
-    assert await a.node.hub.devices_connected(channel) == {"phone-1"}
+    await eventually(lambda: a.node.hub.devices_connected([channel]), timeout=5)
+    assert await a.node.hub.devices_connected([channel]) == {channel: {"phone-1"}}
     assert a.node.hub.connected_devices(channel) == set()       # not a's own socket
     phone.close()
 
     async def gone():
-        return not await a.node.hub.devices_connected(channel)
+        return not (await a.node.hub.devices_connected([channel]))[channel]
     await eventually(gone, timeout=5)
+
+
+async def test_redis_keeps_only_the_devices_connected_now(pair, demo, redis_url):
+    """Devices come and go on both processes: what Redis keeps of them (and what push
+    reads, every channel at once) is the devices connected now, and a process started
+    again under a killed one's identity takes its predecessor's devices away."""
+    a, b = pair
+    waiter, manager = demo["users"]["waiter@demo.test"], demo["users"]["manager@demo.test"]
+    mine, theirs = events.user_channel(waiter), events.user_channel(manager)
+    waiter_token, manager_token = [await a.login(user) for user in (
+        "waiter@demo.test", "manager@demo.test")]
+    phones = []
+    for n in range(3):                  # the waiter's phones: on b, a, b
+        phone = await socket_for(b if n % 2 == 0 else a)
+        await phone.subscribe(a, mine, waiter_token, device_id="phone-%d" % n)
+        phones.append(phone)
+    tablet = await socket_for(a)
+    await tablet.subscribe(b, theirs, manager_token, device_id="tablet")
+    everyone = {mine: {"phone-0", "phone-1", "phone-2"}, theirs: {"tablet"}}
+
+    async def devices(expected):
+        for hub in (a.node.hub, b.node.hub):
+            if await hub.devices_connected([mine, theirs]) != expected:
+                return False
+        return True
+    await eventually(lambda: devices(everyone), timeout=5)
+    phones[0].close()
+    phones[1].close()
+    await eventually(lambda: devices({mine: {"phone-2"}, theirs: {"tablet"}}), timeout=5)
+    shared = redis.Redis.from_url(redis_url)
+    prefix = a.node.hub.bus.prefix
+
+    def kept():
+        return ({key.decode()[len(prefix):]: {v.decode() for v in shared.hvals(key)}
+                 for key in shared.scan_iter(prefix + "dev:*")},
+                {key.decode()[len(prefix):]: {v.decode() for v in shared.smembers(key)}
+                 for key in shared.scan_iter(prefix + "dv:*")})
+    try:
+        assert kept() == ({"dev:" + mine: {"phone-2"}, "dev:" + theirs: {"tablet"}}, {
+            "dv:" + b.node.hub.bus.identity: {"%s\n%s" % (mine, phones[2].socket_id)},
+            "dv:" + a.node.hub.bus.identity: {"%s\n%s" % (theirs, tablet.socket_id)}})
+        # a killed with kill -9 and started again: its successor holds no device yet,
+        # nor any a said before Redis kept its own list of them ("devch:", the channels).
+        identity = a.node.hub.bus.identity
+        shared.hset(prefix + "dev:" + theirs, identity + " 1.2", "ghost")
+        shared.sadd(prefix + "devch:" + identity, theirs)
+        successor = Hub(a.node.hub.credentials)
+        successor.bus = RedisBus(successor, redis_url, identity, prefix)
+        await successor.start()
+        assert await successor.devices_connected([mine, theirs]) == {
+            mine: {"phone-2"}, theirs: set()}
+        await successor.stop()
+        assert kept() == ({"dev:" + mine: {"phone-2"}}, {
+            "dv:" + b.node.hub.bus.identity: {"%s\n%s" % (mine, phones[2].socket_id)}})
+    finally:
+        shared.close()
+    phones[2].close()
+    tablet.close()
 
 
 # --- Redis going away ---------------------------------------------------------------------

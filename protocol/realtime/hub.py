@@ -88,15 +88,23 @@ def with_seq(data, seq):
     ``seq`` added to an object (a field of its own of that name wins); other data as is."""
     if not isinstance(data, str):
         return wire.dumps({"seq": seq, **data}) if isinstance(data, dict) else wire.dumps(data)
-    text = data.strip()
+    return seq_first(data, seq) if is_object(data) else data
+
+
+def is_object(text):
+    """Whether JSON text is an object (``with_seq`` adds its seq to one)."""
+    text = text.strip()
     if not (text.startswith("{") and text.endswith("}")):
-        return data
+        return False
     try:
-        if not isinstance(json.loads(text), dict):
-            return data
+        return isinstance(json.loads(text), dict)
     except ValueError:
-        return data
-    inner = text[1:-1].strip()
+        return False
+
+
+def seq_first(text, seq):
+    """A JSON object's text with ``seq`` as its first field, spliced in without parsing."""
+    inner = text.strip()[1:-1].strip()
     return '{"seq":%d%s%s}' % (seq, "," if inner else "", inner)
 
 
@@ -365,11 +373,13 @@ class Hub:
             return set()
         return {conn.device_id for conn in list(ch.subscribers.values()) if conn.device_id}
 
-    async def devices_connected(self, channel):
-        """``connected_devices`` of every process (with the bus up, those it knows too)."""
-        found = self.connected_devices(channel)
-        if self._shared():
-            found |= await self.bus.devices(channel) or set()
+    async def devices_connected(self, channels):
+        """{channel: ``connected_devices``} of every process (with the bus up, those it
+        knows too, read at once)."""
+        found = {channel: self.connected_devices(channel) for channel in channels}
+        shared = await self.bus.devices(list(found)) if self._shared() else None
+        for channel, devices in (shared or {}).items():
+            found[channel] |= devices
         return found
 
     def revoked(self, conn, channel):
@@ -406,13 +416,14 @@ class Hub:
         if self._shared():
             self.bus.publish(channel, event, data, exclude)
             return None
-        return self.deliver(self.seq + 1, channel, event, data, exclude)
+        seq = self.seq + 1
+        return self.deliver(seq, channel, event, with_seq(data, seq), exclude)
 
-    def deliver(self, seq, channel, event, data, exclude=None):
-        """The event numbered seq (data: as ``with_seq`` takes it), to this process's
-        subscribers; kept for replay, and for the subscriptions still pending."""
+    def deliver(self, seq, channel, event, text, exclude=None):
+        """The event numbered seq (text: its data as sent, ``with_seq``), to this
+        process's subscribers; kept for replay, and for the subscriptions still pending."""
         self.seq = max(self.seq, seq)
-        message = frame(event, channel, with_seq(data, seq), seq=seq)
+        message = frame(event, channel, text, seq=seq)
         self._remember(channel, seq, message)
         ch = self.channels.get(channel)
         if ch is not None:
