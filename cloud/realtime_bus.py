@@ -30,9 +30,17 @@ delivers. Without it (an edge, a lone cloud, the demo's default) nothing here ru
   say goodbye, so its identity is its host, port and worker number: the worker started
   again under that number (protocol/process.py does so at once) replaces its
   predecessor's share at start (``reconcile``), and the members only it held leave.
-  We chose this over leases renewed on a timer: nothing ticks on an idle cloud, and a
-  killed worker's ghosts last only until its restart (a host that never comes back
-  keeps them until a process with its identity starts; don't retire one by kill -9).
+- A process gone for good (killed and not started again, its host lost): a process is
+  alive while a connection of its own listens on its channel (``to:`` its identity).
+  Redis drops a killed process's connections at once (its kernel closes them) and a lost
+  host's after TCP keepalive (Redis's ``tcp-keepalive``, 300 s by default), so a process
+  in the set of identities (``ids``) that no connection listens for is gone: its members
+  leave as a stopping process's do (``member_removed`` for those only it held) and its
+  devices go (``bury``, in the scripts). Processes bury the dead before they read members
+  or devices (a presence subscription, the users API, push's plan), when one starts,
+  and at their hub's connection sweep while they have presence members, so a
+  subscriber sees a ghost leave within a sweep (5 s at most). We chose this over leases
+  renewed on a timer: nothing ticks on an idle cloud.
 - Channel auth and client events: a grant for a socket on another process and a
   ``client-*`` event travel over the same pub/sub channel.
 - Connected devices: a socket that said its device (at channel auth) is written in its
@@ -96,6 +104,36 @@ local function leave(ch, id, key)
       redis.call('HDEL', P..'mi:'..ch, key)
       redis.call('HDEL', P..'mr:'..ch, key)
       if removed then redis.call('PUBLISH', P..'bus', removed) end
+    end
+  end
+end
+local function leave_all(id, keep)     -- id's members leave, but those in keep
+  for _, field in ipairs(redis.call('SMEMBERS', P..'pm:'..id)) do
+    if not keep[field] then
+      local ch, key = string.match(field, '^(.*)\n([^\n]*)$')
+      leave(ch, id, key)
+    end
+  end
+end
+local function drop_devices(id)        -- what id wrote of its sockets' devices goes
+  for _, field in ipairs(redis.call('SMEMBERS', P..'dv:'..id)) do
+    local ch, socket = string.match(field, '^(.*)\n([^\n]*)$')
+    redis.call('HDEL', P..'dev:'..ch, id..' '..socket)
+  end
+  redis.call('DEL', P..'dv:'..id)
+  for _, ch in ipairs(redis.call('SMEMBERS', P..'devch:'..id)) do   -- written before 'dv:' was
+    for _, field in ipairs(redis.call('HKEYS', P..'dev:'..ch)) do
+      if string.sub(field, 1, #id + 1) == id..' ' then redis.call('HDEL', P..'dev:'..ch, field) end
+    end
+  end
+  redis.call('DEL', P..'devch:'..id)
+end
+local function bury(me)    -- a process no connection listens for any more is gone: its share goes
+  for _, id in ipairs(redis.call('SMEMBERS', P..'ids')) do
+    if id ~= me and redis.call('PUBSUB', 'NUMSUB', P..'to:'..id)[2] == 0 then
+      leave_all(id, {})
+      drop_devices(id)
+      redis.call('SREM', P..'ids', id)
     end
   end
 end
@@ -172,7 +210,10 @@ SUBSCRIBE = _PRELUDE + r"""
 local ch, id = ARGV[2], ARGV[4]
 if ARGV[5] == '1' then join(ch, id, ARGV[6], ARGV[7], ARGV[8], ARGV[9]) end
 local answer = {c = ch, s = ARGV[3]}
-if ARGV[10] == '1' then answer.m = redis.call('HVALS', P..'mi:'..ch) end
+if ARGV[10] == '1' then
+  bury(id)
+  answer.m = redis.call('HVALS', P..'mi:'..ch)
+end
 if ARGV[11] == '1' then
   answer.f = redis.call('HGET', P..'floor', ch) or redis.call('GET', P..'forgotten')
   answer.h = redis.call('LRANGE', P..'h:'..ch, 0, -1)
@@ -187,48 +228,49 @@ leave(ARGV[2], ARGV[3], ARGV[4])
 return 1
 """
 
-# ARGV: prefix, identity, then (channel, key, member, removed, added) per member held
+# ARGV: prefix, identity, then (channel, key, member, removed, added) per member held.
+# The identities of a cloud older than their set ('ids') are found once, by name.
 RECONCILE = _PRELUDE + r"""
 local id = ARGV[2]
-local keep = {}
-for i = 3, #ARGV, 5 do keep[ARGV[i]..'\n'..ARGV[i + 1]] = true end
-for _, field in ipairs(redis.call('SMEMBERS', P..'pm:'..id)) do
-  if not keep[field] then
-    local ch, key = string.match(field, '^(.*)\n([^\n]*)$')
-    leave(ch, id, key)
+if redis.call('EXISTS', P..'ids') == 0 then
+  local glob = string.gsub(P, '[%*%?%[%]\\]', '\\%0')
+  for _, kind in ipairs({'pm:', 'dv:', 'devch:'}) do
+    for _, key in ipairs(redis.call('KEYS', glob..kind..'*')) do
+      redis.call('SADD', P..'ids', string.sub(key, #P + #kind + 1))
+    end
   end
 end
+redis.call('SADD', P..'ids', id)
+local keep = {}
+for i = 3, #ARGV, 5 do keep[ARGV[i]..'\n'..ARGV[i + 1]] = true end
+leave_all(id, keep)
 for i = 3, #ARGV, 5 do
   join(ARGV[i], id, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
 end
+bury(id)
 return 1
 """
 
 # ARGV: prefix, identity, then (channel, socket id, device id) per socket here that said
 # its device. What this identity wrote (its set of "channel\nsocket id") goes, these come.
-DEVICES = r"""
-local P, id = ARGV[1], ARGV[2]
-local mine = P..'dv:'..id
-for _, field in ipairs(redis.call('SMEMBERS', mine)) do
-  local ch, socket = string.match(field, '^(.*)\n([^\n]*)$')
-  redis.call('HDEL', P..'dev:'..ch, id..' '..socket)
-end
-redis.call('DEL', mine)
-for _, ch in ipairs(redis.call('SMEMBERS', P..'devch:'..id)) do   -- written before 'dv:' was
-  for _, field in ipairs(redis.call('HKEYS', P..'dev:'..ch)) do
-    if string.sub(field, 1, #id + 1) == id..' ' then redis.call('HDEL', P..'dev:'..ch, field) end
-  end
-end
-redis.call('DEL', P..'devch:'..id)
+DEVICES = _PRELUDE + r"""
+local id = ARGV[2]
+drop_devices(id)
 for i = 3, #ARGV, 3 do
   redis.call('HSET', P..'dev:'..ARGV[i], id..' '..ARGV[i + 1], ARGV[i + 2])
-  redis.call('SADD', mine, ARGV[i]..'\n'..ARGV[i + 1])
+  redis.call('SADD', P..'dv:'..id, ARGV[i]..'\n'..ARGV[i + 1])
 end
 return 1
 """
 
+# ARGV: prefix, identity
+BURY = _PRELUDE + r"""
+bury(ARGV[2])
+return 1
+"""
+
 SCRIPTS = {"publish": PUBLISH, "subscribe": SUBSCRIBE, "leave": LEAVE, "reconcile": RECONCILE,
-           "devices": DEVICES}
+           "devices": DEVICES, "bury": BURY}
 
 
 def identity(port, worker):
@@ -309,21 +351,33 @@ class RedisBus:
         self._queue.put_nowait(("device", (channel, socket_id, device_id), None))
 
     async def devices(self, channels):
-        """{channel: device ids of its sockets on every process}, read in one round trip;
-        None if Redis does not answer (push then skips only the devices connected here)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for channel in channels:
-            pipe.hvals(self.prefix + "dev:" + channel)
-        found = await self._answered(pipe.execute())
+        """{channel: device ids of its sockets on every process (of those alive: ``bury``)},
+        read in one round trip; None if Redis does not answer (push then skips only the
+        devices connected here)."""
+        found = await self._read_alive("dev:", channels)
         return None if found is None else {
             channel: {device.decode() for device in devices}
             for channel, devices in zip(channels, found)}
 
     async def members(self, channel):
-        """[user_id, user_info] of channel's members on every process; None if Redis
-        does not answer."""
-        found = await self._answered(self._redis.hvals(self.prefix + "mi:" + channel))
-        return None if found is None else [orjson.loads(m) for m in found]
+        """[user_id, user_info] of channel's members on every process (alive); None if
+        Redis does not answer."""
+        found = await self._read_alive("mi:", [channel])
+        return None if found is None else [orjson.loads(m) for m in found[0]]
+
+    def bury(self):
+        """Take away the share of every process gone for good (``bury`` in the scripts):
+        the hub asks while it has presence subscribers, at its connection sweep."""
+        self._queue.put_nowait(("bury", (self.identity,), None))
+
+    async def _read_alive(self, kind, channels):
+        """The values of the hashes ``kind + channel``, once the processes gone are buried."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.evalsha(self._sha["bury"], 0, self.prefix, self.identity)
+        for channel in channels:
+            pipe.hvals(self.prefix + kind + channel)
+        found = await self._answered(pipe.execute())
+        return None if found is None else found[1:]
 
     async def _answered(self, request):
         """What Redis answers to request (awaitable); None if it does not answer."""
@@ -444,6 +498,12 @@ class RedisBus:
             await self._pubsub.aclose()
         self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(self.prefix + "bus", self.prefix + "to:" + self.identity)
+        confirmed = 0
+        while confirmed < 2:    # listening now: any process's ``bury`` sees this one alive
+            message = await self._pubsub.get_message(timeout=CONNECT_TIMEOUT)
+            if message is None:
+                raise ConnectionError("Redis did not confirm the subscription")
+            confirmed += message["type"] == "subscribe"
         while True:       # this process's presence as it is now (first: none)
             held = self.hub.local_members()
             args = []

@@ -24,7 +24,7 @@ try:
 except ImportError:        # the redis_url fixture skips (or fails) with the reason
     redis = None
 
-from cloud.realtime_bus import RedisBus
+from cloud.realtime_bus import RedisBus, identity
 from protocol import events
 from protocol.realtime import auth as channel_auth
 from protocol.realtime import hub as hub_module
@@ -398,6 +398,57 @@ async def test_redis_keeps_only_the_devices_connected_now(pair, demo, redis_url)
         shared.close()
     phones[2].close()
     tablet.close()
+
+
+async def test_a_process_gone_for_good_leaves_no_ghosts(
+        pair, tmp_path, postgres_cloud_database, redis_url, demo):
+    """A process killed with kill -9 that never comes back (its host is gone): once Redis
+    has dropped its connection, the others let its members leave (a new subscriber does
+    not see them, a subscriber gets ``member_removed`` within a connection sweep of its
+    own process) and push counts its devices no longer."""
+    a, b = pair
+    port = free_port()
+    gone = NodeProcess("cloud", str(tmp_path / "cloud"), port, "--database-url",
+                       postgres_cloud_database, "--redis-url", redis_url)
+    http = Http()
+    gone.start()
+    shared = redis.Redis.from_url(redis_url)
+    try:
+        await gone.ready(http)
+        remote = Remote(port, a.node.hub.credentials.key)
+        channel = "presence-floor.branch.%d" % demo["branches"][D]
+        waiter, manager = demo["users"]["waiter@demo.test"], demo["users"]["manager@demo.test"]
+        mine = events.user_channel(waiter)
+        watcher = await socket_for(a, channel, await a.login("manager@demo.test"))
+        token = await a.login("waiter@demo.test")
+        there, phone = [await Socket.open(remote, key=remote.key) for _ in range(2)]
+        await there.connected()
+        await phone.connected()
+        await there.subscribe(a, channel, token)             # authorised at a
+        await phone.subscribe(a, mine, token, device_id="phone-1")
+        assert (await watcher.expect("pusher_internal:member_added"))["data"]["user_id"] \
+            == waiter
+
+        async def devices():
+            return (await a.node.hub.devices_connected([mine]))[mine]
+        assert await eventually(devices, timeout=5) == {"phone-1"}
+        await gone.kill()
+        listening = a.node.hub.bus.prefix + "to:" + identity(port, 0)
+        await eventually(lambda: shared.pubsub_numsub(listening)[0][1] == 0, timeout=5)
+        newcomer = await Socket.open(b)
+        await newcomer.connected()
+        answer = await newcomer.subscribe(b, channel, await b.login("manager@demo.test"))
+        assert answer["data"]["presence"]["ids"] == [manager]
+        removed = await watcher.expect("pusher_internal:member_removed", timeout=10)
+        assert removed["data"]["user_id"] == waiter
+        assert [m["id"] for m in await a.node.hub.members(channel)] == [manager]
+        assert await devices() == set()
+        watcher.close()
+        newcomer.close()
+    finally:
+        shared.close()
+        http.close()
+        await gone.stop()
 
 
 # --- Redis going away ---------------------------------------------------------------------

@@ -24,13 +24,15 @@ protocol 7 frames, encoded once per event and written to every subscriber withou
 A cloud of several processes shares one realtime picture through a bus (``bus``: the
 cloud's composition root sets it, cloud/realtime_bus.py; an edge and a lone cloud have
 none and work alone as above). While the bus is up the hub hands it what crosses
-processes (``bus.publish``, ``relay``, ``subscribe``, ``leave``, ``grant``) and the bus
-hands back what every process must see (``deliver`` numbered events in one global
-order, ``deliver_unnumbered`` presence and client events, ``subscribed`` a subscription's
-members and history read at one instant, ``grant_local``). A subscription that needs the
-bus (presence, or replay) is pending until that answer comes: the live events meanwhile
-are kept for it, so what it gets is ordered, without gap or double. While the bus is
-down the hub goes on alone for its own subscribers (``bus_changed``).
+processes (``bus.publish``, ``relay``, ``subscribe``, ``leave``, ``grant``; and ``bury``
+at its connection sweep while it has presence members: the members of a process gone for
+good leave) and the bus hands back what every process must see (``deliver`` numbered
+events in one global order, ``deliver_unnumbered`` presence and client events,
+``subscribed`` a subscription's members and history read at one instant,
+``grant_local``). A subscription that needs the bus (presence, or replay) is pending
+until that answer comes: the live events meanwhile are kept for it, so what it gets is
+ordered, without gap or double. While the bus is down the hub goes on alone for its own
+subscribers (``bus_changed``).
 """
 
 import asyncio
@@ -213,6 +215,8 @@ class Hub:
         conn.last_seen, conn.ping_sent = self.clock.monotonic(), None
 
     def _sweep(self):
+        if self._shared() and any(ch.members for ch in self.channels.values()):
+            self.bus.bury()     # a process gone for good: its members leave these channels
         now = self.clock.monotonic()
         pong_timeout = min(PONG_TIMEOUT, self.activity_timeout)
         for conn in tuple(self.connections.values()):
