@@ -256,8 +256,13 @@ def cloud_of_workers(data_dir, port, database_url):
 def refused_at_start(cloud):
     """Start ``cloud`` on a port another program holds: it exits at once, saying why."""
     cloud.start()
-    assert cloud.proc.wait(30) != 0
-    assert "Address already in use" in cloud.log_tail()
+    try:
+        assert cloud.proc.wait(30) != 0
+        assert "Address already in use" in cloud.log_tail()
+    finally:
+        if cloud.proc.poll() is None:     # it started after all: the port is shared
+            cloud.proc.kill()
+            cloud.proc.wait()
 
 
 async def test_new_connections_are_spread_over_the_workers(tmp_path, postgres_cloud_database):
