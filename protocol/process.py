@@ -3,12 +3,12 @@ and clean stops. edge/server.py and cloud/server.py call ``main`` and ``serve``
 with what is their own.
 
 A cloud on PostgreSQL may run ``workers`` processes on one port: the first binds
-the socket and forks them (``run_workers``), each opening its own node over the
-shared database, and any of them takes any request. What they must agree on is
-in the database, not in a process: limits (protocol/ratelimit.py), revocations
-and enrolled edges (announced by triggers, re-read when a listener reconnects:
-protocol/database.py CommitListener); while the database is out of reach each
-answers 503 and recovers by itself.
+a listening socket for each (``worker_sockets``) and forks them (``run_workers``),
+each opening its own node over the shared database, and any of them takes any
+request. What they must agree on is in the database, not in a process: limits
+(protocol/ratelimit.py), revocations and enrolled edges (announced by triggers,
+re-read when a listener reconnects: protocol/database.py CommitListener); while the
+database is out of reach each answers 503 and recovers by itself.
 """
 
 import argparse
@@ -113,9 +113,38 @@ def main(role, argv, description, serve_settings, *, commands):
     if not settings.values.get("database_url"):
         sys.exit("branchline-%s: several workers need a shared database: set database_url "
                  "(PostgreSQL)" % role)
-    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+    sockets = worker_sockets(settings.port, settings.host, workers)
     sys.exit(run_workers(workers, lambda n: asyncio.run(serve_settings(
-        settings, sockets=sockets, worker=n))))
+        settings, sockets=own_sockets(sockets, n), worker=n))))
+
+
+def worker_sockets(port, host, count):
+    """The listening sockets of each of ``count`` workers, bound before any is forked:
+    a port already taken fails here, at start. On Linux each worker has its own on the
+    one port (SO_REUSEPORT) and the kernel spreads new connections over them by hash;
+    from one shared socket, the worker free first took every connection waiting (the
+    tills of every branch coming back after an outage could all land on one). A plain bind
+    first makes sure nobody holds the port, not even another cloud sharing it the same
+    way, and chooses it when ``port`` is 0. A worker started in a killed one's place
+    takes over its sockets, which this process keeps open: the connections waiting on
+    them are not lost. Elsewhere every worker listens on the plain bind's sockets."""
+    shared = tornado.netutil.bind_sockets(port, host)
+    if not sys.platform.startswith("linux"):
+        return [shared] * count
+    port = shared[0].getsockname()[1]
+    for sock in shared:
+        sock.close()
+    return [tornado.netutil.bind_sockets(port, host, reuse_port=True) for _ in range(count)]
+
+
+def own_sockets(sockets, n):
+    """Worker n's sockets of ``worker_sockets``; it closes its copies of the others', so
+    that each is held by its worker and the first process only."""
+    for other in sockets:
+        if other is not sockets[n]:
+            for sock in other:
+                sock.close()
+    return sockets[n]
 
 
 _PR_SET_PDEATHSIG = 1

@@ -1,12 +1,15 @@
 """Several cloud processes over one PostgreSQL database (``--workers 2``), any of
 them taking any request: ids never collide, an edge's pushes landing on either
 are applied once and in order, long polls and waiting commands wake on commits
-made by the other, and ``kill -9`` of one mid-stream loses and doubles nothing."""
+made by the other, and ``kill -9`` of one mid-stream loses and doubles nothing.
+New connections are spread over the workers, each listening on its own socket."""
 
 import asyncio
+import collections
 import os
 import random
 import signal
+import socket
 import threading
 import time
 
@@ -17,7 +20,8 @@ from protocol.database import open_postgres
 from protocol.store import Store
 from sync.startup import SCHEMA
 from pushservice import WebPushService
-from test_sync_chaos import API, Cluster, Till
+from test_sync import eventually
+from test_sync_chaos import API, Cluster, Http, NodeProcess, Till, free_port
 
 
 def test_processes_over_one_database_never_mint_the_same_id(postgres):
@@ -48,15 +52,36 @@ async def cluster(tmp_path, seeded, postgres_cloud_database):
     await cluster.close()
 
 
-def workers(node):
-    with open("/proc/%d/task/%d/children" % (node.proc.pid, node.proc.pid)) as fh:
+def workers(proc):
+    """The worker processes of a node started with ``--workers``."""
+    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as fh:
         return sorted(int(pid) for pid in fh.read().split())
+
+
+def worker_of(local, port, pids):
+    """Which of ``pids`` holds the server side of the connection to ``port`` from the
+    local port ``local`` (read from /proc), or None."""
+    inode = None
+    with open("/proc/net/tcp") as fh:
+        for line in fh.readlines()[1:]:
+            fields = line.split()
+            if (int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)) == (
+                    port, local):
+                inode = fields[9]
+    for pid in pids:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
+                    return pid
+            except OSError:
+                continue
+    return None
 
 
 @pytest.mark.slow
 async def test_two_cloud_processes_with_one_killed_mid_stream(cluster):
     waiter = await cluster.start()
-    assert len(workers(cluster.cloud)) == 2
+    assert len(workers(cluster.cloud.proc)) == 2
     till = Till(cluster, waiter, seed=16)
     # Unpaid orders head office cancels at the cloud: each cancel is a command the
     # edge pulls from whichever process, and its answer comes back through either.
@@ -78,11 +103,12 @@ async def test_two_cloud_processes_with_one_killed_mid_stream(cluster):
 
     async def kill_one_worker():
         await asyncio.sleep(4)
-        victim = random.Random(16).choice(workers(cluster.cloud))
+        victim = random.Random(16).choice(workers(cluster.cloud.proc))
         os.kill(victim, signal.SIGKILL)
         for _ in range(100):         # the first process starts another
             await asyncio.sleep(0.1)
-            if len(workers(cluster.cloud)) == 2 and victim not in workers(cluster.cloud):
+            pids = workers(cluster.cloud.proc)
+            if len(pids) == 2 and victim not in pids:
                 return victim
         raise AssertionError("no worker took the killed one's place")
 
@@ -192,3 +218,92 @@ async def test_of_two_cloud_processes_one_pushes_each_notification_once(
         await cluster.close()
         web.close()
 
+
+
+async def served_by(port, pids, count=60):
+    """How many of ``count`` new connections each of ``pids`` took: opened at once, as
+    the tills of every branch come back together after an outage, while every worker
+    is held up (SIGSTOP, as a burst of work would hold them); one is free a moment
+    before the others. Each connection is answered, then closed."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        held = await asyncio.gather(*[asyncio.open_connection("127.0.0.1", port)
+                                      for _ in range(count)])
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+            await asyncio.sleep(0.2)
+    try:
+        for _, writer in held:
+            writer.write(b"GET %s/openapi.json HTTP/1.1\r\nHost: cloud\r\n\r\n"
+                         % API.encode())
+        statuses = await asyncio.wait_for(asyncio.gather(*[
+            reader.readline() for reader, _ in held]), 30)
+        assert {status.split()[1] for status in statuses} == {b"200"}, statuses
+        return collections.Counter(worker_of(writer.get_extra_info("sockname")[1], port, pids)
+                                   for _, writer in held)
+    finally:
+        for _, writer in held:
+            writer.close()
+
+
+def cloud_of_workers(data_dir, port, database_url):
+    return NodeProcess("cloud", data_dir, port, "--database-url", database_url,
+                       "--workers", "2")
+
+
+def refused_at_start(cloud):
+    """Start ``cloud`` on a port another program holds: it exits at once, saying why."""
+    cloud.start()
+    try:
+        assert cloud.proc.wait(30) != 0
+        assert "Address already in use" in cloud.log_tail()
+    finally:
+        if cloud.proc.poll() is None:     # it started after all: the port is shared
+            cloud.proc.kill()
+            cloud.proc.wait()
+
+
+async def test_new_connections_are_spread_over_the_workers(tmp_path, postgres_cloud_database):
+    port = free_port()
+    cloud = cloud_of_workers(str(tmp_path / "cloud"), port, postgres_cloud_database)
+    http = Http()
+
+    def ready(count):
+        with open(cloud.log_path) as fh:
+            return fh.read().count("cloud ready") == count
+
+    def replaced(victim):
+        now = workers(cloud.proc)
+        return len(now) == 2 and victim not in now and now
+    cloud.start()
+    try:
+        await cloud.ready(http)
+        await eventually(lambda: ready(2), timeout=30)
+        pids = workers(cloud.proc)
+        # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel
+        # spreads new connections by hash; from one shared socket, the worker free
+        # first took them all.
+        taken = await served_by(port, pids)
+        assert all(taken[pid] >= 12 for pid in pids), taken
+        # A second cloud started on this port by mistake does not share it.
+        refused_at_start(cloud_of_workers(str(tmp_path / "other"), port,
+                                          postgres_cloud_database))
+        # A worker killed with kill -9 is started again and takes its share.
+        os.kill(pids[0], signal.SIGKILL)
+        pids = await eventually(lambda: replaced(pids[0]), timeout=10)
+        await eventually(lambda: ready(3), timeout=30)
+        taken = await served_by(port, pids)
+        assert all(taken[pid] >= 12 for pid in pids), taken
+    finally:
+        http.close()
+        await cloud.stop()
+
+
+def test_a_cloud_of_workers_does_not_start_on_a_port_taken(tmp_path, postgres_cloud_database):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        refused_at_start(cloud_of_workers(str(tmp_path / "cloud"), other.getsockname()[1],
+                                          postgres_cloud_database))

@@ -29,6 +29,7 @@ from protocol import events
 from protocol.realtime import auth as channel_auth
 from protocol.realtime import hub as hub_module
 from protocol.realtime.hub import Hub
+from test_postgres_workers import worker_of, workers
 from test_realtime import Socket, node_clients, pickup_item, scenario, socket_for  # noqa: F401
 from test_sync import eventually
 from test_sync_chaos import API, Http, NodeProcess, free_port
@@ -525,31 +526,6 @@ async def test_without_redis_each_process_serves_its_own_then_they_meet_again(
 
 # --- Two worker processes for real --------------------------------------------------------
 
-def worker_of(sock, port, pids):
-    """The worker process holding the server side of a client's WebSocket."""
-    local = sock.conn.stream.socket.getsockname()[1]
-    inode = None
-    with open("/proc/net/tcp") as fh:
-        for line in fh.readlines()[1:]:
-            fields = line.split()
-            if (int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)) == (
-                    port, local):
-                inode = fields[9]
-    for pid in pids:
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            try:
-                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
-                    return pid
-            except OSError:
-                continue
-    return None
-
-
-def workers(proc):
-    with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as fh:
-        return sorted(int(pid) for pid in fh.read().split())
-
-
 class Remote:
     """A cloud process seen from outside, for test_realtime's Socket."""
 
@@ -584,14 +560,14 @@ async def test_two_workers_share_events_and_a_killed_ones_members_leave(
             sock.send("pusher:subscribe", dict(signed_, channel=channel))
             return await sock.expect("pusher_internal:subscription_succeeded")
 
-        # A socket on each worker (the kernel hands connections to either, once each
-        # listens: the cloud answers as soon as one does, the other may still be starting).
+        # A socket on each worker (the kernel spreads connections over their sockets by
+        # hash; the cloud answers as soon as one is up, the other may still be starting).
         held = {}
         deadline = time.monotonic() + 30
         while len(held) < 2 and time.monotonic() < deadline:
             sock = await Socket.open(remote, key=remote.key)
             await sock.connected()
-            pid = worker_of(sock, port, pids)
+            pid = worker_of(sock.conn.stream.socket.getsockname()[1], port, pids)
             if pid in held:
                 sock.close()
                 await asyncio.sleep(0.1)
