@@ -41,6 +41,14 @@ import pgserver  # noqa: E402
 PASSWORD = "demo12345"
 
 
+def pytest_collection_modifyitems(items):
+    """Files holding slow tests first, the rest after in their order: each of the
+    suite's two workers takes a file at a time (--dist loadfile), and a long file
+    begun near the end left the other worker idle for minutes while it ran."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)      # a stable sort
+
+
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory):
     """(path of a seeded database, the seed's summary of ids)."""

@@ -18,6 +18,7 @@ import time
 import uuid
 
 import hypothesis
+import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
@@ -143,6 +144,7 @@ def fuzz(url, token, tally, rider_token=None, under=""):
         run()
 
 
+@pytest.mark.slow
 async def test_every_operation_answers_as_documented(start_node, demo):
     edge = await start_node("edge", "Downtown")
     cloud = await start_node("cloud")
