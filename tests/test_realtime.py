@@ -117,6 +117,8 @@ class Socket:
         self.conn.write_message(json.dumps(message))
 
     async def subscribe(self, server, channel, token=None, **extra):
+        """Subscribe, answered; ``extra`` (``last_seq``) goes with a private channel's
+        auth request, and with the subscription itself for a public channel."""
         data = {"channel": channel}
         if token:
             resp = await server.fetch("POST", "/broadcasting/auth", dict(
@@ -124,6 +126,8 @@ class Socket:
                 prefix=False)
             assert resp.status == 200, resp
             data.update(resp.body)
+        else:
+            data.update(extra)
         self.send("pusher:subscribe", data)
         return await self.expect("pusher_internal:subscription_succeeded")
 

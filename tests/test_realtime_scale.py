@@ -201,15 +201,12 @@ async def test_when_the_shared_history_no_longer_reaches_back_the_client_resyncs
         client.close()
         for n in range(3):            # one more than the history keeps
             a.node.hub.publish("news", "missed", {"n": n})
-        back = await Socket.open(b)
-        await back.connected()
-        back.send("pusher:subscribe", {"channel": "news", "last_seq": last_seq})
-        await back.expect("pusher_internal:subscription_succeeded")
+        back = await socket_for(b)
+        await back.subscribe(b, "news", last_seq=last_seq)
         resync = await back.expect("branchline:resync")
         assert resync["data"] == {"last_seq": last_seq, "seq": b.node.hub.seq}
         # Within reach: exactly the two it missed, in order.
-        back.send("pusher:subscribe", {"channel": "news", "last_seq": last_seq + 1})
-        await back.expect("pusher_internal:subscription_succeeded")
+        await back.subscribe(b, "news", last_seq=last_seq + 1)
         assert [m["data"]["n"] for m in await received(back)] == [1, 2]
         back.close()
     finally:
@@ -254,16 +251,12 @@ async def test_the_shared_history_is_bounded_in_bytes_as_a_lone_hubs_is(pair, re
     news = [json.loads(envelope) for envelope in histories[(prefix + "h:news").encode()]]
     assert 3 < len(news) < a.node.hub.replay_history      # bytes bound it, not the count
     assert [e[0] for e in news] == sorted(e[0] for e in news) and news[-1][0] < done
-    old = await Socket.open(b)
-    await old.connected()
-    old.send("pusher:subscribe", {"channel": "news", "last_seq": first})
-    await old.expect("pusher_internal:subscription_succeeded")
+    old = await socket_for(b)
+    await old.subscribe(b, "news", last_seq=first)
     resync = await old.expect("branchline:resync")
     assert resync["data"] == {"last_seq": first, "seq": b.node.hub.seq}
-    recent = await Socket.open(b)
-    await recent.connected()
-    recent.send("pusher:subscribe", {"channel": "news", "last_seq": news[-3][0]})
-    await recent.expect("pusher_internal:subscription_succeeded")
+    recent = await socket_for(b)
+    await recent.subscribe(b, "news", last_seq=news[-3][0])
     assert [(m["data"]["seq"], m["data"]["n"]) for m in await received(recent)] == [
         (e[0], 298 + i) for i, e in enumerate(news[-2:])]
     old.close()
@@ -290,10 +283,8 @@ async def test_data_crosses_processes_as_a_lone_hub_sends_it(pair, redis_url):
         shared.lset(prefix + "h:news", 0, json.dumps([seq, *old]))     # as kept before
     finally:
         shared.close()
-    back = await Socket.open(a)
-    await back.connected()
-    back.send("pusher:subscribe", {"channel": "news", "last_seq": seq - 1})
-    await back.expect("pusher_internal:subscription_succeeded")
+    back = await socket_for(a)
+    await back.subscribe(a, "news", last_seq=seq - 1)
     assert [m["data"] for m in await received(back)] == got
     back.close()
 
