@@ -86,11 +86,11 @@ def new_order_tickets(order, lines, now):
     order, its lines, then these, and ``announce``s the KOTs. The order takes its token
     number and each line its ``kot_quantity`` here, before their rows are written, so
     neither row is written twice; each item's station comes from the price book."""
-    catalog = pricing.book(order.branch_id).items
+    book = pricing.book(order.branch_id)
+    catalog, branch = book.items, book.branch
     by_place = _by_place(order, lines, [
         catalog[line.menu_item_id].kot_place_id if line.menu_item_id in catalog else None
         for line in lines])
-    branch = pricing.book(order.branch_id).branch
     _give_token(order, branch, now)
     return _tickets(order, branch, by_place, first_status(order, branch, True, first=True),
                     now)
