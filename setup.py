@@ -18,8 +18,9 @@ setup(
     install_requires=[
         "tornado>=6.4",
         "peewee>=4.5",
-        "pyjwt[crypto]>=2.8",
-        "cryptography>=42",
+        "pyjwt>=2.8",
+        "pynacl>=1.5",          # Ed25519 (protocol/ed25519.py)
+        "cryptography>=42",     # X.509 and P-256 (edge/certificate.py, cloud/webpush.py)
         "zeroconf>=0.132",
         "ifaddr>=0.2",
         "pywebpush>=2.0",

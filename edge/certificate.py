@@ -1,5 +1,7 @@
 """The edge's TLS certificate on the LAN: the one configured (``tls_cert``/``tls_key``)
-or one it makes itself.
+or one it makes itself. This runs as a short-lived process of its own
+(``python -m edge.certificate``, asked and answered in JSON by edge/tls.py), so the
+edge's process never loads ``cryptography``.
 
 A made certificate is self-signed: ECDSA P-256, subject alt names for the box's host
 name, its ``.local`` name and the addresses it announces, valid CERT_DAYS. It lives in
@@ -10,37 +12,24 @@ TXT records, ``/pusher/broadcast-settings`` and ``branchline-edge discover`` sho
 """
 
 import base64
-import dataclasses
 import datetime
 import hashlib
 import ipaddress
+import json
 import os
-import ssl
+import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from .tls import Certificate, fingerprint
+
 CERT_DAYS = 397
 RENEW_DAYS = 30
 TLS_DIR = "tls"
 CERT_FILE, KEY_FILE = "edge-cert.pem", "edge-key.pem"
-
-
-@dataclasses.dataclass(frozen=True)
-class Certificate:
-    cert_path: str
-    key_path: str
-    fingerprint: str      # SHA-256 of the certificate (DER), "AB:CD:..."
-    spki: str             # SHA-256 of its public key, base64 ("sha256/..." pins)
-    not_after: datetime.datetime
-    generated: bool       # made here (renewed here) rather than configured
-
-
-def fingerprint(der):
-    """The SHA-256 fingerprint of a DER certificate, as browsers and Node show it."""
-    return ":".join("%02X" % b for b in hashlib.sha256(der).digest())
 
 
 def spki_pin(cert):
@@ -123,14 +112,14 @@ def _due(cert_path, alt_names, now):
     return None
 
 
-def ensure(settings, keys_dir, *, names, addresses, now):
+def ensure(tls_cert, tls_key, keys_dir, *, names, addresses, now):
     """(Certificate, reason it was made or renewed now, or None): the configured
     certificate, else the one made in ``keys_dir/tls`` (made, or renewed with the
     same key, when due)."""
-    if settings.tls_cert:
-        if not settings.tls_key:
+    if tls_cert:
+        if not tls_key:
             raise SystemExit("tls_cert is set but tls_key is not")
-        return _describe(settings.tls_cert, settings.tls_key, False), None
+        return _describe(tls_cert, tls_key, False), None
     folder = os.path.join(keys_dir, TLS_DIR)
     os.makedirs(folder, exist_ok=True)
     cert_path, key_path = os.path.join(folder, CERT_FILE), os.path.join(folder, KEY_FILE)
@@ -141,13 +130,14 @@ def ensure(settings, keys_dir, *, names, addresses, now):
     return _describe(cert_path, key_path, True), reason
 
 
-def server_context(certificate):
-    """An SSLContext serving ``certificate`` (reload it into the same context with
-    ``load``: new connections get the renewed certificate)."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    load(context, certificate)
-    return context
+def main():
+    """Answer edge/tls.py: the request as JSON on stdin, the certificate on stdout."""
+    asked = json.load(sys.stdin)
+    cert, reason = ensure(asked["tls_cert"], asked["tls_key"], asked["keys_dir"],
+                          names=asked["names"], addresses=asked["addresses"],
+                          now=datetime.datetime.fromisoformat(asked["now"]))
+    json.dump({"certificate": cert.to_json(), "reason": reason}, sys.stdout)
 
 
-def load(context, certificate):
-    context.load_cert_chain(certificate.cert_path, certificate.key_path)
+if __name__ == "__main__":
+    main()

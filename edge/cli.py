@@ -12,10 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from protocol import config, tokens, wire
+from protocol import config, ed25519, tokens, wire
 from protocol.clock import Clock
 from protocol.node import data_paths
 from sync import auth, enrollment, inbox, restored, state, status
@@ -60,8 +57,7 @@ def _progress(done, total, label):
 def _save_key(keys_dir, node_id, key):
     os.makedirs(keys_dir, exist_ok=True)
     path = os.path.join(keys_dir, "node-%d.key" % node_id)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    pem = ed25519.private_pem(key)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
@@ -81,9 +77,9 @@ def enroll(args):
     os.makedirs(data_dir, exist_ok=True)
 
     cloud = args.cloud_url.rstrip("/")
-    key = Ed25519PrivateKey.generate()
+    key = ed25519.generate()
     identity = _call(cloud + "/sync/enroll", "POST", {
-        "code": args.code, "public_key": tokens.public_pem(key).decode("ascii"),
+        "code": args.code, "public_key": ed25519.public_pem(key).decode("ascii"),
         "name": args.name or socket.gethostname()})
     node_id = identity["node_id"]
     _save_key(paths["keys"], node_id, key)

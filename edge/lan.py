@@ -2,7 +2,7 @@
 announcement, so tablets find it without anyone typing an IP address.
 
 ``Lan`` is made before the server listens (it picks the addresses, makes or renews
-the certificate: edge/certificate.py, and gives the node its fingerprints) and is
+the certificate: edge/tls.py, and gives the node its fingerprints) and is
 started once it listens: one ``AsyncZeroconf`` for the process, on the interfaces
 of the announced addresses, registers ``_branchline._tcp.local.`` (the API; TXT in
 ``txt``) and ``_http._tcp.local.`` (the status page) under the branch's name, which
@@ -34,7 +34,7 @@ from protocol.node import data_paths
 from protocol.routes import PREFIX
 from protocol.version import VERSION
 
-from . import certificate
+from . import tls
 
 log = logging.getLogger("branchline.edge.lan")
 
@@ -117,32 +117,53 @@ class Lan:
         self._task = None
         self._watch = None
         self._timers = []
+        self._renewing = None
         if self.settings.tls:
-            self._ensure_certificate()
-            self.ssl_context = certificate.server_context(self.certificate)
+            try:
+                self._use(*self._ensure_certificate())
+            except tls.CertificateError as exc:
+                raise SystemExit("TLS certificate: %s" % exc) from None
+            self.ssl_context = tls.server_context(self.certificate)
 
     # --- The certificate -----------------------------------------------------------
 
     def _ensure_certificate(self):
+        """(certificate, why it was made now or None), from edge/tls.py's process."""
         names = [self.hostname, self.hostname + ".local", "localhost"]
-        cert, reason = certificate.ensure(
-            self.settings, data_paths(self.settings)["keys"], names=names,
-            addresses=self.addresses + ["127.0.0.1"], now=self.node.clock.now())
+        return tls.ensure(self.settings, data_paths(self.settings)["keys"], names=names,
+                          addresses=self.addresses + ["127.0.0.1"], now=self.node.clock.now())
+
+    def _use(self, cert, reason):
         if reason:
             log.info("TLS certificate [%s] made (%s): SHA-256 %s", self.node.branch_name,
                      reason, cert.fingerprint)
         if self.ssl_context is not None and cert != self.certificate:
-            certificate.load(self.ssl_context, cert)       # new connections get it
+            tls.load(self.ssl_context, cert)       # new connections get it
         self.certificate = cert
         self.node.tls_fingerprint, self.node.tls_spki = cert.fingerprint, cert.spki
 
     def _renew_check(self):
-        before = self.certificate
-        self._ensure_certificate()
-        if self.certificate != before:
-            self._moved()                 # a new fingerprint to announce and report
+        self._renew(moved=False)
         self._timers.append(asyncio.get_running_loop().call_later(
             RENEW_CHECK_SECONDS, self._renew_check))
+
+    def _renew(self, moved):
+        """Renew the certificate when due (off the event loop), then announce and report
+        anew when it changed or ``moved`` (the addresses did)."""
+        previous = self._renewing
+        self._renewing = asyncio.ensure_future(self._renewed(previous, moved))
+
+    async def _renewed(self, previous, moved):
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        before = self.certificate
+        try:
+            self._use(*await asyncio.to_thread(self._ensure_certificate))
+        except tls.CertificateError:
+            log.exception("could not renew the TLS certificate of [%s]",
+                          self.node.branch_name)
+        if moved or self.certificate != before:
+            self._moved()                 # a new fingerprint or address to announce and report
 
     # --- What is announced ---------------------------------------------------------
 
@@ -269,8 +290,9 @@ class Lan:
                  ", ".join(self.addresses), ", ".join(addresses))
         self.addresses = addresses
         if self.settings.tls:
-            self._ensure_certificate()
-        self._moved()
+            self._renew(moved=True)       # the certificate names the new addresses
+        else:
+            self._moved()
 
     def _moved(self):
         """Announce and report anew: the addresses or the certificate changed."""
@@ -290,6 +312,9 @@ class Lan:
     async def stop(self):
         for timer in self._timers:
             timer.cancel()
+        if self._renewing is not None:
+            self._renewing.cancel()
+            await asyncio.gather(self._renewing, return_exceptions=True)
         if self._watch is not None:
             self._watch.close()
         await self._withdraw()

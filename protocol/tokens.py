@@ -17,11 +17,9 @@ import os
 import secrets
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
-                                                               Ed25519PublicKey)
 
-ALGORITHM = "EdDSA"
+from . import ed25519
+from .ed25519 import ALGORITHM
 
 
 class InvalidToken(Exception):
@@ -35,11 +33,6 @@ class UnknownSigner(InvalidToken):
     def __init__(self, kid):
         super().__init__("unknown signer %s" % kid)
         self.kid = kid
-
-
-def public_pem(private_key):
-    return private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def write_secret(path, data):
@@ -67,13 +60,11 @@ def write_secret(path, data):
 
 def load_or_create_key(path):
     if not os.path.exists(path):
-        key = Ed25519PrivateKey.generate()
-        if write_secret(path, key.private_bytes(serialization.Encoding.PEM,
-                                                serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption())):
+        key = ed25519.generate()
+        if write_secret(path, ed25519.private_pem(key)):
             return key
     with open(path, "rb") as fh:
-        return serialization.load_pem_private_key(fh.read(), password=None)
+        return ed25519.load_private_pem(fh.read())
 
 
 class KeyRing:
@@ -88,7 +79,7 @@ class KeyRing:
         self.bound = {}          # kid -> (the only branch, restaurant) its tokens may name
         self.node_id = node_id
         self.private_key = private_key
-        self.trusted = {str(node_id): private_key.public_key()}
+        self.trusted = {str(node_id): ed25519.public_key(private_key)}
         self.trusted.update(trusted or {})
 
     @classmethod
@@ -100,18 +91,17 @@ class KeyRing:
             for name in sorted(os.listdir(trusted_dir)):
                 if name.endswith(".pem"):
                     with open(os.path.join(trusted_dir, name), "rb") as fh:
-                        pub = serialization.load_pem_public_key(fh.read())
-                    if isinstance(pub, Ed25519PublicKey):
-                        trusted[name[:-4]] = pub
+                        pem = fh.read()
+                    try:
+                        trusted[name[:-4]] = ed25519.load_public_pem(pem)
+                    except ValueError:
+                        continue        # not an Ed25519 key: trusted for nothing
         return cls(node_id, key, trusted)
 
     def trust_pem(self, node_id, pem, branch_id=None, restaurant_id=None):
         """Accept tokens signed by node_id's key (PEM), from now on; an edge's key
         (``branch_id``) only for tokens scoped to that branch and its restaurant."""
-        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 public key")
-        self.trusted[str(node_id)] = key
+        self.trusted[str(node_id)] = ed25519.load_public_pem(pem)
         if branch_id is not None:
             self.bound[str(node_id)] = (branch_id, restaurant_id)
 
@@ -122,7 +112,7 @@ class KeyRing:
         self._verified.clear()
 
     def public_pem(self):
-        return public_pem(self.private_key).decode("ascii")
+        return ed25519.public_pem(self.private_key).decode("ascii")
 
     @staticmethod
     def trust(keys_dir, node_id, pem):
@@ -143,7 +133,7 @@ class KeyRing:
         }
         if kind is not None:
             claims["kind"] = kind
-        return jwt.encode(claims, self.private_key, algorithm=ALGORITHM,
+        return ed25519.JWT.encode(claims, self.private_key, algorithm=ALGORITHM,
                           headers={"kid": str(self.node_id)})
 
     def verify(self, token, now):
@@ -168,7 +158,7 @@ class KeyRing:
             key = self.trusted.get(str(header.get("kid")))
             if key is None:
                 raise UnknownSigner(str(header.get("kid")))
-            claims = jwt.decode(token, key, algorithms=[ALGORITHM],
+            claims = ed25519.JWT.decode(token, key, algorithms=[ALGORITHM],
                                 options={"require": ["sub", "exp", "jti", "rid", "bid"],
                                          "verify_exp": False, "verify_iat": False})
             claims["sub"] = int(claims["sub"])

@@ -11,8 +11,7 @@ within that window a replay changes nothing (pushes are idempotent).
 import base64
 import hashlib
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from protocol import ed25519
 
 MAX_SKEW = 300
 
@@ -29,7 +28,7 @@ def _message(method, path, timestamp, body):
 def sign(private_key, node_id, method, path, body, *, now):
     """Headers signing a request at ``now`` (the node's clock's time())."""
     timestamp = str(int(now))
-    signature = private_key.sign(_message(method, path, timestamp, body))
+    signature = ed25519.sign(private_key, _message(method, path, timestamp, body))
     return {"X-Branchline-Node": str(node_id), "X-Branchline-Time": timestamp,
             "X-Branchline-Signature": base64.b64encode(signature).decode("ascii")}
 
@@ -49,9 +48,10 @@ def verify(headers, method, path, body, public_key_for, *, now):
     pem = public_key_for(node_id)
     if not pem:
         raise NotAuthenticated("node %d is not enrolled" % node_id)
-    key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
     try:
-        key.verify(signature, _message(method, path, timestamp, body))
-    except InvalidSignature:
+        key = ed25519.load_public_pem(pem)
+    except ValueError:
+        raise NotAuthenticated("node %d has no Ed25519 key enrolled" % node_id) from None
+    if not ed25519.verify(key, signature, _message(method, path, timestamp, body)):
         raise NotAuthenticated("bad signature")
     return node_id

@@ -17,10 +17,7 @@ import json
 import os
 import secrets
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from protocol import ids, locations, models
+from protocol import ed25519, ids, locations, models
 from protocol.database import lock_key
 from protocol.errors import APIError, ValidationFailed
 
@@ -57,11 +54,10 @@ def enroll(code, public_key_pem, name, now):
         raise ValidationFailed.field("code", "This enrollment code has expired; ask head "
                                              "office for a new one.")
     try:
-        key = serialization.load_pem_public_key(public_key_pem.encode())
-    except (ValueError, TypeError):
-        key = None
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValidationFailed.field("public_key", "The public key must be a PEM Ed25519 key.")
+        ed25519.load_public_pem(public_key_pem)
+    except ValueError:
+        raise ValidationFailed.field(
+            "public_key", "The public key must be a PEM Ed25519 key.") from None
     taken = SyncNode.select(SyncNode.node_id).order_by(SyncNode.node_id.desc()).limit(1).scalar()
     node_id = max(taken or ids.CLOUD_NODE_ID, ids.CLOUD_NODE_ID) + 1
     if node_id > ids.MAX_NODE_ID:

@@ -34,12 +34,10 @@ from bench_orders import ROOT, free_port, stop, wait_ready  # noqa: E402
 
 sys.path.insert(0, ROOT)
 import tornado.httpclient  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 import pgserver  # noqa: E402
 from cloud import demo_data  # noqa: E402
-from protocol import config, models  # noqa: E402
+from protocol import config, ed25519, models  # noqa: E402
 from protocol.clock import Clock  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
 from sync import auth  # noqa: E402
@@ -53,14 +51,12 @@ class Edge:
     def __init__(self, http, port, node_id, branch_id, owner):
         self.http, self.port = http, port
         self.node_id, self.branch_id, self.owner = node_id, branch_id, owner
-        self.key = Ed25519PrivateKey.generate()
+        self.key = ed25519.generate()
         self.batch_seconds = []
 
     @property
     def public_pem(self):
-        return self.key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return ed25519.public_pem(self.key).decode()
 
     def changes(self, count):
         now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat()

@@ -29,7 +29,7 @@ from cloud import demo_data  # noqa: E402
 from cloud import push_sender  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
-from protocol import config, process  # noqa: E402
+from protocol import config, ed25519, process  # noqa: E402
 from protocol.database import open_postgres, open_sqlite  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
 from protocol.routes import PREFIX  # noqa: E402
@@ -223,7 +223,8 @@ def trust(*servers):
     """Make every server accept tokens signed by every other (as enrollment does)."""
     for a in servers:
         for b in servers:
-            a.node.keyring.trusted[str(b.node.node_id)] = b.node.keyring.private_key.public_key()
+            a.node.keyring.trusted[str(b.node.node_id)] = ed25519.public_key(
+                b.node.keyring.private_key)
 
 
 @pytest.fixture

@@ -1,6 +1,12 @@
 """Login, tokens, logout, branch switching and the platform config, over HTTP."""
 
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from conftest import PASSWORD, trust
+from protocol import ed25519, tokens
 from protocol.clock import FakeClock
 
 
@@ -164,3 +170,37 @@ async def test_platform_config_shape(edge, demo):
     assert body["branch"]["name"] == "Downtown"
     assert set(body["branch"]) >= {"address", "timezone"}
     assert body["features"]["edge"] is True
+
+
+
+def test_keys_and_tokens_are_the_standard_formats_other_tools_read(tmp_path):
+    """A node's key written by an earlier release (``cryptography``'s PKCS #8 PEM) still
+    loads; a key written now loads in ``cryptography``; tokens are EdDSA JWTs that PyJWT's
+    own EdDSA verifies with the public key the node gives out."""
+    earlier = Ed25519PrivateKey.generate()
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "node-7.key").write_bytes(earlier.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    ring = tokens.KeyRing.from_dir(str(keys), 7)
+    token = ring.issue(user_id=3, restaurant_id=1, branch_id=2, ttl_seconds=60, now=1000)
+    public = serialization.load_pem_public_key(ring.public_pem().encode())
+    raw = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert public.public_bytes(*raw) == earlier.public_key().public_bytes(*raw)
+    claims = jwt.decode(token, public, algorithms=["EdDSA"], options={"verify_exp": False})
+    assert (claims["sub"], claims["bid"]) == ("3", 2)
+    assert ring.verify(token, now=1001)["sub"] == 3
+
+    made = ed25519.generate()
+    loaded = serialization.load_pem_private_key(ed25519.private_pem(made), password=None)
+    spki = loaded.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert spki == ed25519.public_pem(made)
+    assert ed25519.verify(ed25519.load_public_pem(spki), loaded.sign(b"order 42"), b"order 42")
+    assert not ed25519.verify(ed25519.load_public_pem(spki), loaded.sign(b"order 42"), b"43")
+    for bad in (b"", "-----BEGIN PUBLIC KEY-----\nnonsense\n-----END PUBLIC KEY-----",
+                b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+                ed25519.private_pem(made), b"\xff" * 40):
+        with pytest.raises(ValueError):
+            ed25519.load_public_pem(bad)

@@ -21,7 +21,7 @@ import uuid
 import pytest
 from zeroconf.asyncio import AsyncServiceInfo
 
-from edge import certificate, discover, lan
+from edge import discover, lan, tls
 from edge.lan import HTTP_TYPE, SERVICE_TYPE
 from protocol.version import VERSION
 from protocol import config, models
@@ -68,7 +68,7 @@ def pinned_get(url, pin, headers=None):
     conn = http.client.HTTPSConnection(parts.hostname, parts.port, context=context, timeout=10)
     try:
         conn.connect()
-        seen = certificate.fingerprint(conn.sock.getpeercert(binary_form=True))
+        seen = tls.fingerprint(conn.sock.getpeercert(binary_form=True))
         if seen != pin:
             raise ssl.SSLError("certificate %s is not the pinned %s" % (seen, pin))
         conn.request("GET", parts.path, headers=headers or {})
@@ -221,20 +221,18 @@ def test_the_certificate_is_renewed_with_the_same_key(tmp_path):
     settings = config.load("edge", {"data_dir": str(tmp_path)}, environ={})
     now = datetime.datetime(2026, 1, 1)
     names, addresses = ["box", "box.local"], ["192.0.2.10"]
-    made, why = certificate.ensure(settings, str(tmp_path), names=names, addresses=addresses,
-                                   now=now)
+    made, why = tls.ensure(settings, str(tmp_path), names=names, addresses=addresses,
+                           now=now)
     assert why == "none yet" and made.generated
-    again, why = certificate.ensure(settings, str(tmp_path), names=names, addresses=addresses,
-                                    now=now + datetime.timedelta(days=300))
+    again, why = tls.ensure(settings, str(tmp_path), names=names, addresses=addresses,
+                            now=now + datetime.timedelta(days=300))
     assert why is None and again == made                      # not yet due
-    renewed, why = certificate.ensure(settings, str(tmp_path), names=names,
-                                      addresses=addresses,
-                                      now=now + datetime.timedelta(days=380))
+    renewed, why = tls.ensure(settings, str(tmp_path), names=names, addresses=addresses,
+                              now=now + datetime.timedelta(days=380))
     assert why.startswith("expires on") and renewed.not_after > made.not_after
     assert renewed.fingerprint != made.fingerprint and renewed.spki == made.spki
-    moved, why = certificate.ensure(settings, str(tmp_path), names=names,
-                                    addresses=["192.0.2.11"],
-                                    now=now + datetime.timedelta(days=381))
+    moved, why = tls.ensure(settings, str(tmp_path), names=names, addresses=["192.0.2.11"],
+                            now=now + datetime.timedelta(days=381))
     assert why == "names changed" and moved.spki == made.spki
 
 
@@ -248,6 +246,7 @@ async def test_a_running_edge_renews_its_certificate_and_announces_it(start_node
     first, key = edge.node.tls_fingerprint, edge.node.tls_spki
     clock.advance(380 * days)
     edge.lan._renew_check()                               # what its twice-daily timer runs
+    await edge.lan._renewing                              # made off the event loop
     renewed = edge.node.tls_fingerprint
     assert renewed != first and edge.node.tls_spki == key
     async with discover.Browser(["127.0.0.1"]) as browser:

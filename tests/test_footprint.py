@@ -1,6 +1,7 @@
 """What an edge's process leaves out (issue 14: an edge under 60 MB RSS after a shift;
 tests/bench_idle.py measures it). An edge started as ``branchline-edge`` (edge/launch.py)
-loads neither the PostgreSQL driver nor curses, builds no pydantic validator of an
+loads neither the PostgreSQL driver, nor curses, nor ``cryptography`` (it signs with
+libsodium and makes its TLS certificate in a process of its own), builds no pydantic validator of an
 answer shape or a request body before a request needs it, loads pycountry only for a
 search of calling codes, and has malloc give back what a burst of work freed."""
 
@@ -14,7 +15,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = r"""
 import json, sys
 import edge.launch
-from protocol import heap, shapes, validation
+from edge import lan, server
+from protocol import heap, shapes, tokens, validation
+from sync import auth, client, enrollment
 
 def subclasses(cls):
     for sub in cls.__subclasses__():
@@ -23,7 +26,7 @@ def subclasses(cls):
 
 models = list(subclasses(shapes.Shape)) + list(subclasses(validation.Body))
 print(json.dumps({
-    "loaded": [m for m in ("psycopg2", "curses", "pycountry") if sys.modules.get(m)],
+    "loaded": [m for m in ("psycopg2", "curses", "pycountry", "cryptography") if sys.modules.get(m)],
     "models": len(models),
     "built": sorted(m.__qualname__ for m in models if m.__pydantic_complete__),
     "malloc": heap.return_freed_memory()}))

@@ -10,6 +10,7 @@ to live with sync repeating a batch, and a kill -9 of the cloud in the middle of
 """
 
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -113,6 +114,11 @@ async def test_registration_checks_subscriptions_and_fcm_tokens(start_node):
     refused(await register(edge, waiter, "x", "not json", "web", status=422), "PushSubscription")
     bad_key = dict(browser, keys={"p256dh": "AAAA", "auth": browser["keys"]["auth"]})
     refused(await register(edge, waiter, "x", bad_key, "web", status=422), "P-256")
+    point = bytearray(base64.urlsafe_b64decode(browser["keys"]["p256dh"] + "=="))
+    point[-1] ^= 1                      # 65 bytes, the right form, but not on the curve
+    off_curve = dict(browser, keys={"p256dh": base64.urlsafe_b64encode(point).decode(),
+                                    "auth": browser["keys"]["auth"]})
+    refused(await register(edge, waiter, "x", off_curve, "web", status=422), "P-256")
     short_auth = dict(browser, keys={"p256dh": browser["keys"]["p256dh"], "auth": "AAAA"})
     refused(await register(edge, waiter, "x", short_auth, "web", status=422), "16 bytes")
     refused(await register(edge, waiter, "x", {"endpoint": "https://a.test"}, "web",
