@@ -31,6 +31,7 @@ import urllib.request
 from protocol import config, models, realtime
 from protocol.ids import CLOUD_NODE_ID
 from protocol.node import data_paths
+from protocol.postgres_pool import open_database
 from sync import enrollment
 from sync.startup import open_store
 
@@ -136,7 +137,8 @@ def set_up(data_dir, database_url=""):
     os.makedirs(cloud["data_dir"], exist_ok=True)
     print("Seeding the demo restaurant into %s ..." % (database_url or cloud["database"]),
           flush=True)
-    store = open_store(cloud["database"], CLOUD_NODE_ID, database_url=database_url)
+    store = open_store(cloud["database"], CLOUD_NODE_ID,
+                       db=open_database(database_url, cloud["database"]))
     try:
         if not store.call(_is_empty):
             raise DemoError("the database at %s already holds a restaurant: give the demo an "

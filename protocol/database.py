@@ -7,7 +7,7 @@ run an edge and a cloud in one process, each with its own file.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` (a committed payment survives
 a power cut), foreign keys on. PostgreSQL (the cloud, when ``database_url`` is
-set) is a pool of connections (playhouse.pool): a Store's worker takes one for
+set) is a pool of connections (protocol/postgres_pool.py): a Store's worker takes one for
 each batch of jobs and gives it back after, so a connection the server dropped
 is replaced by the next batch. While the server cannot be reached (``outage``)
 requests are answered 503 with Retry-After, and the pool's idle connections are
@@ -28,11 +28,8 @@ import os
 import select
 import sqlite3
 import threading
-import urllib.parse
 
 import peewee
-from playhouse import db_url
-from playhouse.pool import PooledPostgresqlDatabase
 
 from . import running
 
@@ -77,31 +74,6 @@ def is_sqlite(db):
 
 def is_postgres(db):
     return isinstance(db, peewee.PostgresqlDatabase)
-
-
-POSTGRES_SCHEMES = ("postgres", "postgresql")
-POOL_SIZE = 16
-
-
-def open_postgres(url):
-    """A pool of connections to the PostgreSQL database at ``url``
-    (postgresql://user:password@host:port/name?sslmode=...; the query's other
-    parameters go to libpq, ``max_connections`` sizes the pool)."""
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme not in POSTGRES_SCHEMES or not parsed.path.strip("/"):
-        raise ValueError("not a PostgreSQL URL (postgresql://user@host/database): %r" % url)
-    params = db_url.parse(url, unquote_password=True, unquote_user=True)
-    params.setdefault("max_connections", POOL_SIZE)
-    params.setdefault("stale_timeout", 300)   # seconds a connection is reused
-    params.setdefault("timeout", 30)          # seconds to wait for a free one
-    params["options"] = ("-c TimeZone=UTC " + params.get("options", "")).strip()
-    return PooledPostgresqlDatabase(params.pop("database"), **params)
-
-
-def open_database(url, sqlite_path):
-    """The cloud's database: PostgreSQL at ``url``, or SQLite at ``sqlite_path``
-    when ``url`` is empty."""
-    return open_postgres(url) if url else open_sqlite(sqlite_path)
 
 
 def outage(exc):

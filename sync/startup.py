@@ -11,7 +11,7 @@ composition roots, hand to their app and sync loops.
 
 from protocol import models, realtime
 from protocol.clock import Clock
-from protocol.database import open_database
+from protocol.database import open_sqlite
 from protocol.node import build_node, data_paths
 from protocol.store import Store
 
@@ -21,10 +21,10 @@ from .models import SYNC_MODELS
 SCHEMA = models.ALL_MODELS + SYNC_MODELS
 
 
-def open_store(path, node_id, *, clock=None, db=None, database_url=""):
-    """The Store of a node's database: PostgreSQL at ``database_url``, else SQLite
-    at ``path`` (or over ``db``), ready to use."""
-    store = Store(db or open_database(database_url, path), node_id=node_id,
+def open_store(path, node_id, *, clock=None, db=None):
+    """The Store of a node's database: ``db`` (the cloud's: protocol/postgres_pool.py
+    ``open_database``), else SQLite at ``path``, ready to use."""
+    store = Store(db or open_sqlite(path), node_id=node_id,
                   clock=clock or Clock())
     return store.open(SCHEMA, on_open=[capture.install_triggers])
 
@@ -35,12 +35,11 @@ def database_url(settings):
 
 
 def open_node(settings, *, clock=None, db=None):
-    """The node described by ``settings``: its store, keys and realtime hub; nothing
-    listens yet."""
+    """The node described by ``settings``: its store (over ``db``, else SQLite in its
+    data directory), keys and realtime hub; nothing listens yet."""
     clock = clock or Clock()
     paths = data_paths(settings)
-    store = open_store(paths["database"], settings.node_id, clock=clock, db=db,
-                       database_url=database_url(settings))
+    store = open_store(paths["database"], settings.node_id, clock=clock, db=db)
     try:
         hub = realtime.make_hub(settings, paths["keys"], clock)
         return build_node(settings, store=store, hub=hub)

@@ -40,6 +40,7 @@ from cloud import demo_data  # noqa: E402
 from protocol import config, ed25519, models  # noqa: E402
 from protocol.clock import Clock  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
+from protocol.postgres_pool import open_database  # noqa: E402
 from sync import auth  # noqa: E402
 from sync.models import SyncNode  # noqa: E402
 from sync.startup import open_store  # noqa: E402
@@ -87,7 +88,8 @@ class Edge:
 def seed(data_dir, database_url, count):
     """The simulated edges of a freshly seeded cloud (not yet given an http client)."""
     settings = config.load("cloud", {"data_dir": data_dir}, environ={})
-    store = open_store(data_paths(settings)["database"], 1, database_url=database_url)
+    path = data_paths(settings)["database"]
+    store = open_store(path, 1, db=open_database(database_url, path))
     try:
         summary = store.call(demo_data.seed, password_hash="-")
         owner = summary["users"]["owner@demo.test"]
@@ -143,7 +145,8 @@ async def run(label, args, database_url, workers):
 
 def count_rows(data_dir, database_url):
     settings = config.load("cloud", {"data_dir": data_dir}, environ={})
-    store = open_store(data_paths(settings)["database"], 1, database_url=database_url)
+    path = data_paths(settings)["database"]
+    store = open_store(path, 1, db=open_database(database_url, path))
     try:
         return store.call(lambda: models.Notification.select().where(
             models.Notification.type == "bench").count())

@@ -30,7 +30,8 @@ from cloud import push_sender  # noqa: E402
 from cloud import server as cloud_server  # noqa: E402
 from edge import server as edge_server  # noqa: E402
 from protocol import config, ed25519, process  # noqa: E402
-from protocol.database import open_postgres, open_sqlite  # noqa: E402
+from protocol.database import open_sqlite  # noqa: E402
+from protocol.postgres_pool import open_postgres  # noqa: E402
 from protocol.node import data_paths  # noqa: E402
 from protocol.routes import PREFIX  # noqa: E402
 from protocol.store import Store  # noqa: E402

@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from protocol import models
-from protocol.database import open_postgres
+from protocol.postgres_pool import open_postgres
 from protocol.store import Store
 from sync.startup import SCHEMA
 from test_sync import eventually, enroll_box, new_code

@@ -5,7 +5,8 @@ and the migrated schema matching the models; each on SQLite and on PostgreSQL
 import pytest
 
 from protocol import ids, migrations, models
-from protocol.database import open_postgres, open_sqlite
+from protocol.database import open_sqlite
+from protocol.postgres_pool import open_postgres
 from protocol.store import Store
 from sync.models import SYNC_MODELS
 from sync.startup import SCHEMA

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 
 from protocol.clock import Clock
-from protocol.database import open_postgres
+from protocol.postgres_pool import open_postgres
 from protocol.store import Store
 from sync import feed
 from sync.models import ChangeLog, SyncNode
@@ -29,7 +29,7 @@ FIRST_ID = 10 ** 12
 
 @pytest.fixture
 def cloud_url(postgres_cloud_database, demo):
-    store = open_store(None, 1, database_url=postgres_cloud_database)   # triggers in place
+    store = open_store(None, 1, db=open_postgres(postgres_cloud_database))  # triggers in place
     try:
         store.call(lambda: SyncNode.create(node_id=EDGE, branch_id=demo["branches"]["Downtown"],
                                            public_key="-"))

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from protocol import models
-from protocol.database import open_postgres
+from protocol.postgres_pool import open_postgres
 from protocol.store import Store
 from sync.startup import SCHEMA
 from pushservice import WebPushService

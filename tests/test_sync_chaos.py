@@ -540,6 +540,7 @@ def _tomorrow_evening():
 
 async def test_an_outage_of_the_cloud_then_reconnection(cluster):
     from protocol import models
+    from protocol.postgres_pool import open_database
     from sync.startup import open_store
 
     waiter = await cluster.start()
@@ -567,8 +568,8 @@ async def test_an_outage_of_the_cloud_then_reconnection(cluster):
     assert (await cluster.edge_status())["outbox_depth"] > 0
 
     # Head office raises a price at the cloud while it is down.
-    store = open_store(os.path.join(cluster.cloud.data_dir, "cloud.db"), 1,
-                       database_url=cluster.database_url)
+    path = os.path.join(cluster.cloud.data_dir, "cloud.db")
+    store = open_store(path, 1, db=open_database(cluster.database_url, path))
     try:
         store.call(lambda: (
             models.MenuItemPrice.update(final_price=31.5).where(
