@@ -249,10 +249,23 @@ class _Writer:
     @staticmethod
     def _converter(field):
         if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
-            return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
+            return _Writer._datetime
         if isinstance(field, FixedPointField):
             return functools.partial(_Writer._fixed_point, field, {})
         return lambda value: _storable(field, field.db_value(_decode(field, value)))
+
+    @staticmethod
+    def _datetime(value):
+        """str() of the datetime an encoded row holds, as sqlite3 stores it: its
+        ``isoformat(" ")``, which for one written as ``encode_row`` writes a datetime
+        with microseconds ("2026-12-08T04:11:45.387137") is the text itself with a
+        space for the "T"."""
+        stamp = datetime.datetime.fromisoformat(value)
+        if (len(value) == 26 and value[10] == "T" and value[19] == "." and value[4] == "-"
+                and value[7] == "-" and value[13] == ":" and value[16] == ":"
+                and stamp.microsecond and stamp.tzinfo is None):
+            return value[:10] + " " + value[11:]
+        return stamp.isoformat(" ")
 
     @staticmethod
     def _fixed_point(field, seen, value):

@@ -485,6 +485,35 @@ async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
                                                    "op": "delete"})
 
 
+async def test_datetimes_written_together_are_stored_as_written_one_at_a_time(pusher):
+    """rows.apply_run (its fast path for a datetime as rows are encoded) stores the
+    text rows.upsert stores, whatever form the datetime came in."""
+    cloud, _, row = pusher
+    forms = ["2026-12-08T04:11:45.387137", "2026-12-08T04:11:45.000000",
+             "2026-12-08T04:11:45", "2026-12-08 04:11:45.387137", "2026-12-08T04:11:45.5",
+             "2026-12-08T04:11:45.387137+00:00", "2026-W50-2T04:11:45.387137", "2026-12-08"]
+
+    def stored(together):
+        first = models.Table.select(models.Table.id).order_by(models.Table.id.desc()).first().id
+        made = [dict(row, id=first + n, table_code="T-%d" % n, updated_at=form)
+                for n, form in enumerate(forms, 1)]
+        if together:
+            assert rows.apply_run([{"table": "tables", "id": r["id"], "op": "upsert", "row": r}
+                                   for r in made])
+        else:
+            for r in made:
+                rows.upsert("tables", r)
+        db = cloud.node.store.db
+        texts = [str(db.execute_sql("SELECT updated_at FROM tables WHERE id = %s" % db.param,
+                                    (r["id"],)).fetchone()[0]) for r in made]
+        models.Table.delete().where(models.Table.id > first).execute()
+        return texts
+    alone = cloud.node.store.call(stored, False)
+    assert alone[:3] == ["2026-12-08 04:11:45.387137", "2026-12-08 04:11:45",
+                         "2026-12-08 04:11:45"]
+    assert cloud.node.store.call(stored, True) == alone
+
+
 async def test_rows_read_in_bulk_are_encoded_as_the_models_encode_them(enrolled, demo):
     """rows.read_rows (fast paths for datetimes, amounts) == rows.encode_row, for
     every replicated table the edge holds rows of."""
