@@ -28,20 +28,17 @@ from .apply import Refused
 from .models import DeadLetter, SyncNode
 
 
-def _foreign(table, row_id, branch_id, row_restaurant, node, restaurant_id):
-    """Why a row with this scope is not the edge's to write, or None."""
-    if branch_id is not None and branch_id != node.branch_id:
+def _reason(table, row_id, branch_id, row_restaurant):
+    """Why a row the branch may not hold (rows.foreign_rows) is not the edge's to write."""
+    if branch_id is not None:
         return "%s %d belongs to another branch" % (table, row_id)
-    if branch_id is None and row_restaurant is not None and row_restaurant != restaurant_id:
-        return "%s %d belongs to another restaurant" % (table, row_id)
-    return None
+    return "%s %d belongs to another restaurant" % (table, row_id)
 
 
 def _check_scope(table, row_id, node, restaurant_id):
-    scope = rows.row_scope(table, row_id)
-    reason = scope and _foreign(table, row_id, *scope, node, restaurant_id)
-    if reason:
-        raise Refused(reason)
+    foreign = rows.foreign_rows(table, [row_id], node.branch_id, restaurant_id)
+    if foreign:
+        raise Refused(_reason(table, *foreign[0]))
 
 
 def _apply_one(change, node, restaurant_id):
@@ -62,8 +59,7 @@ def _apply_run(run, node, restaurant_id):
     """A run of upserts of one table applied together, when none of them is refused
     (rows.apply_run); False when each must go alone."""
     def all_ours(table, row_ids):
-        return not any(_foreign(table, *scope, node, restaurant_id)
-                       for scope in rows.row_scopes(table, row_ids))
+        return not rows.foreign_rows(table, row_ids, node.branch_id, restaurant_id)
     return ownership.edge_may_write(run[0].get("table")) and rows.apply_run(run, all_ours)
 
 

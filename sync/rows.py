@@ -4,8 +4,8 @@ A change carries the row's current state, encoded with the models' own fields
 (``encode_row`` / ``decode_row``; ``read_rows`` encodes many stored rows without
 building model instances), and is applied as an upsert by id (``upsert``, or
 ``apply_run`` for many rows of one table at once), which makes applying the same
-change twice harmless. ``row_scope(s)`` answer a stored row's branch and
-restaurant (sync/ownership.py). Everything else in sync/ uses this module; it
+change twice harmless. ``foreign_rows`` picks out the stored rows a branch may
+not hold (sync/ownership.py). Everything else in sync/ uses this module; it
 uses only the models and ownership.
 
 A row whose values cannot be read (a date that is not a date, a number that is
@@ -335,20 +335,16 @@ def apply_run(run, allowed=lambda table, row_ids: True):
     return True
 
 
-def row_scope(table, row_id):
-    """(branch_id, restaurant_id) of a stored row, or None when it does not exist."""
+def foreign_rows(table, row_ids, branch_id, restaurant_id):
+    """[(id, branch_id, restaurant_id)] of those of the stored rows that the branch
+    may not hold (sync/ownership.py ``visible_sql``, the rows its feed would not
+    send it): the database picks them out, so rows of the branch, nearly all of
+    them, are not read at all."""
     branch, restaurant = ownership.scope_sql(table, lambda name: "t.%s" % name)
-    cursor = database.execute_sql(
-        "SELECT %s, %s FROM %s t WHERE t.id = %s" % (branch, restaurant, table, database.param),
-        (row_id,))
-    return cursor.fetchone()
-
-
-def row_scopes(table, row_ids):
-    """[(id, branch_id, restaurant_id)] of those rows that are stored."""
-    branch, restaurant = ownership.scope_sql(table, lambda name: "t.%s" % name)
+    visible = ownership.visible_sql(table, "t", branch_id, restaurant_id)
     found = []
     for chunk, marks in _in_chunks(row_ids):
-        found.extend(database.execute_sql("SELECT t.id, %s, %s FROM %s t WHERE t.id IN (%s)"
-                                          % (branch, restaurant, table, marks), chunk))
+        found.extend(database.execute_sql(
+            "SELECT t.id, %s, %s FROM %s t WHERE t.id IN (%s) AND (%s) IS NOT TRUE"
+            % (branch, restaurant, table, marks, visible), chunk))
     return found

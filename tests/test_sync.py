@@ -462,6 +462,41 @@ async def test_a_row_that_cannot_be_read_is_refused_for_good(pusher):
     assert (await _cloud_row(cloud))["dead_letters"] == 1
 
 
+async def test_rows_of_another_branch_are_refused_together_or_alone(pusher, demo):
+    """An edge writes its own branch's rows only: a change to another branch's row,
+    or one that would leave a row in another branch, is refused for good and the
+    rest of the batch goes in, whether the table's changes went in together or
+    each alone."""
+    cloud, push, ours = pusher
+
+    def airport_table():
+        table = models.Table.select().where(
+            models.Table.branch == demo["branches"]["Airport"]).first()
+        last = models.Table.select(models.Table.id).order_by(models.Table.id.desc()).first()
+        return rows.read_rows("tables", [table.id])[table.id], last.id + 1
+    theirs, new_id = cloud.node.store.call(airport_table)
+    moved = dict(theirs, branch_id=ours["branch_id"], area_id=ours["area_id"], table_code="T-99")
+    made = dict(theirs, id=new_id, table_code="T-98")           # a new row, of the Airport
+    resp = await push([
+        {"seq": 1, "table": "tables", "id": ours["id"], "op": "upsert",
+         "row": dict(ours, seating_capacity=9)},
+        {"seq": 2, "table": "tables", "id": theirs["id"], "op": "upsert", "row": moved},
+        {"seq": 3, "table": "tables", "id": new_id, "op": "upsert", "row": made}], 0, 3)
+    assert resp.status == 200 and resp.body["high_water_mark"] == 3
+    assert [(r["seq"], r["reason"]) for r in resp.body["rejected"]] == [
+        (2, "tables %d belongs to another branch" % theirs["id"]),
+        (3, "tables %d belongs to another branch" % new_id)]
+    resp = await push([{"seq": 4, "table": "tables", "id": new_id, "op": "upsert",
+                        "row": made}], 3, 4)                   # alone in its batch
+    assert [(r["seq"], r["reason"]) for r in resp.body["rejected"]] == [
+        (4, "tables %d belongs to another branch" % new_id)]
+    assert (await _cloud_row(cloud))["dead_letters"] == 3
+    stored = cloud.node.store.call(lambda: rows.read_rows(
+        "tables", [ours["id"], theirs["id"], new_id]))
+    assert stored[ours["id"]]["seating_capacity"] == 9
+    assert stored[theirs["id"]] == theirs and new_id not in stored
+
+
 async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
     """An edge running older code deletes a customer for real: the cloud does not
     follow (another branch's orders refer to them); it parks the delete."""
