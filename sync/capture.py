@@ -117,9 +117,9 @@ def coalesce(log_rows, *, for_edge=False):
     return changes
 
 
-def log_entries(query):
-    """A change-log query's entries as (seq, table_name, row_id, op), for ``coalesce``."""
+def log_entries(query, **values):
+    """The entries a Prepared change-log ``query`` selects (seq, table_name, row_id,
+    op, in seq order) run with ``values``, as tuples, for ``coalesce``."""
     # Read by the cursor itself: the four columns need no conversion, and building
     # a peewee row for each of a thousand entries was a third of reading a batch.
-    return [tuple(entry) for entry in database.execute_sql(*query.select(
-        ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id, ChangeLog.op).sql())]
+    return [tuple(entry) for entry in query.execute(**values)]
