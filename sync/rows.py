@@ -201,14 +201,16 @@ def read_fields(table, columns, row_ids):
     columns of many rows needs, without building model instances."""
     by_column = {f.column_name: f for f in MODELS[table]._meta.sorted_fields}
     columns = ["id"] + [c for c in columns if c != "id"]
-    read = [python_value(by_column[c]) for c in columns]
+    # (a plain int or text value that already has its type is used as it is)
+    read = [(_plain_type(by_column[c]), python_value(by_column[c])) for c in columns]
     sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
         ", ".join('"%s"' % c for c in columns), table)
     found = {}
     for chunk, marks in _in_chunks(row_ids):
         for values in database.execute_sql(sql % marks, chunk):
             found[values[0]] = types.SimpleNamespace(**{
-                c: None if v is None else r(v) for c, v, r in zip(columns, values, read)})
+                c: v if v is None or type(v) is plain else r(v)
+                for c, v, (plain, r) in zip(columns, values, read)})
     return found
 
 
