@@ -31,7 +31,7 @@ import contextlib
 import peewee
 
 from protocol import ids
-from protocol.database import database, is_postgres
+from protocol.database import Prepared, database, is_postgres, slot
 
 from . import ownership, postgres
 from .models import ChangeLog, SyncOrigin
@@ -74,6 +74,9 @@ def install_triggers(db):
                 db.execute_sql(sql)
 
 
+_SET_ORIGIN = Prepared(lambda: SyncOrigin.update(origin=slot("origin")).where(SyncOrigin.id == 1))
+
+
 @contextlib.contextmanager
 def applying_from(node_id):
     """Write what follows as changes that came from ``node_id``."""
@@ -81,14 +84,14 @@ def applying_from(node_id):
     if is_postgres(db):
         postgres.set_origin(db, node_id)
     else:
-        SyncOrigin.update(origin=node_id).where(SyncOrigin.id == 1).execute()
+        _SET_ORIGIN.execute(origin=node_id)
     try:
         yield
     finally:
         if is_postgres(db):
             postgres.set_origin(db, 0)
         else:
-            SyncOrigin.update(origin=0).where(SyncOrigin.id == 1).execute()
+            _SET_ORIGIN.execute(origin=0)
 
 
 def coalesce(log_rows, *, for_edge=False):
@@ -114,9 +117,9 @@ def coalesce(log_rows, *, for_edge=False):
     return changes
 
 
-def log_entries(query):
-    """A change-log query's entries as (seq, table_name, row_id, op), for ``coalesce``."""
+def log_entries(query, **values):
+    """The entries a Prepared change-log ``query`` selects (seq, table_name, row_id,
+    op, in seq order) run with ``values``, as tuples, for ``coalesce``."""
     # Read by the cursor itself: the four columns need no conversion, and building
     # a peewee row for each of a thousand entries was a third of reading a batch.
-    return [tuple(entry) for entry in database.execute_sql(*query.select(
-        ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id, ChangeLog.op).sql())]
+    return [tuple(entry) for entry in query.execute(**values)]

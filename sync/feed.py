@@ -13,7 +13,7 @@ commits late.
 
 import peewee
 
-from protocol.database import database, is_postgres
+from protocol.database import Prepared, database, is_postgres, slot
 
 from . import capture, ownership, postgres
 from .models import ChangeLog, SyncNode
@@ -22,28 +22,48 @@ from .rows import RANK, read_rows
 BATCH_SIZE = 500
 
 
-def _final():
-    """A condition on the change log selecting the entries no transaction can
-    still add to or take from; None on SQLite, where all are (one writer)."""
+def _watermark():
+    """The position below which no transaction can still add to the change log or
+    take from it, on PostgreSQL (sync/postgres.py); None on SQLite, where all of it
+    is final (one writer)."""
     db = database.obj
-    if is_postgres(db):
-        return ChangeLog.seq < postgres.watermark(db)
-    return None
+    return postgres.watermark(db) if is_postgres(db) else None
 
 
-def _where(query, *conditions):
-    conditions = [c for c in conditions if c is not None]
-    return query.where(*conditions) if conditions else query
+def _final_part(query):
+    """``query`` kept to the final part of the log, below ``slot("watermark")``, on
+    PostgreSQL (built once per kind of database: Prepared)."""
+    return query.where(ChangeLog.seq < slot("watermark")) if is_postgres(database.obj) else query
 
 
-def _head(final):
-    return (_where(ChangeLog.select(ChangeLog.seq), final)
-            .order_by(ChangeLog.seq.desc()).limit(1).scalar() or 0)
+def _for_edge(after, node_id, branch_id, restaurant_id):
+    """The log entries after ``after`` an edge may pull: not its own, of rows its
+    branch may see."""
+    visible = ((ChangeLog.branch_id == branch_id) |
+               (ChangeLog.branch_id.is_null() &
+                ((ChangeLog.restaurant_id == restaurant_id) | ChangeLog.restaurant_id.is_null())))
+    return (ChangeLog.seq > after) & (ChangeLog.origin != node_id) & visible
+
+
+# A waiting long poll looks again after every commit at the cloud (an edge's pushes
+# among them): built once (Prepared), not by peewee for every look.
+_HEAD = Prepared(lambda: _final_part(ChangeLog.select(ChangeLog.seq))
+                 .order_by(ChangeLog.seq.desc()).limit(1))
+_NODE = Prepared(lambda: SyncNode.select().where(SyncNode.node_id == slot("node_id")))
+_ENTRIES = Prepared(lambda: _final_part(ChangeLog.select(
+    ChangeLog.seq, ChangeLog.table_name, ChangeLog.row_id, ChangeLog.op).where(_for_edge(
+        slot("after"), slot("node_id"), slot("branch_id"), slot("restaurant_id"))))
+    .order_by(ChangeLog.seq).limit(slot("limit")))
+
+
+def _head(watermark):
+    row = _HEAD.execute(watermark=watermark).fetchone()
+    return row[0] if row else 0
 
 
 def head():
     """The newest change sequence number at the cloud that a feed may pass."""
-    return _head(_final())
+    return _head(_watermark())
 
 
 def lag(cursor, head):
@@ -57,25 +77,25 @@ def changes_for(node_id, after, now, limit=BATCH_SIZE, record=True):
     readable once the transactions below them end); also records that the edge
     has everything up to ``after`` and asked now (``record``: a long poll looking
     again after a commit has nothing new to record)."""
-    node = SyncNode.get(SyncNode.node_id == node_id)
+    node = _NODE.first(SyncNode, node_id=node_id)
+    if node is None:
+        raise SyncNode.DoesNotExist("no edge %s" % node_id)
     restaurant_id = node.restaurant_id
     # A pull that arrives late (delayed, replayed) must not move the cursor back.
     if record:
         ahead = peewee.Case(None, [(SyncNode.feed_cursor < after, after)], SyncNode.feed_cursor)
         SyncNode.update(feed_cursor=ahead, last_pull_at=now).where(
             SyncNode.node_id == node_id).execute()
-    visible = ((ChangeLog.branch_id == node.branch_id) |
-               (ChangeLog.branch_id.is_null() &
-                ((ChangeLog.restaurant_id == restaurant_id) | ChangeLog.restaurant_id.is_null())))
-    final = _final()
-    for_edge = (ChangeLog.seq > after) & (ChangeLog.origin != node_id) & visible
-    entries = capture.log_entries(_where(ChangeLog.select(), for_edge, final)
-                                  .order_by(ChangeLog.seq).limit(limit))
+    watermark = _watermark()
+    entries = capture.log_entries(_ENTRIES, after=after, node_id=node_id, limit=limit,
+                                  branch_id=node.branch_id, restaurant_id=restaurant_id,
+                                  watermark=watermark)
     # Less than a full batch: nothing else up to the head is for this edge (its own
     # changes coming back, other branches'), so its cursor moves past them all.
-    upto = entries[-1][0] if len(entries) == limit else max(after, _head(final))
-    held = (final is not None and not entries and
-            ChangeLog.select().where(for_edge & ~final).exists())
+    upto = entries[-1][0] if len(entries) == limit else max(after, _head(watermark))
+    held = (watermark is not None and not entries and ChangeLog.select().where(
+        _for_edge(after, node_id, node.branch_id, restaurant_id)
+        & (ChangeLog.seq >= watermark)).exists())
     return {"after": after, "upto": upto, "held": held,
             "changes": capture.coalesce(entries, for_edge=True) if entries else []}
 

@@ -19,7 +19,7 @@ or fails is the run rolled back and every change of it applied alone, which
 refuses exactly the ones at fault (sync/apply.py runs both).
 """
 
-from protocol.database import for_update
+from protocol.database import Prepared, for_update, slot
 from protocol.errors import APIError, Conflict
 
 from . import apply, ownership, rows
@@ -28,20 +28,17 @@ from .apply import Refused
 from .models import DeadLetter, SyncNode
 
 
-def _foreign(table, row_id, branch_id, row_restaurant, node, restaurant_id):
-    """Why a row with this scope is not the edge's to write, or None."""
-    if branch_id is not None and branch_id != node.branch_id:
+def _reason(table, row_id, branch_id, row_restaurant):
+    """Why a row the branch may not hold (rows.foreign_rows) is not the edge's to write."""
+    if branch_id is not None:
         return "%s %d belongs to another branch" % (table, row_id)
-    if branch_id is None and row_restaurant is not None and row_restaurant != restaurant_id:
-        return "%s %d belongs to another restaurant" % (table, row_id)
-    return None
+    return "%s %d belongs to another restaurant" % (table, row_id)
 
 
 def _check_scope(table, row_id, node, restaurant_id):
-    scope = rows.row_scope(table, row_id)
-    reason = scope and _foreign(table, row_id, *scope, node, restaurant_id)
-    if reason:
-        raise Refused(reason)
+    foreign = rows.foreign_rows(table, [row_id], node.branch_id, restaurant_id)
+    if foreign:
+        raise Refused(_reason(table, *foreign[0]))
 
 
 def _apply_one(change, node, restaurant_id):
@@ -62,8 +59,7 @@ def _apply_run(run, node, restaurant_id):
     """A run of upserts of one table applied together, when none of them is refused
     (rows.apply_run); False when each must go alone."""
     def all_ours(table, row_ids):
-        return not any(_foreign(table, *scope, node, restaurant_id)
-                       for scope in rows.row_scopes(table, row_ids))
+        return not rows.foreign_rows(table, row_ids, node.branch_id, restaurant_id)
     return ownership.edge_may_write(run[0].get("table")) and rows.apply_run(run, all_ours)
 
 
@@ -74,13 +70,22 @@ def _stored_refusals(node_id, after, upto):
                 (DeadLetter.seq <= upto)).order_by(DeadLetter.seq)]
 
 
+# Run for every batch an edge pushes: built once (Prepared).
+_NODE = Prepared(lambda: for_update(SyncNode.select().where(SyncNode.node_id == slot("node_id"))))
+_APPLIED = Prepared(lambda: SyncNode.update(
+    high_water_mark=slot("mark"), last_push_at=slot("now")).where(
+    SyncNode.node_id == slot("node_id")))
+
+
 def apply_batch(node_id, batch, now):
     """Apply a pushed batch for enrolled edge ``node_id``; answers
     {"high_water_mark", "rejected": [{seq, table, id, reason}]}."""
     # Locked until the batch commits: the same edge's pushes landing on two cloud
     # processes at once are applied one after the other, the second against the
     # mark the first moved.
-    node = for_update(SyncNode.select().where(SyncNode.node_id == node_id)).get()
+    node = _NODE.first(SyncNode, node_id=node_id)
+    if node is None:
+        raise SyncNode.DoesNotExist("no edge %s" % node_id)
     if node.retired:
         # Checked in the transaction: once a replacement has enrolled (and downloads
         # its snapshot), nothing more of the old box's goes in (sync/capture.py).
@@ -98,13 +103,12 @@ def apply_batch(node_id, batch, now):
     restaurant_id = node.restaurant_id
     # The part applied before is answered as it was then (its answer may be what
     # the edge never got), so the edge parks every refusal, once.
-    rejected = _stored_refusals(node_id, after, mark)
+    rejected = _stored_refusals(node_id, after, mark) if after < mark else []
     fresh = [c for c in batch["changes"] if int(c["seq"]) > mark]
     _, refusals = apply.apply_all(
         fresh, node_id, now,
         apply_one=lambda change: _apply_one(change, node, restaurant_id),
         together=lambda run: _apply_run(run, node, restaurant_id),
         applied=lambda run: announce(run, now))    # head office's subscribers see them live
-    SyncNode.update(high_water_mark=upto, last_push_at=now).where(
-        SyncNode.node_id == node_id).execute()
+    _APPLIED.execute(mark=upto, now=now, node_id=node_id)
     return {"high_water_mark": upto, "rejected": rejected + refusals}

@@ -16,7 +16,7 @@ from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DateTim
                     IntegerField, TextField)
 
 from protocol import models
-from protocol.database import database
+from protocol.database import Prepared, database, slot
 
 
 
@@ -94,7 +94,12 @@ class SyncNode(SyncModel):
 
     @property
     def restaurant_id(self):
-        return models.Branch.get_by_id(self.branch_id).restaurant_id
+        return _RESTAURANT.execute(branch_id=self.branch_id).fetchone()[0]
+
+
+# Read for every batch an edge pushes and pulls: built once (Prepared).
+_RESTAURANT = Prepared(lambda: models.Branch.select(models.Branch.restaurant).where(
+    models.Branch.id == slot("branch_id")))
 
 
 class EnrollmentCode(SyncModel):

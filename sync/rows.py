@@ -4,8 +4,8 @@ A change carries the row's current state, encoded with the models' own fields
 (``encode_row`` / ``decode_row``; ``read_rows`` encodes many stored rows without
 building model instances), and is applied as an upsert by id (``upsert``, or
 ``apply_run`` for many rows of one table at once), which makes applying the same
-change twice harmless. ``row_scope(s)`` answer a stored row's branch and
-restaurant (sync/ownership.py). Everything else in sync/ uses this module; it
+change twice harmless. ``foreign_rows`` picks out the stored rows a branch may
+not hold (sync/ownership.py). Everything else in sync/ uses this module; it
 uses only the models and ownership.
 
 A row whose values cannot be read (a date that is not a date, a number that is
@@ -201,14 +201,16 @@ def read_fields(table, columns, row_ids):
     columns of many rows needs, without building model instances."""
     by_column = {f.column_name: f for f in MODELS[table]._meta.sorted_fields}
     columns = ["id"] + [c for c in columns if c != "id"]
-    read = [python_value(by_column[c]) for c in columns]
+    # (a plain int or text value that already has its type is used as it is)
+    read = [(_plain_type(by_column[c]), python_value(by_column[c])) for c in columns]
     sql = 'SELECT %s FROM "%s" WHERE id IN (%%s)' % (
         ", ".join('"%s"' % c for c in columns), table)
     found = {}
     for chunk, marks in _in_chunks(row_ids):
         for values in database.execute_sql(sql % marks, chunk):
             found[values[0]] = types.SimpleNamespace(**{
-                c: None if v is None else r(v) for c, v, r in zip(columns, values, read)})
+                c: v if v is None or type(v) is plain else r(v)
+                for c, v, (plain, r) in zip(columns, values, read)})
     return found
 
 
@@ -249,10 +251,23 @@ class _Writer:
     @staticmethod
     def _converter(field):
         if type(field) is peewee.DateTimeField:     # the text sqlite3 stores for a datetime
-            return lambda value: datetime.datetime.fromisoformat(value).isoformat(" ")
+            return _Writer._datetime
         if isinstance(field, FixedPointField):
             return functools.partial(_Writer._fixed_point, field, {})
         return lambda value: _storable(field, field.db_value(_decode(field, value)))
+
+    @staticmethod
+    def _datetime(value):
+        """str() of the datetime an encoded row holds, as sqlite3 stores it: its
+        ``isoformat(" ")``, which for one written as ``encode_row`` writes a datetime
+        with microseconds ("2026-12-08T04:11:45.387137") is the text itself with a
+        space for the "T"."""
+        stamp = datetime.datetime.fromisoformat(value)
+        if (len(value) == 26 and value[10] == "T" and value[19] == "." and value[4] == "-"
+                and value[7] == "-" and value[13] == ":" and value[16] == ":"
+                and stamp.microsecond and stamp.tzinfo is None):
+            return value[:10] + " " + value[11:]
+        return stamp.isoformat(" ")
 
     @staticmethod
     def _fixed_point(field, seen, value):
@@ -322,20 +337,16 @@ def apply_run(run, allowed=lambda table, row_ids: True):
     return True
 
 
-def row_scope(table, row_id):
-    """(branch_id, restaurant_id) of a stored row, or None when it does not exist."""
+def foreign_rows(table, row_ids, branch_id, restaurant_id):
+    """[(id, branch_id, restaurant_id)] of those of the stored rows that the branch
+    may not hold (sync/ownership.py ``visible_sql``, the rows its feed would not
+    send it): the database picks them out, so rows of the branch, nearly all of
+    them, are not read at all."""
     branch, restaurant = ownership.scope_sql(table, lambda name: "t.%s" % name)
-    cursor = database.execute_sql(
-        "SELECT %s, %s FROM %s t WHERE t.id = %s" % (branch, restaurant, table, database.param),
-        (row_id,))
-    return cursor.fetchone()
-
-
-def row_scopes(table, row_ids):
-    """[(id, branch_id, restaurant_id)] of those rows that are stored."""
-    branch, restaurant = ownership.scope_sql(table, lambda name: "t.%s" % name)
+    visible = ownership.visible_sql(table, "t", branch_id, restaurant_id)
     found = []
     for chunk, marks in _in_chunks(row_ids):
-        found.extend(database.execute_sql("SELECT t.id, %s, %s FROM %s t WHERE t.id IN (%s)"
-                                          % (branch, restaurant, table, marks), chunk))
+        found.extend(database.execute_sql(
+            "SELECT t.id, %s, %s FROM %s t WHERE t.id IN (%s) AND (%s) IS NOT TRUE"
+            % (branch, restaurant, table, marks, visible), chunk))
     return found

@@ -462,6 +462,41 @@ async def test_a_row_that_cannot_be_read_is_refused_for_good(pusher):
     assert (await _cloud_row(cloud))["dead_letters"] == 1
 
 
+async def test_rows_of_another_branch_are_refused_together_or_alone(pusher, demo):
+    """An edge writes its own branch's rows only: a change to another branch's row,
+    or one that would leave a row in another branch, is refused for good and the
+    rest of the batch goes in, whether the table's changes went in together or
+    each alone."""
+    cloud, push, ours = pusher
+
+    def airport_table():
+        table = models.Table.select().where(
+            models.Table.branch == demo["branches"]["Airport"]).first()
+        last = models.Table.select(models.Table.id).order_by(models.Table.id.desc()).first()
+        return rows.read_rows("tables", [table.id])[table.id], last.id + 1
+    theirs, new_id = cloud.node.store.call(airport_table)
+    moved = dict(theirs, branch_id=ours["branch_id"], area_id=ours["area_id"], table_code="T-99")
+    made = dict(theirs, id=new_id, table_code="T-98")           # a new row, of the Airport
+    resp = await push([
+        {"seq": 1, "table": "tables", "id": ours["id"], "op": "upsert",
+         "row": dict(ours, seating_capacity=9)},
+        {"seq": 2, "table": "tables", "id": theirs["id"], "op": "upsert", "row": moved},
+        {"seq": 3, "table": "tables", "id": new_id, "op": "upsert", "row": made}], 0, 3)
+    assert resp.status == 200 and resp.body["high_water_mark"] == 3
+    assert [(r["seq"], r["reason"]) for r in resp.body["rejected"]] == [
+        (2, "tables %d belongs to another branch" % theirs["id"]),
+        (3, "tables %d belongs to another branch" % new_id)]
+    resp = await push([{"seq": 4, "table": "tables", "id": new_id, "op": "upsert",
+                        "row": made}], 3, 4)                   # alone in its batch
+    assert [(r["seq"], r["reason"]) for r in resp.body["rejected"]] == [
+        (4, "tables %d belongs to another branch" % new_id)]
+    assert (await _cloud_row(cloud))["dead_letters"] == 3
+    stored = cloud.node.store.call(lambda: rows.read_rows(
+        "tables", [ours["id"], theirs["id"], new_id]))
+    assert stored[ours["id"]]["seating_capacity"] == 9
+    assert stored[theirs["id"]] == theirs and new_id not in stored
+
+
 async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
     """An edge running older code deletes a customer for real: the cloud does not
     follow (another branch's orders refer to them); it parks the delete."""
@@ -483,6 +518,35 @@ async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
     with pytest.raises(apply.Refused, match="never deleted"):
         cloud.node.store.call(apply.apply_change, {"table": "customers", "id": emily,
                                                    "op": "delete"})
+
+
+async def test_datetimes_written_together_are_stored_as_written_one_at_a_time(pusher):
+    """rows.apply_run (its fast path for a datetime as rows are encoded) stores the
+    text rows.upsert stores, whatever form the datetime came in."""
+    cloud, _, row = pusher
+    forms = ["2026-12-08T04:11:45.387137", "2026-12-08T04:11:45.000000",
+             "2026-12-08T04:11:45", "2026-12-08 04:11:45.387137", "2026-12-08T04:11:45.5",
+             "2026-12-08T04:11:45.387137+00:00", "2026-W50-2T04:11:45.387137", "2026-12-08"]
+
+    def stored(together):
+        first = models.Table.select(models.Table.id).order_by(models.Table.id.desc()).first().id
+        made = [dict(row, id=first + n, table_code="T-%d" % n, updated_at=form)
+                for n, form in enumerate(forms, 1)]
+        if together:
+            assert rows.apply_run([{"table": "tables", "id": r["id"], "op": "upsert", "row": r}
+                                   for r in made])
+        else:
+            for r in made:
+                rows.upsert("tables", r)
+        db = cloud.node.store.db
+        texts = [str(db.execute_sql("SELECT updated_at FROM tables WHERE id = %s" % db.param,
+                                    (r["id"],)).fetchone()[0]) for r in made]
+        models.Table.delete().where(models.Table.id > first).execute()
+        return texts
+    alone = cloud.node.store.call(stored, False)
+    assert alone[:3] == ["2026-12-08 04:11:45.387137", "2026-12-08 04:11:45",
+                         "2026-12-08 04:11:45"]
+    assert cloud.node.store.call(stored, True) == alone
 
 
 async def test_rows_read_in_bulk_are_encoded_as_the_models_encode_them(enrolled, demo):
