@@ -4,7 +4,8 @@ loads neither the PostgreSQL driver, nor curses, nor ``cryptography`` (it signs 
 libsodium and makes its TLS certificate in a process of its own), nor peewee's URL
 parser (the cloud's PostgreSQL: protocol/postgres_pool.py), builds no pydantic validator of an
 answer shape or a request body before a request needs it, loads pycountry only for a
-search of calling codes, and has malloc give back what a burst of work freed."""
+search of calling codes, has malloc give back what a burst of work freed, and keeps
+no copy of its database in memory (a small SQLite page cache)."""
 
 import json
 import os
@@ -42,3 +43,37 @@ def test_an_edge_process_leaves_out_what_it_does_not_use():
     assert found["loaded"] == []
     assert found["models"] > 100 and found["built"] == []
     assert found["malloc"] is True
+
+
+SCAN_PROBE = r"""
+import json, os, sys
+import edge.launch
+from protocol.database import open_sqlite
+
+def rss_mb():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) / 1024 for l in fh if l.startswith("VmRSS:"))
+
+db = open_sqlite(os.path.join(sys.argv[1], "edge.db"))
+db.connect()
+db.execute_sql("CREATE TABLE page (id INTEGER PRIMARY KEY, body TEXT)")
+before = rss_mb()
+for start in range(0, 4000, 500):      # 16 MB of rows, written then read back
+    with db.atomic():
+        for n in range(start, start + 500):
+            db.execute_sql("INSERT INTO page (body) VALUES (?)", ("%04d" % n * 1000,))
+read = db.execute_sql("SELECT sum(length(body)) FROM page").fetchone()[0]
+print(json.dumps({"read_mb": read / 1e6, "grew_mb": rss_mb() - before}))
+"""
+
+
+def test_an_edge_keeps_no_copy_of_its_database_in_memory(tmp_path):
+    """Months of orders make a database of many MB: the edge's SQLite connection keeps
+    a small page cache, not the file's pages it has written or read (the operating
+    system's file cache holds them)."""
+    done = subprocess.run([sys.executable, "-c", SCAN_PROBE, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found["read_mb"] == 16
+    assert found["grew_mb"] < 4, found
