@@ -22,7 +22,6 @@ import functools
 import re
 
 import peewee
-import phonenumbers
 
 from . import models, permissions
 from .database import Prepared, database, slot
@@ -287,9 +286,10 @@ def delete_address(actor, address_id, now):
 def _calling_codes():
     """[(code, region codes, region names)] sorted by code: codes and regions from
     phonenumbers, English names from pycountry (phonenumbers' own names come with every
-    language's, about 100 MB held for as long as the node runs). pycountry is loaded
-    here, on the first search of calling codes, not with the module: it costs a node
-    about 1 MB that nothing else needs."""
+    language's, about 100 MB held for as long as the node runs). Both are loaded here,
+    on the first search of calling codes, not with the module: they cost a node about
+    1 MB each (phonenumbers brings its whole parsing library) that nothing else needs."""
+    import phonenumbers
     import pycountry
 
     def name(region):
