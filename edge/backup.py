@@ -16,12 +16,14 @@ database (its old ``-wal`` and ``-shm`` removed), ``enrollment.json`` and
 ``keys/`` with the archive's, keeping what was there aside. The command then
 leaves room past the backup's change numbers and ids (sync/restored.py): the box
 may have synced after its backup, and the cloud already holds those numbers.
+
+tarfile is imported by the two commands, not with the module: edge/cli.py loads this
+module in every edge process, which would keep tarfile's 0.25 MB for nothing.
 """
 
 import os
 import shutil
 import sqlite3
-import tarfile
 import tempfile
 import time
 import zlib
@@ -29,10 +31,6 @@ import zlib
 DATABASE = "edge.db"
 ENROLLMENT = "enrollment.json"
 KEYS = "keys"
-
-
-# Python >= 3.11.4 also refuses, by itself, what _check refuses (and more).
-SAFE = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
 class BackupError(Exception):
@@ -56,6 +54,7 @@ def _snapshot(database, target):
 def backup(data_dir, to):
     """Write the archive of the box in ``data_dir`` to ``to`` (atomically; a folder:
     a file named for the time in it); answers (the archive's path, its bytes)."""
+    import tarfile
     database = os.path.join(data_dir, DATABASE)
     if not os.path.exists(database):
         raise BackupError("%s holds no edge database" % data_dir)
@@ -111,11 +110,7 @@ def in_use(database):
         probe.close()
 
 
-def _check(archive):
-    try:
-        names = archive.getnames()
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise BackupError("%s is damaged or cut short: %s" % (archive.name, exc))
+def _check(archive, names):
     if DATABASE not in names:
         raise BackupError("not a backup of an edge: no %s in it" % DATABASE)
     for member in archive.getmembers():
@@ -131,6 +126,7 @@ def _check(archive):
 def restore(data_dir, source):
     """Put the box archived in ``source`` back into ``data_dir``; answers where the
     files it replaced were kept (None when there were none)."""
+    import tarfile
     database = os.path.join(data_dir, DATABASE)
     if in_use(database):
         raise BackupError("an edge is running on %s: stop it first (systemctl stop "
@@ -141,8 +137,14 @@ def restore(data_dir, source):
         raise BackupError("cannot read %s: %s" % (source, exc))
     os.makedirs(data_dir, exist_ok=True)
     with archive, tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as work:
-        _check(archive)
-        archive.extractall(work, **SAFE)
+        try:
+            names = archive.getnames()
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise BackupError("%s is damaged or cut short: %s" % (archive.name, exc))
+        _check(archive, names)
+        # Python >= 3.11.4 also refuses, by itself, what _check refuses (and more).
+        archive.extractall(work, **({"filter": "data"} if hasattr(tarfile, "data_filter")
+                                    else {}))
         aside = os.path.join(data_dir, "replaced-%d" % time.time())
         kept = False
         for name in (DATABASE + "-wal", DATABASE + "-shm", DATABASE, ENROLLMENT, KEYS):

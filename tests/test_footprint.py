@@ -4,8 +4,9 @@ loads neither the PostgreSQL driver, nor curses, nor ``cryptography`` (it signs 
 libsodium and makes its TLS certificate in a process of its own), nor peewee's URL
 parser (the cloud's PostgreSQL: protocol/postgres_pool.py), builds no pydantic validator of an
 answer shape or a request body before a request needs it, loads pycountry and
-phonenumbers only for a search of calling codes, has malloc give back what a burst of
-work freed, and keeps no copy of its database in memory (a small SQLite page cache)."""
+phonenumbers only for a search of calling codes and tarfile only for a backup or a
+restore, has malloc give back what a burst of work freed, and keeps no copy of its
+database in memory (a small SQLite page cache)."""
 
 import json
 import os
@@ -28,8 +29,8 @@ def subclasses(cls):
 
 models = list(subclasses(shapes.Shape)) + list(subclasses(validation.Body))
 print(json.dumps({
-    "loaded": [m for m in ("psycopg2", "curses", "pycountry", "phonenumbers", "cryptography",
-                           "playhouse.db_url") if sys.modules.get(m)],
+    "loaded": [m for m in ("psycopg2", "curses", "pycountry", "phonenumbers", "tarfile",
+                           "cryptography", "playhouse.db_url") if sys.modules.get(m)],
     "models": len(models),
     "built": sorted(m.__qualname__ for m in models if m.__pydantic_complete__),
     "malloc": heap.return_freed_memory()}))
