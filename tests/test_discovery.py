@@ -8,6 +8,7 @@ parallel on the same machine do not see each other's edges as theirs.
 import asyncio
 import datetime
 import http.client
+import ipaddress
 import json
 import os
 import shutil
@@ -19,12 +20,13 @@ import urllib.parse
 import uuid
 
 import pytest
+from cryptography import x509
 from zeroconf.asyncio import AsyncServiceInfo
 
 from edge import discover, lan, tls
 from edge.lan import HTTP_TYPE, SERVICE_TYPE
 from protocol.version import VERSION
-from protocol import config, models
+from protocol import config, locations, models
 from protocol.clock import FakeClock
 from protocol.routes import PREFIX
 from test_realtime import NODE_DIR, node_clients  # noqa: F401,F811 - the fixture
@@ -256,6 +258,34 @@ async def test_a_running_edge_renews_its_certificate_and_announces_it(start_node
     assert status == 200                                  # new connections get it
     with pytest.raises(ssl.SSLError, match="not the pinned"):
         await asyncio.to_thread(pinned_get, edge.api + "/openapi.json", first)
+
+
+async def test_new_addresses_are_named_by_a_certificate_made_beside_the_event_loop(
+        start_node, monkeypatch):
+    """A box moved to another network: once its addresses settle, the certificate is
+    renewed with the same key to name the new one (made by edge/certificate.py in a
+    process of its own while the edge goes on serving), new connections get it, and
+    the edge records where it now is with the new fingerprint."""
+    edge = await start_node("edge", D, lan=True, plain_http=False, announce=False)
+    first, key = edge.node.tls_fingerprint, edge.node.tls_spki
+    moved_to = "192.0.2.77"
+    monkeypatch.setattr(lan, "interface_addresses", lambda ipv6=False: [moved_to])
+    edge.lan._recheck()                             # what the address watch runs
+    await edge.lan._renewing
+    assert edge.node.tls_fingerprint != first and edge.node.tls_spki == key
+    with open(edge.lan.certificate.cert_path, "rb") as fh:
+        names = x509.load_pem_x509_certificate(fh.read()).extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value.get_values_for_type(x509.IPAddress)
+    assert ipaddress.ip_address(moved_to) in names
+    status, _ = await asyncio.to_thread(pinned_get, edge.api + "/openapi.json",
+                                        edge.node.tls_fingerprint)
+    assert status == 200                            # new connections get it
+
+    def recorded():
+        where = edge.node.store.call(locations.where_is, edge.node.branch_id)
+        return where["tls_fingerprint"] == edge.node.tls_fingerprint and where
+    where = await eventually(recorded, 10)
+    assert where["addresses"] == [moved_to]
 
 
 async def test_a_long_name_is_cut_to_fit_a_dns_label(start_node):
