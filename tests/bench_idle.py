@@ -38,10 +38,12 @@ API = "http://127.0.0.1:%d/api/application-integration"
 TARGET_MB = 60
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """A process's resident memory in MB: all of it (VmRSS), or its own (RssAnon: the
+    heap, Python's objects) or the pages of its program and libraries (RssFile)."""
     with open("/proc/%d/status" % pid) as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -185,6 +187,10 @@ def main():
               "%.1f MB (the edge: %.1f MB above it); target < %d MB after the shift: %s"
               % (idle["downtown edge"][1], edge, bare, edge - bare, TARGET_MB,
                  "met" if edge < TARGET_MB else "NOT met"))
+        for label in ("downtown edge", "bare tornado (baseline)"):
+            print("  %s: %.1f MB its own (heap, Python's objects), %.1f MB pages of Python "
+                  "and its libraries" % (label, rss_mb(pids[label], "RssAnon"),
+                                         rss_mb(pids[label], "RssFile")))
     finally:
         if procs[-1:] and procs[-1].poll() is None:
             procs[-1].send_signal(signal.SIGINT)     # the demo stops its nodes itself
