@@ -25,6 +25,7 @@ import re
 import pydantic
 import pydantic.json_schema
 
+from . import shapes
 from .handlers.base import ID, APIHandler
 from .validation import NO_NUL
 
@@ -118,15 +119,15 @@ def _add(schemas, name, schema):
 
 
 def _shape_schema(shape, schemas):
-    """The JSON schema of a response shape (a pydantic model or a type such as
-    list[Model]), its models added to ``schemas``."""
+    """The JSON schema of a response shape (protocol/shapes.py, or a type such as
+    list[Shape]), its models added to ``schemas``."""
     if isinstance(shape, dict):
         return shape                                       # a JSON schema as it is
-    schema = pydantic.TypeAdapter(shape).json_schema(
+    schema = pydantic.TypeAdapter(shapes.model(shape)).json_schema(
         mode="serialization", ref_template="#/components/schemas/{model}")
     for name, sub in schema.pop("$defs", {}).items():
         _add(schemas, name, sub)
-    if isinstance(shape, type) and issubclass(shape, pydantic.BaseModel):
+    if isinstance(shape, type) and issubclass(shape, shapes.Shape):
         _add(schemas, shape.__name__, schema)
         return _ref(shape.__name__)
     return schema

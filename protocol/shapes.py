@@ -7,9 +7,16 @@ domain functions return: types, the keys always present, which may be null, and 
 fixed vocabularies (taken from the domain modules' own lists). Every shape allows more
 keys than it names, because clients ignore fields they do not know and the server may
 add some; a key that only some answers carry is named with a default (not required).
+
+A shape is written as a pydantic model is (its keys annotated, a default where one may be
+absent) but is a plain class: ``model`` makes its pydantic model when the document is
+built. Made at import, the models of some 200 shapes cost every node about 2 MB it
+never used: nothing but the document reads them.
 """
 
-from typing import Any, Literal, Optional, Union
+import types
+import typing
+from typing import Annotated, Any, Literal, Optional, Union
 
 import pydantic
 
@@ -23,11 +30,35 @@ KotStatus = Literal[tuple(tickets.KOT_STATUSES)]
 KotItemStatus = Literal[tuple(tickets.KOT_ITEM_STATUSES)]
 
 
-class Shape(pydantic.BaseModel):
-    """A JSON object of an answer: the keys named, and any others. Only the document
-    reads a shape, so its validator is built when the document is (``defer_build``):
-    built at import, the shapes cost every node about 3 MB it never used."""
-    model_config = pydantic.ConfigDict(extra="allow", defer_build=True)
+class Shape:
+    """A JSON object of an answer: the keys named, and any others."""
+
+
+_MODELS = {}        # shape -> its pydantic model, made on first use
+
+
+def model(annotation):
+    """``annotation`` (a shape, or a type such as ``list[shape]``) with each shape in it
+    replaced by its pydantic model, made once: the keys its annotations name (its
+    bases' first), their defaults, any other keys allowed."""
+    if isinstance(annotation, type) and issubclass(annotation, Shape):
+        made = _MODELS.get(annotation)
+        if made is None:
+            fields = {name: (model(hint), getattr(annotation, name, ...))
+                      for name, hint in typing.get_type_hints(
+                          annotation, include_extras=True).items()}
+            made = _MODELS[annotation] = pydantic.create_model(
+                annotation.__name__, __config__=pydantic.ConfigDict(extra="allow"),
+                __doc__=annotation.__doc__, __module__=annotation.__module__, **fields)
+        return made
+    args, origin = typing.get_args(annotation), typing.get_origin(annotation)
+    if not args or origin is Literal:
+        return annotation
+    if origin is Annotated:
+        return Annotated[(model(args[0]),) + tuple(annotation.__metadata__)]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(model(arg) for arg in args)]
+    return origin[tuple(model(arg) for arg in args)]
 
 
 class Done(Shape):
