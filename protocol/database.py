@@ -57,7 +57,7 @@ class ThreadBoundDatabase(peewee.DatabaseProxy):
 database = ThreadBoundDatabase()
 
 
-CACHE_KIB = 1024            # SQLite's page cache per connection
+CACHE_KIB = 512             # SQLite's page cache per connection
 CACHED_STATEMENTS = 64      # prepared statements kept per connection (Python's default: 128)
 
 SQLITE_PRAGMAS = {
