@@ -7,9 +7,9 @@ import sys
 from protocol import config, ids
 from protocol.clock import Clock
 from protocol.node import data_paths
-from protocol.postgres_pool import open_database
+from protocol.postgres_pool import open_node_database
 from sync import enrollment, restored
-from sync.startup import database_url, open_store
+from sync.startup import open_store
 
 from . import webpush
 
@@ -32,8 +32,8 @@ def enroll_code(args):
 def _store(args):
     settings = config.load("cloud", {"data_dir": os.path.abspath(args.data_dir),
                                      "database_url": args.database_url}, environ={})
-    path = data_paths(settings)["database"]
-    return open_store(path, ids.CLOUD_NODE_ID, db=open_database(database_url(settings), path))
+    return open_store(data_paths(settings)["database"], ids.CLOUD_NODE_ID,
+                      db=open_node_database(settings))
 
 
 def leave_room(args):

@@ -12,8 +12,7 @@ import logging
 
 from protocol import process, realtime
 from protocol.app import make_app
-from protocol.node import data_paths
-from protocol.postgres_pool import open_database
+from protocol.postgres_pool import open_node_database
 from sync import commands, handlers, startup
 
 from . import cli, push_queue, push_sender, realtime_bus
@@ -26,8 +25,7 @@ DESCRIPTION = "Run the Branchline cloud node: every branch, head office and sync
 def open_cloud(settings, *, clock=None, worker=0):
     """The cloud node; with ``redis_url`` its hub shares realtime events with the other
     processes through Redis (cloud/realtime_bus.py), keyed by the app id."""
-    node = startup.open_node(settings, clock=clock, db=open_database(
-        startup.database_url(settings), data_paths(settings)["database"]))
+    node = startup.open_node(settings, clock=clock, db=open_node_database(settings))
     node.store.call_outside_transaction(push_queue.install_trigger, node.store.db)
     if settings.redis_url:
         hub = node.hub

@@ -24,6 +24,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import ssl
 
 import ifaddr
 import zeroconf
@@ -118,12 +119,13 @@ class Lan:
         self._watch = None
         self._timers = []
         self._renewing = None
+        self._stopping = False
         if self.settings.tls:
             try:
                 self._use(*self._ensure_certificate())
-            except tls.CertificateError as exc:
+                self.ssl_context = tls.server_context(self.certificate)
+            except (tls.CertificateError, ssl.SSLError, OSError) as exc:
                 raise SystemExit("TLS certificate: %s" % exc) from None
-            self.ssl_context = tls.server_context(self.certificate)
 
     # --- The certificate -----------------------------------------------------------
 
@@ -150,6 +152,8 @@ class Lan:
     def _renew(self, moved):
         """Renew the certificate when due (off the event loop), then announce and report
         anew when it changed or ``moved`` (the addresses did)."""
+        if self._stopping:
+            return
         previous = self._renewing
         self._renewing = asyncio.ensure_future(self._renewed(previous, moved))
 
@@ -159,11 +163,13 @@ class Lan:
         before = self.certificate
         try:
             self._use(*await asyncio.to_thread(self._ensure_certificate))
-        except tls.CertificateError:
+        except Exception:
+            # The certificate served stays; the next check (or address change) tries again.
             log.exception("could not renew the TLS certificate of [%s]",
                           self.node.branch_name)
-        if moved or self.certificate != before:
-            self._moved()                 # a new fingerprint or address to announce and report
+        finally:
+            if moved or self.certificate != before:
+                self._moved()             # a new fingerprint or address to announce and report
 
     # --- What is announced ---------------------------------------------------------
 
@@ -296,6 +302,8 @@ class Lan:
 
     def _moved(self):
         """Announce and report anew: the addresses or the certificate changed."""
+        if self._stopping:
+            return
         if self.settings.announce:
             self._task = asyncio.ensure_future(self._reannounce(self._task))
         else:
@@ -310,13 +318,14 @@ class Lan:
         await self._announce()
 
     async def stop(self):
+        self._stopping = True           # no renewal nor announcement starts from now on
         for timer in self._timers:
             timer.cancel()
+        if self._watch is not None:
+            self._watch.close()
         if self._renewing is not None:
             self._renewing.cancel()
             await asyncio.gather(self._renewing, return_exceptions=True)
-        if self._watch is not None:
-            self._watch.close()
         await self._withdraw()
 
 

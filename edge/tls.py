@@ -12,9 +12,15 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import ssl
 import subprocess
 import sys
+
+MAKER_SECONDS = 120
+# The folder holding the edge package: the maker runs with it first on its path and
+# without the working directory (-P), so no other "edge" is ever run in its place.
+PACKAGES = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class CertificateError(Exception):
@@ -50,13 +56,22 @@ def ensure(settings, keys_dir, *, names, addresses, now):
     asked = {"tls_cert": settings.tls_cert, "tls_key": settings.tls_key,
              "keys_dir": keys_dir, "names": list(names), "addresses": list(addresses),
              "now": now.isoformat()}
-    done = subprocess.run([sys.executable, "-m", "edge.certificate"], input=json.dumps(asked),
-                          capture_output=True, text=True, timeout=120)
+    path = os.pathsep.join(p for p in (PACKAGES, os.environ.get("PYTHONPATH")) if p)
+    try:
+        done = subprocess.run([sys.executable, "-P", "-m", "edge.certificate"],
+                              input=json.dumps(asked), capture_output=True, text=True,
+                              timeout=MAKER_SECONDS, env=dict(os.environ, PYTHONPATH=path))
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise CertificateError("could not run edge.certificate: %s" % exc) from None
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         raise CertificateError(lines[-1] if lines else "edge.certificate failed")
-    answer = json.loads(done.stdout)
-    return Certificate.from_json(answer["certificate"]), answer["reason"]
+    try:
+        answer = json.loads(done.stdout)
+        return Certificate.from_json(answer["certificate"]), answer["reason"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CertificateError("edge.certificate answered %r (%s)" % (
+            done.stdout[:200], exc)) from None
 
 
 def server_context(certificate):

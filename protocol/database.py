@@ -11,18 +11,19 @@ a page cache of ``CACHE_KIB`` and ``CACHED_STATEMENTS`` prepared statements. The
 operating system's file cache already holds the file's hot pages, and a page cache
 grows with the database up to its size (an edge kept each shift's pages for good:
 with 16 MB allowed, 16 MB more after a few weeks of trading). PostgreSQL (the
-cloud, when ``database_url`` is set) is a pool of connections (protocol/postgres_pool.py): a Store's worker takes one for
-each batch of jobs and gives it back after, so a connection the server dropped
-is replaced by the next batch. While the server cannot be reached (``outage``)
-requests are answered 503 with Retry-After, and the pool's idle connections are
-dropped with the one found dead (they died with it): once the server is back,
-the next batch connects afresh, with no restart. Its sessions run in UTC, and text compares by
-code point as in SQLite when the database was created with ``LC_COLLATE 'C'``
-(the README shows how; ``collation_warning`` says when it was not). Several cloud processes may share one PostgreSQL database: ``for_update``
-and ``lock_key`` serialise what two of them must not do at once, and a
-``CommitListener`` tells each process of the others' commits (LISTEN/NOTIFY).
-It imports only protocol/running.py: the schema depends on it, never the
-other way round.
+cloud, when ``database_url`` is set) is a pool of connections
+(protocol/postgres_pool.py): a Store's worker takes one for each batch of jobs and
+gives it back after, so a connection the server dropped is replaced by the next
+batch. While the server cannot be reached (``outage``) requests are answered 503
+with Retry-After, and the pool's idle connections are dropped with the one found
+dead (they died with it): once the server is back, the next batch connects afresh,
+with no restart. Its sessions run in UTC, and text compares by code point as in
+SQLite when the database was created with ``LC_COLLATE 'C'`` (the README shows how;
+``collation_warning`` says when it was not). Several cloud processes may share one
+PostgreSQL database: ``for_update`` and ``lock_key`` serialise what two of them
+must not do at once, and a ``CommitListener`` tells each process of the others'
+commits (LISTEN/NOTIFY). It imports only protocol/running.py: the schema depends
+on it, never the other way round.
 """
 
 import datetime

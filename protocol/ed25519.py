@@ -12,8 +12,8 @@ libsodium (about 1 MB of memory) rather than ``cryptography`` (about 9 MB: its o
 OpenSSL); ``cryptography`` stays for what needs X.509 or P-256 (edge/certificate.py,
 cloud/webpush.py), which an edge's own process never loads (edge/launch.py).
 
-``JWT`` is the PyJWT codec signing and verifying ``EdDSA`` tokens with these keys
-(protocol/tokens.py).
+``JWS`` signs and verifies ``EdDSA`` JSON Web Signatures with these keys (PyJWT's
+JWS with its public ``register_algorithm``; protocol/tokens.py makes tokens of them).
 """
 
 import base64
@@ -134,12 +134,10 @@ class EdDSA(Algorithm):
         raise NotImplementedError("Branchline's keys travel as PEM")
 
 
-def _codec():
-    signatures = jwt.PyJWS(algorithms=[])
+def _signatures():
+    signatures = jwt.PyJWS(algorithms=[])       # no other algorithm is ever accepted
     signatures.register_algorithm(ALGORITHM, EdDSA())
-    codec = jwt.PyJWT()
-    codec._jws = signatures     # as PyJWT wires its own module-level codec
-    return codec
+    return signatures
 
 
-JWT = _codec()
+JWS = _signatures()

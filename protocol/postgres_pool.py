@@ -10,6 +10,7 @@ from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 
 from .database import open_sqlite
+from .node import data_paths
 
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 POOL_SIZE = 16
@@ -34,3 +35,10 @@ def open_database(url, sqlite_path):
     """The cloud's database: PostgreSQL at ``url``, or SQLite at ``sqlite_path``
     when ``url`` is empty."""
     return open_postgres(url) if url else open_sqlite(sqlite_path)
+
+
+def open_node_database(settings):
+    """The database a node's settings name: PostgreSQL at ``database_url``, else SQLite
+    in its data directory (sync/startup.py ``open_node`` takes it as ``db``)."""
+    return open_database(settings.values.get("database_url") or "",
+                         data_paths(settings)["database"])

@@ -42,8 +42,11 @@ def model(annotation):
     replaced by its pydantic model, made once: the keys its annotations name (its
     bases' first), their defaults, any other keys allowed."""
     if isinstance(annotation, type) and issubclass(annotation, Shape):
+        if annotation in _MODELS and _MODELS[annotation] is None:
+            raise TypeError("the shape %s names itself: no shape may" % annotation.__name__)
         made = _MODELS.get(annotation)
         if made is None:
+            _MODELS[annotation] = None          # being made (see the check above)
             fields = {name: (model(hint), getattr(annotation, name, ...))
                       for name, hint in typing.get_type_hints(
                           annotation, include_extras=True).items()}

@@ -1,5 +1,7 @@
 """Login, tokens, logout, branch switching and the platform config, over HTTP."""
 
+import json
+
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -191,6 +193,12 @@ def test_keys_and_tokens_are_the_standard_formats_other_tools_read(tmp_path):
     claims = jwt.decode(token, public, algorithms=["EdDSA"], options={"verify_exp": False})
     assert (claims["sub"], claims["bid"]) == ("3", 2)
     assert ring.verify(token, now=1001)["sub"] == 3
+    for claims in ({"sub": "3", "rid": 1, "bid": 2, "exp": 1060},        # no jti
+                   ["not", "an", "object"]):
+        unsigned = ed25519.JWS.encode(json.dumps(claims).encode(), ring.private_key,
+                                      algorithm="EdDSA", headers={"kid": "7"})
+        with pytest.raises(tokens.InvalidToken):
+            ring.verify(unsigned, now=1001)
 
     made = ed25519.generate()
     loaded = serialization.load_pem_private_key(ed25519.private_pem(made), password=None)

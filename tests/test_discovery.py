@@ -288,6 +288,15 @@ async def test_new_addresses_are_named_by_a_certificate_made_beside_the_event_lo
     assert where["addresses"] == [moved_to]
 
 
+async def test_a_configured_certificate_that_cannot_be_read_stops_the_edge_with_why(
+        start_node, tmp_path):
+    missing = str(tmp_path / "nowhere.pem")
+    with pytest.raises(SystemExit, match="TLS certificate: .*No such file.*nowhere.pem"):
+        await start_node("edge", D, plain_http=False, tls_cert=missing, tls_key=missing)
+    with pytest.raises(SystemExit, match="TLS certificate: tls_cert is set but tls_key"):
+        await start_node("edge", D, name="edge-no-key", plain_http=False, tls_cert=missing)
+
+
 async def test_a_long_name_is_cut_to_fit_a_dns_label(start_node):
     name = unique("Zweigstelle Flughafen Südterminal Ankunftsebene") * 2
     edge = await start_node("edge", D, lan=True, announce_name=name)

@@ -497,6 +497,36 @@ async def test_rows_of_another_branch_are_refused_together_or_alone(pusher, demo
     assert stored[theirs["id"]] == theirs and new_id not in stored
 
 
+async def test_rows_of_another_restaurant_are_refused_together_or_alone(pusher, demo):
+    """A customer is shared by the branches of its restaurant only: an edge's change to
+    another restaurant's customer is refused for good, whether it went in with the
+    edge's own restaurant's customer or alone, and the other restaurant's row is left
+    as it was."""
+    cloud, push, _ = pusher
+
+    def customers():
+        other = models.Restaurant.create(name="Elsewhere", hash="elsewhere-%d" % time.time_ns())
+        now = datetime.datetime.utcnow()
+        theirs = models.Customer.create(restaurant=other, name="Not ours", created_at=now,
+                                        updated_at=now)
+        mine = models.Customer.create(restaurant=demo["restaurant_id"], name="Ours",
+                                      created_at=now, updated_at=now)
+        found = rows.read_rows("customers", [theirs.id, mine.id])
+        return found[theirs.id], found[mine.id]
+    theirs, mine = cloud.node.store.call(customers)
+    for batch, (after, upto) in (([theirs, mine], (0, 2)), ([theirs], (2, 3))):
+        changes = [{"seq": after + n + 1, "table": "customers", "id": row["id"],
+                    "op": "upsert", "row": dict(row, name=row["name"] + " (edited)")}
+                   for n, row in enumerate(batch)]
+        resp = await push(changes, after, upto)
+        assert resp.status == 200 and resp.body["high_water_mark"] == upto
+        assert [(r["seq"], r["reason"]) for r in resp.body["rejected"]] == [
+            (after + 1, "customers %d belongs to another restaurant" % theirs["id"])]
+    assert (await _cloud_row(cloud))["dead_letters"] == 2
+    assert cloud.node.store.call(
+        lambda: rows.read_rows("customers", [theirs["id"]]))[theirs["id"]] == theirs
+
+
 async def test_a_hard_delete_of_a_shared_row_is_refused_for_good(pusher, demo):
     """An edge running older code deletes a customer for real: the cloud does not
     follow (another branch's orders refer to them); it parks the delete."""

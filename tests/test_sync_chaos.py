@@ -36,6 +36,9 @@ import tornado.httpclient
 
 import pgserver
 from faultproxy import ACTIONS, FaultProxy
+from protocol import models
+from protocol.postgres_pool import open_database
+from sync.startup import open_store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 D = "Downtown"
@@ -539,10 +542,6 @@ def _tomorrow_evening():
 
 
 async def test_an_outage_of_the_cloud_then_reconnection(cluster):
-    from protocol import models
-    from protocol.postgres_pool import open_database
-    from sync.startup import open_store
-
     waiter = await cluster.start()
     demo, http = cluster.demo, cluster.http
     tables, salmon = demo["tables"][D], demo["items"][D]["Grilled Salmon"]
