@@ -55,12 +55,9 @@ def _progress(done, total, label):
 
 
 def _save_key(keys_dir, node_id, key):
-    os.makedirs(keys_dir, exist_ok=True)
     path = os.path.join(keys_dir, "node-%d.key" % node_id)
-    pem = ed25519.private_pem(key)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    if not tokens.write_secret(path, ed25519.private_pem(key)):
+        raise CommandError("%s already holds a key" % path)
 
 
 def enroll(args):

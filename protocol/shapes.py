@@ -42,18 +42,21 @@ def model(annotation):
     replaced by its pydantic model, made once: the keys its annotations name (its
     bases' first), their defaults, any other keys allowed."""
     if isinstance(annotation, type) and issubclass(annotation, Shape):
-        if annotation in _MODELS and _MODELS[annotation] is None:
+        if annotation not in _MODELS:
+            _MODELS[annotation] = None          # being made: a shape naming itself finds it so
+            try:
+                fields = {name: (model(hint), getattr(annotation, name, ...))
+                          for name, hint in typing.get_type_hints(
+                              annotation, include_extras=True).items()}
+                _MODELS[annotation] = pydantic.create_model(
+                    annotation.__name__, __config__=pydantic.ConfigDict(extra="allow"),
+                    __doc__=annotation.__doc__, __module__=annotation.__module__, **fields)
+            except BaseException:
+                del _MODELS[annotation]
+                raise
+        if _MODELS[annotation] is None:
             raise TypeError("the shape %s names itself: no shape may" % annotation.__name__)
-        made = _MODELS.get(annotation)
-        if made is None:
-            _MODELS[annotation] = None          # being made (see the check above)
-            fields = {name: (model(hint), getattr(annotation, name, ...))
-                      for name, hint in typing.get_type_hints(
-                          annotation, include_extras=True).items()}
-            made = _MODELS[annotation] = pydantic.create_model(
-                annotation.__name__, __config__=pydantic.ConfigDict(extra="allow"),
-                __doc__=annotation.__doc__, __module__=annotation.__module__, **fields)
-        return made
+        return _MODELS[annotation]
     args, origin = typing.get_args(annotation), typing.get_origin(annotation)
     if not args or origin is Literal:
         return annotation

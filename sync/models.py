@@ -94,7 +94,10 @@ class SyncNode(SyncModel):
 
     @property
     def restaurant_id(self):
-        return _RESTAURANT.execute(branch_id=self.branch_id).fetchone()[0]
+        found = _RESTAURANT.execute(branch_id=self.branch_id).fetchone()
+        if found is None:
+            raise models.Branch.DoesNotExist("no branch %s" % self.branch_id)
+        return found[0]
 
 
 # Read for every batch an edge pushes and pulls: built once (Prepared).

@@ -1,7 +1,11 @@
 """The OpenAPI document is generated from the route table both servers mount."""
 
 import re
+from typing import Optional
 
+import pytest
+
+from protocol import shapes
 from protocol.handlers.base import APIHandler
 from protocol.routes import PREFIX, api_routes
 
@@ -79,3 +83,15 @@ def test_every_operation_documents_its_success_and_its_errors():
     assert len(pay["422"]["content"]["application/json"]["schema"]["oneOf"]) == 2
     login = _document()["paths"][PREFIX + "/auth/login"]["post"]["responses"]
     assert "Retry-After" in login["429"]["headers"]
+
+
+class Loop(shapes.Shape):
+    """A shape naming itself, which no answer's shape may do."""
+    again: Optional["Loop"] = None
+
+
+def test_a_shape_that_names_itself_is_refused_each_time_and_leaves_nothing_behind():
+    for _ in range(2):
+        with pytest.raises(TypeError, match="Loop names itself"):
+            shapes.model(Loop)
+    assert Loop not in shapes._MODELS
